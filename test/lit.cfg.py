@@ -1,0 +1,31 @@
+# lit configuration for qtensor's FileCheck tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "qtensor"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qtensor_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
+
+# Variables captured in one CHECK-LABEL block do not leak into the next.
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%qtensor_src", config.qtensor_src_root))
+config.substitutions.append(("%mlir_include", config.mlir_include_dir))
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(
+    ["qtensor-opt", "mlir-tblgen"],
+    [config.qtensor_tools_dir, config.llvm_tools_dir],
+)
+
+# `%expect_exit N cmd ...` succeeds only if cmd exits with status N.
+import sys
+config.substitutions.append(
+    ("%expect_exit", f"{sys.executable} {os.path.join(config.test_source_root, 'Inputs', 'expect-exit.py')}")
+)

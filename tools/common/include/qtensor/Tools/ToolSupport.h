@@ -1,0 +1,37 @@
+//===- ToolSupport.h - shared conventions of the qtensor tools --*- C++ -*-===//
+//
+// Every qtensor tool reports bad input as one `error: ...` line on stderr and
+// exits with kExitBadInput. These helpers check paths up front so that the
+// message follows that convention instead of whatever a library prints.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_TOOLS_TOOLSUPPORT_H
+#define QTENSOR_TOOLS_TOOLSUPPORT_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
+
+#include <string>
+
+namespace mlir {
+namespace qtensor {
+
+/// Exit status of a tool whose input, options or output path were rejected.
+constexpr int kExitBadInput = 2;
+
+/// Returns why `path` cannot be read as an input file, or "" if it can.
+/// "-" (stdin) is always accepted.
+std::string checkInputPath(llvm::StringRef path);
+
+/// Returns why no output file can be created at `path`, or "" if it can.
+/// "-" (stdout) is always accepted.
+std::string checkOutputPath(llvm::StringRef path);
+
+/// Prints `error: <message>` to stderr and returns kExitBadInput.
+int reportBadInput(const llvm::Twine &message);
+
+} // namespace qtensor
+} // namespace mlir
+
+#endif // QTENSOR_TOOLS_TOOLSUPPORT_H

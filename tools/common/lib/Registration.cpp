@@ -1,0 +1,24 @@
+//===- Registration.cpp - dialects and passes every tool knows ------------===//
+
+#include "qtensor/Tools/Registration.h"
+
+#include "qtensor/Dialect/QTensorDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+
+void mlir::qtensor::registerAllDialects(DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<QTensorDialect>();
+}
+
+void mlir::qtensor::registerAllPasses() {
+  static bool registered = [] {
+    mlir::registerAllPasses();
+    return true;
+  }();
+  (void)registered;
+}
