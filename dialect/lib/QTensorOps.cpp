@@ -263,3 +263,41 @@ LogicalResult ScaleMulOp::verify() {
   return verifyExactType(*this, "result", getType(), inputType,
                          "the input's type");
 }
+
+//===----------------------------------------------------------------------===//
+// FusedInt8MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedInt8MatmulOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType dataType = getWeightData().getType();
+  Type elementType = inputType.getElementType();
+  if (inputType.getRank() != 2)
+    return emitOpError("input must have rank 2 ([M, K]), got rank ")
+           << inputType.getRank();
+  if (dataType.getRank() != 2)
+    return emitOpError("weight_data must have rank 2 ([N, K]), got rank ")
+           << dataType.getRank();
+  int64_t outFeatures = dataType.getDimSize(0);
+  if (!areCompatibleDims(dataType.getDimSize(1), inputType.getDimSize(1)))
+    return emitOpError("weight_data must have ")
+           << inputType.getDimSize(1)
+           << " columns (the input's last dimension), got "
+           << dataType.getDimSize(1);
+  if (failed(verifyExactType(
+          *this, "weight_scale", getWeightScale().getType(),
+          RankedTensorType::get({outFeatures, 1}, elementType),
+          "[N, 1] in the input's element type")))
+    return failure();
+  if (Value bias = getBias())
+    if (failed(verifyExactType(*this, "bias", bias.getType(),
+                               RankedTensorType::get({outFeatures},
+                                                     elementType),
+                               "[N] in the input's element type")))
+      return failure();
+  return verifyExactType(
+      *this, "result", getType(),
+      RankedTensorType::get({inputType.getDimSize(0), outFeatures},
+                            elementType),
+      "[M, N] in the input's element type");
+}

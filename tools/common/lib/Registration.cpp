@@ -3,6 +3,7 @@
 #include "qtensor/Tools/Registration.h"
 
 #include "qtensor/Dialect/QTensorDialect.h"
+#include "qtensor/Passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -18,6 +19,7 @@ void mlir::qtensor::registerAllDialects(DialectRegistry &registry) {
 void mlir::qtensor::registerAllPasses() {
   static bool registered = [] {
     mlir::registerAllPasses();
+    registerQTensorPasses();
     return true;
   }();
   (void)registered;

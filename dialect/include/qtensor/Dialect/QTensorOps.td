@@ -253,4 +253,48 @@ def QTensor_ScaleMulOp : QTensor_Op<"scale_mul", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Kernel-level ops
+//===----------------------------------------------------------------------===//
+
+def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
+  let summary = "one kernel: x [M, K] times int8 weight [N, K] transposed, then scale, bias, relu";
+  let description = [{
+    The fused form of `transpose` + `int8_mm` + `scale_mul` (+ bias, + relu):
+
+    ```
+    result[m, n] = act((sum_k x[m, k] * float(weight_data[n, k]))
+                       * weight_scale[n, 0] + bias[n])
+    ```
+
+    `weight_data` keeps the weight's `[N, K]` layout: the transpose is part of
+    the indexing, no transposed copy exists. Each int8 value is converted to
+    the float type inside the reduction; the scale, the optional bias and the
+    optional relu (`act`, present when `relu` is set) are applied once per
+    output element, after the reduction over `k`. `M` may be dynamic.
+
+    Example:
+
+    ```mlir
+    %y = qtensor.fused_int8_matmul %x, %d, %s, %b relu
+           : tensor<?x64xf32>, tensor<128x64xi8>, tensor<128x1xf32>,
+             tensor<128xf32> -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins
+    QTensor_FloatTensor:$input,
+    RankedTensorOf<[I8]>:$weight_data,
+    QTensor_FloatTensor:$weight_scale,
+    Optional<QTensor_FloatTensor>:$bias,
+    UnitAttr:$relu
+  );
+  let results = (outs QTensor_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight_data `,` $weight_scale (`,` $bias^)? (`relu` $relu^)?
+    attr-dict `:` type($input) `,` type($weight_data) `,` type($weight_scale)
+    (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QTENSOR_DIALECT_QTENSOROPS_TD

@@ -1,0 +1,66 @@
+//===- PassUtils.h - helpers shared by the qtensor passes -------*- C++ -*-===//
+
+#ifndef QTENSOR_PASSES_PASSUTILS_H
+#define QTENSOR_PASSES_PASSUTILS_H
+
+#include "qtensor/Passes/Int8SymmetricQuantizer.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Location.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir {
+namespace qtensor {
+
+/// The first name found in `loc` (a NameLoc, possibly inside a fused or
+/// call-site location), or "" if there is none.
+std::string getLocationName(Location loc);
+
+/// The name a constant goes by in options and diagnostics: its dense_resource
+/// key (which survives printing), else its location's name, else "".
+std::string getConstantName(Operation *constant, ElementsAttr value);
+
+/// The raw bytes of every element of `value`, row-major. A splat is expanded
+/// into `storage`. Fails when the data is not available (an elided
+/// dense_resource blob).
+FailureOr<ArrayRef<char>> getRawElementBytes(ElementsAttr value,
+                                             SmallVectorImpl<char> &storage);
+
+/// The quantizer's name for f32, f16 and bf16; nullopt for any other type.
+std::optional<WeightFloatType> getWeightFloatType(Type type);
+
+/// A `linalg.generic` computing `out[i...] = max(in[i...], 0)` elementwise
+/// (as `arith.maximumf`/`arith.maxnumf` against 0, or `cmpf ugt|ogt` +
+/// `select`): returns its input, else a null value.
+Value matchRelu(Operation *op);
+
+/// A `linalg.generic` computing `out[m, n] = in[m, n] + bias[n]` with `in`
+/// equal to `input`: returns the bias, else a null value.
+Value matchBiasAdd(Operation *op, Value input);
+
+/// Builds `out[m, n] = input[m, n] + bias[n]` as a linalg.generic, the form
+/// matchBiasAdd recognizes.
+Value createBiasAdd(OpBuilder &builder, Location loc, Value input, Value bias);
+
+/// An empty tensor of `type` whose dynamic sizes are taken from the same
+/// dimensions of `like` (which has the same rank).
+Value createEmptyLike(OpBuilder &builder, Location loc, RankedTensorType type,
+                      Value like);
+
+/// `x` of shape [d0, ..., dn-1, K] as a [M, K] matrix, M the product of the
+/// leading dimensions (a rank-1 `x` becomes [1, K]).
+Value flattenToMatrix(OpBuilder &builder, Location loc, Value x);
+
+/// The inverse of flattenToMatrix for a [M, N] result: reshapes `matrix` to
+/// `resultType`, x's leading dimensions followed by N, taking dynamic sizes
+/// from `x`.
+Value unflattenFromMatrix(OpBuilder &builder, Location loc, Value matrix,
+                          Value x, RankedTensorType resultType);
+
+} // namespace qtensor
+} // namespace mlir
+
+#endif // QTENSOR_PASSES_PASSUTILS_H

@@ -1,0 +1,115 @@
+//===- Passes.td - qtensor passes --------------------------*- tablegen -*-===//
+
+#ifndef QTENSOR_PASSES_PASSES_TD
+#define QTENSOR_PASSES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QTensorQuantizeWeights : Pass<"qtensor-quantize-weights", "ModuleOp"> {
+  let summary = "Quantize constant weights to int8 at compile time (stage 0 -> 1)";
+  let description = [{
+    The compiler's `child.weight = Int8SymmetricTensor.from_float(child.weight)`,
+    applied to op uses of a weight rather than to module types:
+
+    - a constant float weight `[N, K]` of `qtensor.linear` becomes a
+      `!qtensor.tensor<NxKxi8, T, per_row>` built by `qtensor.pack` from two
+      new constants, the int8 data `[N, K]` and the scale `[N, 1]`;
+    - a constant float right-hand operand `[K, N]` of a `linalg.matmul` that
+      accumulates into zeros (what freezing makes of `x @ w.t()`) is
+      quantized as its transpose `[N, K]`, one scale per output channel, and
+      the matmul becomes `qtensor.linear(x, q)`.
+
+    The numbers are bit-identical to the reference `int8_symmetric_quantize`
+    run by PyTorch on the CPU (docs/dialect.md, "Numerics contract"). A weight
+    used several times is quantized once. A NaN or infinity in a weight is an
+    error that names the weight and the element.
+
+    A weight's name is the key of its `dense_resource` (as the importer emits
+    weights), else the name of its constant's location (`loc("fc1.weight")`),
+    else `constant_<n>` in order of appearance. The data and scale constants
+    are `dense_resource` blobs named `<weight>.data` and `<weight>.scale`.
+  }];
+  let options = [
+    ListOption<"ops", "ops", "std::string",
+               "Op uses whose constant weight is quantized: 'linear' "
+               "(qtensor.linear weights) and/or 'matmul' (constant right-hand "
+               "operands of linalg.matmul); default both">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave weights with fewer elements than this in float">,
+    ListOption<"exclude", "exclude", "std::string",
+               "Names of weights to leave in float">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::qtensor::QTensorDialect"
+  ];
+}
+
+def QTensorDecomposeLinear : Pass<"qtensor-decompose-linear"> {
+  let summary = "Rewrite quantized linears into transpose + int8_mm + scale_mul (stage 1 -> 2)";
+  let description = [{
+    Rewrites `qtensor.linear(x, q[, b])` with a quantized weight into the ops
+    the reference tensor subclass receives from PyTorch:
+
+    ```
+    x2  = x flattened to [M, K]            (tensor.collapse_shape / expand_shape)
+    t   = qtensor.transpose q              ([K, N], per_column: aten.t)
+    acc = qtensor.int8_mm x2, data(t)      (aten.mm on int8 converted to float)
+    y   = qtensor.scale_mul acc, scale(t)  (the scale after the reduction)
+    y   = y + b                            (linalg.generic, when there is a bias)
+    y reshaped back to x's leading dimensions, then N
+    ```
+
+    Linears with a float weight are left alone; `qtensor-lower-to-linalg`
+    lowers them on the float path.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def QTensorFuseInt8Matmul : Pass<"qtensor-fuse-int8-matmul"> {
+  let summary = "Fuse transpose + int8_mm + scale_mul (+ bias, + relu) into one op (stage 2 -> 3)";
+  let description = [{
+    Matches `qtensor.scale_mul(qtensor.int8_mm(x, data(transpose(q))),
+    scale(transpose(q)))`, optionally followed by the bias add that
+    `qtensor-decompose-linear` emits and by a relu (a `linalg.generic`
+    computing `max(v, 0)`, possibly behind the reshape back to the input's
+    leading dimensions), and replaces it with one
+    `qtensor.fused_int8_matmul`. The fused op reads the weight data in its
+    original `[N, K]` layout (the transpose becomes indexing), converts int8
+    to float inside the reduction and applies scale, bias and relu once per
+    output element after it.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def QTensorExtractParameters : Pass<"qtensor-extract-parameters", "ModuleOp"> {
+  let summary = "Move weight-sized constants out of the code into entry-point parameters";
+  let description = [{
+    Every constant with at least `min-elements` elements used in a public
+    function (quantized data, scales, biases, float weights) becomes a new
+    trailing argument of that function, and its value moves to the module's
+    parameter table, the `qtensor.parameters` attribute: an array of
+    dictionaries, one per parameter in argument order, with `name`, `type`,
+    `layout` (`row_major`) and `value` (the constant). Each new argument
+    carries `qtensor.parameter = "<name>"`.
+
+    A parameter is named after its constant: the `dense_resource` key (for
+    quantized weights `<weight>.data` and `<weight>.scale`), else the
+    location name (with `.data` / `.scale` appended when the constant feeds a
+    `qtensor.pack`), else `param<n>`. Constants shared by several functions become one parameter
+    per function.
+  }];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"2",
+           "Constants with fewer elements stay in the code">
+  ];
+}
+
+#endif // QTENSOR_PASSES_PASSES_TD
