@@ -18,6 +18,7 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%qtensor_src", config.qtensor_src_root))
 config.substitutions.append(("%mlir_include", config.mlir_include_dir))
+config.substitutions.append(("%torch_python", config.torch_python))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["qtensor-opt", "mlir-tblgen"],

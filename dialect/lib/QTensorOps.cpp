@@ -284,16 +284,16 @@ LogicalResult FusedInt8MatmulOp::verify() {
            << inputType.getDimSize(1)
            << " columns (the input's last dimension), got "
            << dataType.getDimSize(1);
-  if (failed(verifyExactType(
-          *this, "weight_scale", getWeightScale().getType(),
-          RankedTensorType::get({outFeatures, 1}, elementType),
-          "[N, 1] in the input's element type")))
+  if (failed(
+          verifyExactType(*this, "weight_scale", getWeightScale().getType(),
+                          RankedTensorType::get({outFeatures, 1}, elementType),
+                          "[N, 1] in the input's element type")))
     return failure();
   if (Value bias = getBias())
-    if (failed(verifyExactType(*this, "bias", bias.getType(),
-                               RankedTensorType::get({outFeatures},
-                                                     elementType),
-                               "[N] in the input's element type")))
+    if (failed(
+            verifyExactType(*this, "bias", bias.getType(),
+                            RankedTensorType::get({outFeatures}, elementType),
+                            "[N] in the input's element type")))
       return failure();
   return verifyExactType(
       *this, "result", getType(),

@@ -29,7 +29,8 @@ struct DecomposeQuantizedLinear : OpRewritePattern<LinearOp> {
 
   LogicalResult matchAndRewrite(LinearOp linear,
                                 PatternRewriter &rewriter) const override {
-    auto weightType = dyn_cast<QuantizedTensorType>(linear.getWeight().getType());
+    auto weightType =
+        dyn_cast<QuantizedTensorType>(linear.getWeight().getType());
     if (!weightType)
       return rewriter.notifyMatchFailure(linear, "float weight");
     // mm(x, data^T) * scale^T only holds when the scale is constant along K.
@@ -48,12 +49,12 @@ struct DecomposeQuantizedLinear : OpRewritePattern<LinearOp> {
     auto accType = RankedTensorType::get(
         {matrixType.getDimSize(0), outFeatures}, matrixType.getElementType());
 
-    Value transposed = TransposeOp::create(rewriter, loc, *transposedType,
-                                           linear.getWeight());
+    Value transposed =
+        TransposeOp::create(rewriter, loc, *transposedType, linear.getWeight());
     Value data = DataOp::create(rewriter, loc, transposedType->getDataType(),
                                 transposed);
-    Value scale = ScaleOp::create(rewriter, loc,
-                                  transposedType->getScaleType(), transposed);
+    Value scale = ScaleOp::create(rewriter, loc, transposedType->getScaleType(),
+                                  transposed);
     Value acc = Int8MmOp::create(rewriter, loc, accType, matrix, data);
     Value result = ScaleMulOp::create(rewriter, loc, accType, acc, scale);
     if (Value bias = linear.getBias())

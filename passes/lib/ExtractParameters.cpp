@@ -28,7 +28,8 @@ using namespace mlir::qtensor;
 namespace {
 
 class ExtractParametersPass
-    : public qtensor::impl::QTensorExtractParametersBase<ExtractParametersPass> {
+    : public qtensor::impl::QTensorExtractParametersBase<
+          ExtractParametersPass> {
 public:
   using Base::Base;
 

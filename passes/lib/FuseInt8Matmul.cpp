@@ -85,9 +85,9 @@ struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
         DataOp::create(rewriter, loc, weightType.getDataType(), weight);
     Value weightScale =
         ScaleOp::create(rewriter, loc, weightType.getScaleType(), weight);
-    Value fused = FusedInt8MatmulOp::create(
-        rewriter, loc, scaleMul.getType(), matmul.getLhs(), weightData,
-        weightScale, bias, relu);
+    Value fused = FusedInt8MatmulOp::create(rewriter, loc, scaleMul.getType(),
+                                            matmul.getLhs(), weightData,
+                                            weightScale, bias, relu);
     if (reshape) {
       IRMapping mapping;
       mapping.map(reshape->getOperand(0), fused);

@@ -101,8 +101,7 @@ private:
     bool losesInfo;
     converted.convert(semantics(), llvm::APFloat::rmNearestTiesToEven,
                       &losesInfo);
-    return static_cast<uint16_t>(
-        converted.bitcastToAPInt().getZExtValue());
+    return static_cast<uint16_t>(converted.bitcastToAPInt().getZExtValue());
   }
 
   WeightFloatType type;
@@ -157,8 +156,7 @@ std::optional<int64_t> mlir::qtensor::quantizeInt8SymmetricRows(
       float product = format.roundProduct(
           format.load(weights, base + col * colStride) * reciprocal);
       float rounded = std::nearbyint(product);
-      rowData[col] =
-          static_cast<int8_t>(std::clamp(rounded, -128.0f, 127.0f));
+      rowData[col] = static_cast<int8_t>(std::clamp(rounded, -128.0f, 127.0f));
     }
   }
   std::fesetround(previousRounding);

@@ -173,8 +173,7 @@ Value mlir::qtensor::flattenToMatrix(OpBuilder &builder, Location loc,
   if (rank == 1) {
     auto matrixType =
         RankedTensorType::get({1, type.getDimSize(0)}, type.getElementType());
-    return tensor::ExpandShapeOp::create(builder, loc, matrixType, x,
-                                         {{0, 1}});
+    return tensor::ExpandShapeOp::create(builder, loc, matrixType, x, {{0, 1}});
   }
   return tensor::CollapseShapeOp::create(builder, loc, x,
                                          leadingDimsTogether(rank));

@@ -61,7 +61,7 @@ public:
     if (minElements < 0)
       return emitError(UnknownLoc::get(context))
              << "qtensor-quantize-weights: min-elements must be >= 0, got "
-             << minElements;
+             << static_cast<int64_t>(minElements);
     excluded.clear();
     for (const std::string &name : exclude)
       excluded.insert(name);
@@ -120,14 +120,14 @@ QuantizeWeightsPass::getMatmulWeightUse(linalg::MatmulOp matmul) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   if (!getFloatConstant(rhs) ||
       lhsType.getElementType() != getElementTypeOrSelf(rhs.getType()) ||
-      matmul.getResultTypes()[0] != matmul.getDpsInitOperand(0)->get().getType())
+      matmul.getResultTypes()[0] !=
+          matmul.getDpsInitOperand(0)->get().getType())
     return std::nullopt;
   // linalg.matmul accumulates into its init; only a zero init is `x @ w`.
   Value init = matmul.getDpsInitOperand(0)->get();
   auto fill = init.getDefiningOp<linalg::FillOp>();
-  bool zeroInit =
-      fill ? matchPattern(fill.getInputs()[0], m_AnyZeroFloat())
-           : matchPattern(init, m_AnyZeroFloat());
+  bool zeroInit = fill ? matchPattern(fill.getInputs()[0], m_AnyZeroFloat())
+                       : matchPattern(init, m_AnyZeroFloat());
   if (!zeroInit)
     return std::nullopt;
   return WeightUse{matmul, matmul.getDpsInputOperand(1)->getOperandNumber(),
@@ -194,9 +194,9 @@ FailureOr<Value> QuantizeWeightsPass::quantize(arith::ConstantOp constant,
   OpBuilder builder(constant);
   builder.setInsertionPointAfter(constant);
   Location loc = constant.getLoc();
-  auto quantizedType = QuantizedTensorType::get(
-      &getContext(), {rows, cols}, builder.getI8Type(), elementType,
-      ScaleLayout::PerRow);
+  auto quantizedType =
+      QuantizedTensorType::get(&getContext(), {rows, cols}, builder.getI8Type(),
+                               elementType, ScaleLayout::PerRow);
   // dense_resource blobs keep the weight's name in the IR text itself, so
   // later passes and tools can name the parameters after it.
   auto dataAttr = DenseResourceElementsAttr::get(
@@ -259,10 +259,9 @@ void QuantizeWeightsPass::runOnOperation() {
       maybeDead.insert(zero);
     }
     OpBuilder builder(matmul);
-    Value linear = LinearOp::create(builder, matmul.getLoc(),
-                                    matmul.getResultTypes()[0],
-                                    matmul.getDpsInputOperand(0)->get(),
-                                    *packed, Value());
+    Value linear =
+        LinearOp::create(builder, matmul.getLoc(), matmul.getResultTypes()[0],
+                         matmul.getDpsInputOperand(0)->get(), *packed, Value());
     matmul->getResult(0).replaceAllUsesWith(linear);
     matmul->erase();
   }

@@ -51,9 +51,9 @@ std::vector<SeedCase> readSeedCases() {
     SeedCase seedCase;
     std::string type;
     fields >> seedCase.name >> type >> seedCase.rows >> seedCase.cols;
-    seedCase.type = type == "f32"    ? WeightFloatType::F32
-                    : type == "f16"  ? WeightFloatType::F16
-                                     : WeightFloatType::BF16;
+    seedCase.type = type == "f32"   ? WeightFloatType::F32
+                    : type == "f16" ? WeightFloatType::F16
+                                    : WeightFloatType::BF16;
     cases.push_back(seedCase);
   }
   return cases;
@@ -83,13 +83,12 @@ TEST(Int8SymmetricQuantizerTest, MatchesSeedBitForBit) {
     ASSERT_FALSE(nonFinite.has_value());
 
     for (int64_t row = 0; row < seedCase.rows; ++row) {
-      EXPECT_EQ(std::memcmp(&scale[row * width], &expectedScale[row * width],
-                            width),
-                0)
+      EXPECT_EQ(
+          std::memcmp(&scale[row * width], &expectedScale[row * width], width),
+          0)
           << "scale of row " << row << " differs";
       EXPECT_EQ(std::memcmp(&data[row * seedCase.cols],
-                            &expectedData[row * seedCase.cols],
-                            seedCase.cols),
+                            &expectedData[row * seedCase.cols], seedCase.cols),
                 0)
           << "data of row " << row << " differs";
     }

@@ -1,4 +1,5 @@
-//===- Int8SymmetricQuantizer.h - the seed's quantizer, bit exact -*- C++ -*-===//
+//===- Int8SymmetricQuantizer.h - the seed's quantizer, bit exact -*- C++
+//-*-===//
 //
 // int8 symmetric per-row quantization exactly as the reference
 // `int8_symmetric_quantize` computes it with PyTorch on the CPU:
@@ -47,12 +48,10 @@ float loadWeightElement(WeightFloatType type, const void *weights,
 ///
 /// Returns the flat index (row * cols + col) of the first NaN or infinity in
 /// the logical matrix, in which case the outputs are unspecified.
-std::optional<int64_t> quantizeInt8SymmetricRows(WeightFloatType type,
-                                                 const void *weights,
-                                                 int64_t rows, int64_t cols,
-                                                 int8_t *data, void *scale,
-                                                 int64_t rowStride = 0,
-                                                 int64_t colStride = 0);
+std::optional<int64_t>
+quantizeInt8SymmetricRows(WeightFloatType type, const void *weights,
+                          int64_t rows, int64_t cols, int8_t *data, void *scale,
+                          int64_t rowStride = 0, int64_t colStride = 0);
 
 } // namespace qtensor
 } // namespace mlir
