@@ -10,7 +10,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qtensor_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs", "reference"]
 
 # Variables captured in one CHECK-LABEL block do not leak into the next.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
@@ -29,4 +29,16 @@ llvm_config.add_tool_substitutions(
 import sys
 config.substitutions.append(
     ("%expect_exit", f"{sys.executable} {os.path.join(config.test_source_root, 'Inputs', 'expect-exit.py')}")
+)
+
+# `%mlir_runner` JIT-runs an LLVM-dialect module's `main` with the upstream
+# runner utilities (printMemrefF32).
+runner_libs = ",".join(
+    os.path.join(config.llvm_lib_dir, name)
+    for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")
+)
+config.substitutions.append(
+    ("%mlir_runner",
+     f"{os.path.join(config.llvm_tools_dir, 'mlir-runner')} -e main "
+     f"-entry-point-result=void -shared-libs={runner_libs}")
 )

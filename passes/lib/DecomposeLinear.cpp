@@ -65,12 +65,21 @@ struct DecomposeQuantizedLinear : OpRewritePattern<LinearOp> {
   }
 };
 
+} // namespace
+
+void mlir::qtensor::populateDecomposeLinearPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<DecomposeQuantizedLinear>(patterns.getContext());
+}
+
+namespace {
+
 class DecomposeLinearPass
     : public qtensor::impl::QTensorDecomposeLinearBase<DecomposeLinearPass> {
 public:
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<DecomposeQuantizedLinear>(&getContext());
+    populateDecomposeLinearPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // What the pattern could not rewrite has no stage-2 form.

@@ -4,6 +4,7 @@
 
 #include "qtensor/Dialect/QTensorDialect.h"
 #include "qtensor/Passes/Passes.h"
+#include "qtensor/Passes/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -20,6 +21,7 @@ void mlir::qtensor::registerAllPasses() {
   static bool registered = [] {
     mlir::registerAllPasses();
     registerQTensorPasses();
+    registerCpuPipeline();
     return true;
   }();
   (void)registered;

@@ -112,4 +112,66 @@ def QTensorExtractParameters : Pass<"qtensor-extract-parameters", "ModuleOp"> {
   ];
 }
 
+def QTensorLowerToLinalg : Pass<"qtensor-lower-to-linalg", "ModuleOp"> {
+  let summary = "Lower every qtensor op and type to linalg, tensor, arith and math";
+  let description = [{
+    Converts each `!qtensor.tensor` value into its two tensors, data and scale
+    (a 1:N type conversion, the compiler's `__tensor_flatten__`), through
+    function signatures, calls and returns, and lowers the ops:
+
+    - `pack` / `data` / `scale` disappear into the data and scale values;
+    - `transpose` becomes a `linalg.transpose` of the data and a reshape of
+      the scale (`[N, 1]` <-> `[1, N]`);
+    - `int8_mm`, `scale_mul`, `dequantize` and the float path of `linear`
+      become `linalg.generic`s (int8 converted with `arith.sitofp` inside the
+      reduction); a quantized `linear` is first decomposed as by
+      `qtensor-decompose-linear`;
+    - `fused_int8_matmul` becomes a contraction `linalg.generic` that reads the
+      weight through the `(m, n, k) -> (n, k)` map, followed by one
+      elementwise epilogue (scale, bias, relu), marked `qtensor.epilogue` for
+      the tiling that fuses the two;
+    - `quantize` (a non-constant weight) becomes the reference arithmetic at
+      run time: a row-wise `max |w|` reduction, `amax / 127.5`, the
+      reciprocal, `math.roundeven`, clamp, and the same definition for rows
+      whose reciprocal is not finite.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def QTensorTileAndVectorize
+    : Pass<"qtensor-tile-and-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "Tile linalg kernels for registers, fuse producers, vectorize the tiles";
+  let description = [{
+    For every 2-D elementwise `linalg.generic` (the epilogue of a fused
+    kernel, or the scale multiply / bias add of an unfused one), tiles its
+    `[M, N]` space by `tile-m` x `tile-n` and fuses into each tile the
+    producers that compute the same output elements: the contraction, its
+    zero fill and elementwise ops in between. Producers read across a
+    reduction (the previous layer, the input matrix) are not pulled in, so
+    nothing is recomputed. The contraction in each tile is then tiled along
+    `K` by `tile-k` (a sequential loop: the reduction order is fixed), and
+    every op in a tile is vectorized, with masks where the dynamic batch
+    dimension leaves a partial tile.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
+           "Rows of the output per tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"16",
+           "Columns of the output per tile">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
+           "Reduction step inside a tile">,
+    Option<"vectorize", "vectorize", "bool", /*default=*/"true",
+           "Vectorize the tiled ops (off: scalar loops)">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // QTENSOR_PASSES_PASSES_TD

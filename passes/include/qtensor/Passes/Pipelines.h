@@ -1,0 +1,53 @@
+//===- Pipelines.h - qtensor pass pipelines ---------------------*- C++ -*-===//
+
+#ifndef QTENSOR_PASSES_PIPELINES_H
+#define QTENSOR_PASSES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+namespace qtensor {
+
+/// Options of `--qtensor-cpu-pipeline`.
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<bool> quantize{
+      *this, "quantize",
+      llvm::cl::desc("Quantize constant weights to int8 (stage 1)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> fuse{
+      *this, "fuse",
+      llvm::cl::desc("Fuse transpose + int8_mm + scale_mul (+ bias, relu) "
+                     "into one kernel (stage 3); off compiles the unfused "
+                     "stage-2 program"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> parameters{
+      *this, "parameters",
+      llvm::cl::desc("Move weight-sized constants into entry-point "
+                     "parameters (off keeps them as globals in the code)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> tileM{
+      *this, "tile-m", llvm::cl::desc("Output rows per register tile"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> tileN{
+      *this, "tile-n", llvm::cl::desc("Output columns per register tile"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> tileK{
+      *this, "tile-k", llvm::cl::desc("Reduction step inside a tile"),
+      llvm::cl::init(16)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Vectorize the tiles (off: scalar loops)"),
+      llvm::cl::init(true)};
+};
+
+/// Stage-0 IR (float weights) to the LLVM dialect for the host CPU.
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Registers `--qtensor-cpu-pipeline` with the global pass registry.
+void registerCpuPipeline();
+
+} // namespace qtensor
+} // namespace mlir
+
+#endif // QTENSOR_PASSES_PIPELINES_H

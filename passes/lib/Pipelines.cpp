@@ -1,0 +1,83 @@
+//===- Pipelines.cpp - qtensor pass pipelines -----------------------------===//
+
+#include "qtensor/Passes/Pipelines.h"
+
+#include "qtensor/Passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::qtensor;
+
+void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
+                                     const CpuPipelineOptions &options) {
+  // qtensor stages 0 -> 3, then the weights leave the code.
+  if (options.quantize)
+    pm.addPass(createQTensorQuantizeWeights());
+  pm.addPass(createQTensorDecomposeLinear());
+  if (options.fuse)
+    pm.addPass(createQTensorFuseInt8Matmul());
+  if (options.parameters)
+    pm.addPass(createQTensorExtractParameters());
+  pm.addPass(createQTensorLowerToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Register tiles, fused producers, vectors.
+  QTensorTileAndVectorizeOptions tiling;
+  tiling.tileM = options.tileM;
+  tiling.tileN = options.tileN;
+  tiling.tileK = options.tileK;
+  tiling.vectorize = options.vectorize;
+  pm.addNestedPass<func::FuncOp>(createQTensorTileAndVectorize(tiling));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Tensors to buffers.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+
+  // Everything to the LLVM dialect.
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(vector::createLowerVectorMultiReductionPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  // Outer products keep N in vector lanes: one FMA per (m, k) pair.
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::qtensor::registerCpuPipeline() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "qtensor-cpu-pipeline",
+      "Compile stage-0 qtensor IR (float weights) to the LLVM dialect for the "
+      "host CPU: quantize, decompose, fuse, extract parameters, lower to "
+      "linalg, tile and vectorize, bufferize, convert to LLVM",
+      buildCpuPipeline);
+}

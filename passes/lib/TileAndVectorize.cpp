@@ -1,0 +1,207 @@
+//===- TileAndVectorize.cpp - register tiles for the CPU ------------------===//
+//
+// Tiles each kernel's output into register-sized blocks, pulls the
+// contraction that produces a block into it, walks K in fixed steps and
+// turns every op of a block into vector code.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Passes/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir {
+namespace qtensor {
+#define GEN_PASS_DEF_QTENSORTILEANDVECTORIZE
+#include "qtensor/Passes/Passes.h.inc"
+} // namespace qtensor
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::qtensor;
+
+namespace {
+
+/// True when `slice` is read by a linalg op through a reduction dimension:
+/// fusing its producer would recompute it for every tile.
+bool isReadAcrossReduction(tensor::ExtractSliceOp slice) {
+  for (OpOperand &use : slice->getUses()) {
+    auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+    if (!user)
+      continue;
+    SmallVector<utils::IteratorType> iterators = user.getIteratorTypesArray();
+    for (AffineExpr expr : user.getMatchingIndexingMap(&use).getResults())
+      if (auto dim = dyn_cast<AffineDimExpr>(expr))
+        if (linalg::isReductionIterator(iterators[dim.getPosition()]))
+          return true;
+  }
+  return false;
+}
+
+class TileAndVectorizePass
+    : public qtensor::impl::QTensorTileAndVectorizeBase<TileAndVectorizePass> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult tileRoot(IRRewriter &rewriter, linalg::GenericOp root);
+};
+
+} // namespace
+
+LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
+                                             linalg::GenericOp root) {
+  // A tile never exceeds a static dimension, so a small layer is one tile
+  // with static sizes rather than a partial one.
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  auto clamp = [](int64_t tile, int64_t range) {
+    return ShapedType::isDynamic(range) ? tile : std::min(tile, range);
+  };
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes({rewriter.getIndexAttr(clamp(tileM, ranges[0])),
+                       rewriter.getIndexAttr(clamp(tileN, ranges[1]))});
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp slice, OpResult,
+         bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isReadAcrossReduction(slice))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  rewriter.setInsertionPoint(root);
+  FailureOr<scf::SCFTileAndFuseResult> fused =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(root.getOperation()), options);
+  if (failed(fused))
+    return root.emitOpError("could not be tiled");
+  for (OpResult result : root->getResults())
+    rewriter.replaceAllUsesWith(result, fused->replacements.lookup(result));
+  rewriter.eraseOp(root);
+  // Producers now computed inside the tiles are dead outside them.
+  for (Operation *producer : llvm::reverse(fused->fusedProducers))
+    if (producer->use_empty())
+      rewriter.eraseOp(producer);
+
+  // Walk K in fixed steps inside each tile.
+  for (Operation *op : fused->tiledAndFusedOps) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp || linalgOp.getNumReductionLoops() == 0)
+      continue;
+    SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(),
+                                    rewriter.getIndexAttr(0));
+    SmallVector<int64_t> opRanges = linalgOp.getStaticLoopRanges();
+    for (auto [index, iterator] :
+         llvm::enumerate(linalgOp.getIteratorTypesArray()))
+      if (linalg::isReductionIterator(iterator))
+        sizes[index] = rewriter.getIndexAttr(clamp(tileK, opRanges[index]));
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> reduced =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op),
+                          scf::SCFTilingOptions().setTileSizes(sizes));
+    if (failed(reduced))
+      return op->emitOpError("could not be tiled along its reduction");
+    rewriter.replaceOp(op, reduced->replacements);
+  }
+
+  // Peel the last, partial iteration off every tile loop, innermost first,
+  // so the main iterations have static tile sizes and vectorize without
+  // masks; only the remainder (a partial batch tile) stays scalar.
+  if (fused->loops.empty())
+    return success();
+  SmallVector<scf::ForOp> loops;
+  fused->loops.front()->walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  for (scf::ForOp loop : loops) {
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+  }
+  return success();
+}
+
+void TileAndVectorizePass::runOnOperation() {
+  if (tileM <= 0 || tileN <= 0 || tileK <= 0) {
+    emitError(getOperation().getLoc())
+        << "qtensor-tile-and-vectorize: tile sizes must be positive, got "
+           "tile-m="
+        << static_cast<int64_t>(tileM)
+        << " tile-n=" << static_cast<int64_t>(tileN)
+        << " tile-k=" << static_cast<int64_t>(tileK);
+    return signalPassFailure();
+  }
+  func::FuncOp func = getOperation();
+  IRRewriter rewriter(&getContext());
+
+  // Roots: 2-D elementwise generics, consumers first, so a chain
+  // contraction -> scale -> bias is tiled once from its last op.
+  SmallVector<linalg::GenericOp> roots;
+  func.walk([&](linalg::GenericOp op) {
+    if (op.getNumLoops() == 2 && op.getNumReductionLoops() == 0 &&
+        op.hasPureTensorSemantics())
+      roots.push_back(op);
+  });
+  auto collectGenerics = [&] {
+    llvm::DenseSet<Operation *> generics;
+    func.walk([&](linalg::GenericOp op) { generics.insert(op); });
+    return generics;
+  };
+  // Roots erased by an earlier tiling, into whose tiles they were fused.
+  llvm::DenseSet<Operation *> erased;
+  for (linalg::GenericOp root : llvm::reverse(roots)) {
+    if (erased.contains(root))
+      continue;
+    if (root->use_empty()) {
+      erased.insert(root);
+      rewriter.eraseOp(root);
+      continue;
+    }
+    llvm::DenseSet<Operation *> before = collectGenerics();
+    if (failed(tileRoot(rewriter, root)))
+      return signalPassFailure();
+    llvm::DenseSet<Operation *> after = collectGenerics();
+    for (Operation *op : before)
+      if (!after.contains(op))
+        erased.insert(op);
+  }
+
+  if (!vectorize)
+    return;
+  // Fold the bounds that peeling made static, then vectorize every linalg
+  // op inside a tile loop whose shape is static now.
+  OpPassManager cleanup(func::FuncOp::getOperationName());
+  cleanup.addPass(createCanonicalizerPass());
+  if (failed(runPipeline(cleanup, func)))
+    return signalPassFailure();
+  SmallVector<linalg::LinalgOp> candidates;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op->getParentOfType<scf::ForOp>() && op.hasPureTensorSemantics() &&
+        !op.hasDynamicShape())
+      candidates.push_back(op);
+  });
+  for (linalg::LinalgOp op : candidates) {
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, op);
+    if (failed(vectorized))
+      continue; // Stays a linalg op; lowered to scalar loops later.
+    rewriter.replaceOp(op, vectorized->replacements);
+  }
+
+  // mul + multi_reduction over K is a vector.contract; transposed and
+  // broadcast reads become plain reads plus vector ops.
+  RewritePatternSet patterns(&getContext());
+  vector::populateVectorReductionToContractPatterns(patterns);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+  if (failed(applyPatternsGreedily(func, std::move(patterns))))
+    return signalPassFailure();
+}

@@ -1,0 +1,201 @@
+"""Writes a stage-0 model, a `main` that runs it, and the oracle's answers.
+
+    python3 make_model_case.py CASE OUTDIR
+
+CASE is one of:
+  toy          the seed's ToyModel(64, 128, 32) (two bias-free linears) on
+               x of shape [4, 8, 64]
+  mlp4d        three layers with bias and relu on a 4-D input [2, 3, 5, 16];
+               the last layer is `x @ w.t()` as freezing leaves it: a
+               linalg.matmul with a constant [K, N] right-hand side
+  dynamic      a two-layer model with a dynamic batch dimension, run on
+               batches of 1, 6 and 13 rows (partial register tiles)
+
+OUTDIR/model.mlir holds `func.func @forward` in stage-0 form (float weights
+as named constants, qtensor.linear, relu as linalg.generic) and a `main` that
+calls it on fixed inputs and prints each result with printMemrefF32.
+OUTDIR/expected.npz holds, per printed result, the oracle of
+docs/dialect.md: every weight quantized by the seed's int8_symmetric_quantize
+(test/reference/seed_quantize.py), `mm(x, data.t().float()) * scale.t()`,
+bias after, relu, computed by PyTorch on the CPU.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reference"))
+from seed_quantize import int8_symmetric_quantize  # noqa: E402
+
+
+def dense(tensor):
+    raw = tensor.contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+    return f'dense<"0x{raw.hex().upper()}">'
+
+
+def ttype(shape, dtype="f32"):
+    return "tensor<" + "x".join("?" if d is None else str(d) for d in shape) + f"x{dtype}>"
+
+
+class Builder:
+    """Emits stage-0 IR for a chain of layers and computes the oracle."""
+
+    def __init__(self, in_shape):
+        self.lines = []
+        self.value = "%x"
+        self.shape = list(in_shape)
+        self.counter = 0
+
+    def fresh(self):
+        self.counter += 1
+        return f"%v{self.counter}"
+
+    def linear(self, name, weight, bias=None):
+        n, k = weight.shape
+        w = self.fresh()
+        self.lines.append(f'  {w} = arith.constant {dense(weight)} : {ttype([n, k])} loc("{name}.weight")')
+        operands, types = f"{self.value}, {w}", f"{ttype(self.shape)}, {ttype([n, k])}"
+        if bias is not None:
+            b = self.fresh()
+            self.lines.append(f'  {b} = arith.constant {dense(bias)} : {ttype([n])} loc("{name}.bias")')
+            operands += f", {b}"
+            types += f", {ttype([n])}"
+        out_shape = self.shape[:-1] + [n]
+        y = self.fresh()
+        self.lines.append(f"  {y} = qtensor.linear {operands} : {types} -> {ttype(out_shape)}")
+        self.value, self.shape = y, out_shape
+
+    def matmul_transposed(self, name, weight):
+        """`x @ w.t()` after freezing: a [K, N] constant, x flattened to 2-D."""
+        n, k = weight.shape
+        lead = self.shape[:-1]
+        rows = None if None in lead else int(np.prod(lead))
+        w = self.fresh()
+        self.lines.append(f'  {w} = arith.constant {dense(weight.t().contiguous())} : {ttype([k, n])} loc("{name}")')
+        flat = self.fresh()
+        groups = "[" + ", ".join(str(i) for i in range(len(lead))) + f"], [{len(lead)}]"
+        self.lines.append(f"  {flat} = tensor.collapse_shape {self.value} [{groups}] : {ttype(self.shape)} into {ttype([rows, k])}")
+        zero, empty, init, mm, out = (self.fresh() for _ in range(5))
+        self.lines += [
+            f"  {zero} = arith.constant 0.0 : f32",
+            f"  {empty} = tensor.empty() : {ttype([rows, n])}",
+            f"  {init} = linalg.fill ins({zero} : f32) outs({empty} : {ttype([rows, n])}) -> {ttype([rows, n])}",
+            f"  {mm} = linalg.matmul ins({flat}, {w} : {ttype([rows, k])}, {ttype([k, n])}) outs({init} : {ttype([rows, n])}) -> {ttype([rows, n])}",
+            f"  {out} = tensor.expand_shape {mm} [{groups}] output_shape [{', '.join(str(d) for d in lead + [n])}] : {ttype([rows, n])} into {ttype(lead + [n])}",
+        ]
+        self.value, self.shape = out, lead + [n]
+
+    def relu(self):
+        rank = len(self.shape)
+        dims = ", ".join(f"d{i}" for i in range(rank))
+        identity = f"affine_map<({dims}) -> ({dims})>"
+        empty, y = self.fresh(), self.fresh()
+        t = ttype(self.shape)
+        iterators = ", ".join(['"parallel"'] * rank)
+        sizes = []
+        for dim, size in enumerate(self.shape):
+            if size is None:
+                index, extent = self.fresh(), self.fresh()
+                self.lines += [f"  {index} = arith.constant {dim} : index",
+                               f"  {extent} = tensor.dim {self.value}, {index} : {t}"]
+                sizes.append(extent)
+        self.lines += [
+            f"  {empty} = tensor.empty({', '.join(sizes)}) : {t}",
+            f"  {y} = linalg.generic {{indexing_maps = [{identity}, {identity}], "
+            f"iterator_types = [{iterators}]}} "
+            f"ins({self.value} : {t}) outs({empty} : {t}) {{",
+            "  ^bb0(%in: f32, %out: f32):",
+            "    %zero = arith.constant 0.0 : f32",
+            "    %max = arith.maximumf %in, %zero : f32",
+            "    linalg.yield %max : f32",
+            f"  }} -> {t}",
+        ]
+        self.value = y
+
+    def forward(self, in_type):
+        body = "\n".join(self.lines)
+        return (f"func.func @forward(%x: {in_type}) -> {ttype(self.shape)} {{\n{body}\n"
+                f"  return {self.value} : {ttype(self.shape)}\n}}\n")
+
+
+def oracle_linear(x, weight, bias=None):
+    data, scale = int8_symmetric_quantize(weight)
+    flat = x.reshape(-1, x.shape[-1])
+    y = torch.mm(flat, data.t().to(flat.dtype)) * scale.t()
+    if bias is not None:
+        y = y + bias
+    return y.reshape(*x.shape[:-1], weight.shape[0])
+
+
+def main_function(inputs, in_type, out_type):
+    lines = ["func.func private @printMemrefF32(tensor<*xf32>)", "func.func @main() {"]
+    for i, x in enumerate(inputs):
+        xt = ttype(list(x.shape))
+        lines.append(f"  %x{i} = arith.constant {dense(x)} : {xt}")
+        arg = f"%x{i}"
+        if xt != in_type:
+            lines.append(f"  %c{i} = tensor.cast %x{i} : {xt} to {in_type}")
+            arg = f"%c{i}"
+        lines += [
+            f"  %y{i} = func.call @forward({arg}) : ({in_type}) -> {out_type}",
+            f"  %u{i} = tensor.cast %y{i} : {out_type} to tensor<*xf32>",
+            f"  func.call @printMemrefF32(%u{i}) : (tensor<*xf32>) -> ()",
+        ]
+    lines += ["  return", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def build_case(case):
+    torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3}[case])
+    if case == "toy":
+        model = torch.nn.Sequential(torch.nn.Linear(64, 128, bias=False),
+                                    torch.nn.Linear(128, 32, bias=False))
+        inputs = [torch.randn(4, 8, 64)]
+        builder = Builder([4, 8, 64])
+        builder.linear("linear1", model[0].weight.detach())
+        builder.linear("linear2", model[1].weight.detach())
+        reference = lambda x: oracle_linear(oracle_linear(x, model[0].weight), model[1].weight)
+        in_type = ttype([4, 8, 64])
+    elif case == "mlp4d":
+        l1, l2 = torch.nn.Linear(16, 32), torch.nn.Linear(32, 24)
+        w3 = torch.randn(8, 24) * 0.2
+        inputs = [torch.randn(2, 3, 5, 16)]
+        builder = Builder([2, 3, 5, 16])
+        builder.linear("l1", l1.weight.detach(), l1.bias.detach())
+        builder.relu()
+        builder.linear("l2", l2.weight.detach(), l2.bias.detach())
+        builder.relu()
+        builder.matmul_transposed("w3", w3)
+
+        def reference(x):
+            h = torch.relu(oracle_linear(x, l1.weight, l1.bias))
+            h = torch.relu(oracle_linear(h, l2.weight, l2.bias))
+            return oracle_linear(h, w3)
+        in_type = ttype([2, 3, 5, 16])
+    else:
+        l1, l2 = torch.nn.Linear(24, 40), torch.nn.Linear(40, 20, bias=False)
+        inputs = [torch.randn(rows, 24) for rows in (1, 6, 13)]
+        builder = Builder([None, 24])
+        builder.linear("l1", l1.weight.detach(), l1.bias.detach())
+        builder.relu()
+        builder.linear("l2", l2.weight.detach())
+        reference = lambda x: oracle_linear(torch.relu(oracle_linear(x, l1.weight, l1.bias)), l2.weight)
+        in_type = ttype([None, 24])
+    with torch.no_grad():
+        expected = [reference(x).detach() for x in inputs]
+    module = builder.forward(in_type) + main_function(inputs, in_type, ttype(builder.shape))
+    return module, expected
+
+
+def main():
+    case, out = sys.argv[1], Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    module, expected = build_case(case)
+    (out / "model.mlir").write_text(module)
+    np.savez(out / "expected.npz", *[e.numpy().astype(np.float32) for e in expected])
+
+
+if __name__ == "__main__":
+    main()
