@@ -62,7 +62,7 @@ Value buildZeros(OpBuilder &builder, Location loc, RankedTensorType type,
 /// and the float linear (weight in torch's [N, K] layout). Integer rhs
 /// elements are converted inside the reduction.
 Value buildContraction(OpBuilder &builder, Location loc, Value lhs, Value rhs,
-                       bool rhsTransposed, int64_t outFeatures) {
+                       bool rhsTransposed) {
   MLIRContext *context = builder.getContext();
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   Type elementType = lhsType.getElementType();
@@ -75,11 +75,14 @@ Value buildContraction(OpBuilder &builder, Location loc, Value lhs, Value rhs,
                                    : ArrayRef<AffineExpr>{k, n},
                      context),
       AffineMap::get(3, 0, {m, n}, context)};
-  auto resultType =
-      RankedTensorType::get({lhsType.getDimSize(0), outFeatures}, elementType);
+  unsigned outDim = rhsTransposed ? 0 : 1;
+  auto resultType = RankedTensorType::get(
+      {lhsType.getDimSize(0),
+       cast<RankedTensorType>(rhs.getType()).getDimSize(outDim)},
+      elementType);
   Value init = buildZeros(builder, loc, resultType,
                           {tensor::getMixedSize(builder, loc, lhs, 0),
-                           builder.getIndexAttr(outFeatures)});
+                           tensor::getMixedSize(builder, loc, rhs, outDim)});
   return buildGeneric(
       builder, loc, {lhs, rhs}, init, maps,
       {utils::IteratorType::parallel, utils::IteratorType::parallel,
@@ -204,25 +207,29 @@ AffineMap getScaleMap(QuantizedTensorType type) {
   llvm_unreachable("unknown scale layout");
 }
 
+/// data * scale of a quantized value given as its (data, scale) tensors.
+Value buildDequantize(OpBuilder &builder, Location loc, ValueRange parts,
+                      QuantizedTensorType type) {
+  Value init =
+      createEmptyLike(builder, loc, type.getExpressedTensorType(), parts[0]);
+  AffineMap identity = builder.getMultiDimIdentityMap(2);
+  Type floatType = type.getExpressedType();
+  return buildGeneric(
+      builder, loc, parts, init, {identity, getScaleMap(type), identity},
+      parallelIterators(2), [&](OpBuilder &b, Location l, ValueRange args) {
+        Value value = arith::SIToFPOp::create(b, l, floatType, args[0]);
+        return arith::MulFOp::create(b, l, value, args[1]).getResult();
+      });
+}
+
 struct LowerDequantize : OpConversionPattern<DequantizeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(DequantizeOp op, OneToNOpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = op.getInput().getType();
-    Location loc = op.getLoc();
-    Value data = adaptor.getInput()[0];
-    Value init = createEmptyLike(rewriter, loc, op.getType(), data);
-    AffineMap identity = rewriter.getMultiDimIdentityMap(2);
-    Type floatType = type.getExpressedType();
-    Value result = buildGeneric(
-        rewriter, loc, adaptor.getInput(), init,
-        {identity, getScaleMap(type), identity}, parallelIterators(2),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value value = arith::SIToFPOp::create(b, l, floatType, args[0]);
-          return arith::MulFOp::create(b, l, value, args[1]).getResult();
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, buildDequantize(rewriter, op.getLoc(),
+                                           adaptor.getInput(),
+                                           op.getInput().getType()));
     return success();
   }
 };
@@ -326,8 +333,7 @@ struct LowerInt8Mm : OpConversionPattern<Int8MmOp> {
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, buildContraction(rewriter, op.getLoc(),
                                             adaptor.getLhs(), adaptor.getRhs(),
-                                            /*rhsTransposed=*/false,
-                                            op.getType().getDimSize(1)));
+                                            /*rhsTransposed=*/false));
     return success();
   }
 };
@@ -356,24 +362,27 @@ struct LowerScaleMul : OpConversionPattern<ScaleMulOp> {
   }
 };
 
-struct LowerFloatLinear : OpConversionPattern<LinearOp> {
+/// The float path of linear. A quantized weight reaching it (one whose scale
+/// varies along K, which has no transpose + int8_mm form) is dequantized
+/// first: linear(x, q) == linear(x, data * scale).
+struct LowerLinear : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+  matchAndRewrite(LinearOp op, OneToNOpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (op.hasQuantizedWeight())
-      return rewriter.notifyMatchFailure(op, "decomposed before conversion");
     Location loc = op.getLoc();
-    Value matrix = flattenToMatrix(rewriter, loc, adaptor.getInput());
-    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-    Value result =
-        buildContraction(rewriter, loc, matrix, adaptor.getWeight(),
-                         /*rhsTransposed=*/true, weightType.getDimSize(0));
-    if (Value bias = adaptor.getBias())
-      result = createBiasAdd(rewriter, loc, result, bias);
-    rewriter.replaceOp(op,
-                       unflattenFromMatrix(rewriter, loc, result,
-                                           adaptor.getInput(), op.getType()));
+    Value input = adaptor.getInput().front();
+    Value weight = adaptor.getWeight().front();
+    if (auto quantized =
+            dyn_cast<QuantizedTensorType>(op.getWeight().getType()))
+      weight = buildDequantize(rewriter, loc, adaptor.getWeight(), quantized);
+    Value matrix = flattenToMatrix(rewriter, loc, input);
+    Value result = buildContraction(rewriter, loc, matrix, weight,
+                                    /*rhsTransposed=*/true);
+    if (!adaptor.getBias().empty())
+      result = createBiasAdd(rewriter, loc, result, adaptor.getBias().front());
+    rewriter.replaceOp(
+        op, unflattenFromMatrix(rewriter, loc, result, input, op.getType()));
     return success();
   }
 };
@@ -387,7 +396,7 @@ struct LowerFusedInt8Matmul : OpConversionPattern<FusedInt8MatmulOp> {
     RankedTensorType type = op.getType();
     Value acc = buildContraction(rewriter, loc, adaptor.getInput(),
                                  adaptor.getWeightData(),
-                                 /*rhsTransposed=*/true, type.getDimSize(1));
+                                 /*rhsTransposed=*/true);
     MLIRContext *context = getContext();
     AffineExpr m, n;
     bindDims(context, m, n);
@@ -457,7 +466,7 @@ public:
     RewritePatternSet patterns(context);
     patterns.add<LowerPack, LowerData, LowerScale, LowerTranspose,
                  LowerDequantize, LowerQuantize, LowerInt8Mm, LowerScaleMul,
-                 LowerFloatLinear, LowerFusedInt8Matmul>(converter, context);
+                 LowerLinear, LowerFusedInt8Matmul>(converter, context);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

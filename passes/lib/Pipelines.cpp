@@ -27,6 +27,9 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   if (options.parameters)
     pm.addPass(createQTensorExtractParameters());
   pm.addPass(createQTensorLowerToLinalg());
+  // Elementwise arith/math on whole tensors (bias adds, activations written
+  // that way) become linalg.generics, which bufferize and tile.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

@@ -5,7 +5,8 @@
 Each OUTPUT.txt is the stdout of one compiled program (for instance the
 fused and the unfused pipeline) that printed one result per array of
 EXPECTED.npz, in order. Every result must be allclose to the oracle with
-rtol 1e-4 and atol 1e-5 * max|oracle| (docs/dialect.md); with several
+rtol 1e-4 and atol 1e-5 * max|oracle| (docs/dialect.md), and integer
+results (quantized data, scale bits) must be equal; with several
 outputs, each pair must agree to the same tolerance. Prints one line per
 comparison and exits 1 on the first mismatch.
 """
@@ -32,6 +33,12 @@ def parse_results(path):
 
 
 def compare(label, actual, reference):
+    if np.issubdtype(reference.dtype, np.integer):
+        mismatches = int(np.count_nonzero(actual != reference))
+        print(f"{label}: equal={mismatches == 0} mismatches={mismatches}")
+        if mismatches:
+            sys.exit(1)
+        return
     atol = 1e-5 * float(np.max(np.abs(reference)))
     close = np.allclose(actual, reference, rtol=1e-4, atol=atol)
     error = np.abs(actual - reference)
@@ -43,7 +50,10 @@ def compare(label, actual, reference):
 
 def main():
     expected = np.load(sys.argv[1])
-    oracle = [expected[key].astype(np.float64) for key in sorted(expected.files, key=lambda k: int(k.split("_")[1]))]
+    oracle = []
+    for key in sorted(expected.files, key=lambda k: int(k.split("_")[1])):
+        array = expected[key]
+        oracle.append(array.astype(np.int64 if np.issubdtype(array.dtype, np.integer) else np.float64))
     outputs = {path: parse_results(path) for path in sys.argv[2:]}
     for path, results in outputs.items():
         if len(results) != len(oracle):

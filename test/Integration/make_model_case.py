@@ -10,6 +10,9 @@ CASE is one of:
                linalg.matmul with a constant [K, N] right-hand side
   dynamic      a two-layer model with a dynamic batch dimension, run on
                batches of 1, 6 and 13 rows (partial register tiles)
+  quantize     `qtensor.quantize` of weights only known at run time (random
+               rows and the crafted edge rows), printing the int8 data and
+               the bits of the f32 scales, which must equal the seed's
 
 OUTDIR/model.mlir holds `func.func @forward` in stage-0 form (float weights
 as named constants, qtensor.linear, relu as linalg.generic) and a `main` that
@@ -27,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reference"))
-from seed_quantize import int8_symmetric_quantize  # noqa: E402
+from seed_quantize import edge_rows, int8_symmetric_quantize, reference_quantize  # noqa: E402
 
 
 def dense(tensor):
@@ -147,7 +150,41 @@ def main_function(inputs, in_type, out_type):
     return "\n".join(lines) + "\n"
 
 
+def build_quantize_case():
+    """Run-time quantization: data and scale bits must be the seed's."""
+    torch.manual_seed(4)
+    cols = 97
+    weights = torch.cat([torch.randn(20, cols) * torch.logspace(-4, 4, 20).view(-1, 1),
+                         edge_rows(cols)])
+    rows = weights.shape[0]
+    wt, dt, st = ttype([rows, cols]), ttype([rows, cols], "i8"), ttype([rows, 1])
+    qt = f"!qtensor.tensor<{rows}x{cols}xi8, f32, per_row>"
+    module = f"""func.func @quantize(%w: {wt}) -> ({ttype([rows, cols], "i32")}, {ttype([rows, 1], "i32")}) {{
+  %q = qtensor.quantize %w : {wt} -> {qt}
+  %d = qtensor.data %q : {qt} -> {dt}
+  %s = qtensor.scale %q : {qt} -> {st}
+  %d32 = arith.extsi %d : {dt} to {ttype([rows, cols], "i32")}
+  %bits = arith.bitcast %s : {st} to {ttype([rows, 1], "i32")}
+  return %d32, %bits : {ttype([rows, cols], "i32")}, {ttype([rows, 1], "i32")}
+}}
+func.func private @printMemrefI32(tensor<*xi32>)
+func.func @main() {{
+  %w = arith.constant {dense(weights)} : {wt}
+  %d, %s = func.call @quantize(%w) : ({wt}) -> ({ttype([rows, cols], "i32")}, {ttype([rows, 1], "i32")})
+  %du = tensor.cast %d : {ttype([rows, cols], "i32")} to tensor<*xi32>
+  %su = tensor.cast %s : {ttype([rows, 1], "i32")} to tensor<*xi32>
+  func.call @printMemrefI32(%du) : (tensor<*xi32>) -> ()
+  func.call @printMemrefI32(%su) : (tensor<*xi32>) -> ()
+  return
+}}
+"""
+    data, scale = reference_quantize(weights)
+    return module, [data.to(torch.int32), scale.view(torch.int32)]
+
+
 def build_case(case):
+    if case == "quantize":
+        return build_quantize_case()
     torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3}[case])
     if case == "toy":
         model = torch.nn.Sequential(torch.nn.Linear(64, 128, bias=False),
@@ -194,7 +231,9 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     module, expected = build_case(case)
     (out / "model.mlir").write_text(module)
-    np.savez(out / "expected.npz", *[e.numpy().astype(np.float32) for e in expected])
+    np.savez(out / "expected.npz",
+             *[e.numpy() if e.dtype == torch.int32 else e.numpy().astype(np.float32)
+               for e in expected])
 
 
 if __name__ == "__main__":

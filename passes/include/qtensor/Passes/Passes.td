@@ -125,7 +125,9 @@ def QTensorLowerToLinalg : Pass<"qtensor-lower-to-linalg", "ModuleOp"> {
     - `int8_mm`, `scale_mul`, `dequantize` and the float path of `linear`
       become `linalg.generic`s (int8 converted with `arith.sitofp` inside the
       reduction); a quantized `linear` is first decomposed as by
-      `qtensor-decompose-linear`;
+      `qtensor-decompose-linear`, and one that has no decomposed form (a
+      scale varying along K, such as `per_group`) is computed from its
+      dequantized weight;
     - `fused_int8_matmul` becomes a contraction `linalg.generic` that reads the
       weight through the `(m, n, k) -> (n, k)` map, followed by one
       elementwise epilogue (scale, bias, relu), marked `qtensor.epilogue` for
