@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace mlir {
@@ -79,14 +80,25 @@ void ExtractParametersPass::runOnOperation() {
   for (auto func : module.getOps<func::FuncOp>()) {
     if (func.isPrivate() || func.isExternal())
       continue;
-    SmallVector<arith::ConstantOp> constants;
+    // Parameters in order of first use, which follows the model's layers.
+    llvm::SetVector<Operation *> candidates;
     func.walk([&](arith::ConstantOp constant) {
       auto type = dyn_cast<RankedTensorType>(constant.getType());
       if (type && type.hasStaticShape() &&
           type.getNumElements() >= minElements &&
           isa<ElementsAttr>(constant.getValue()))
-        constants.push_back(constant);
+        candidates.insert(constant);
     });
+    llvm::SetVector<Operation *> ordered;
+    func.walk([&](Operation *op) {
+      for (Value operand : op->getOperands())
+        if (Operation *def = operand.getDefiningOp())
+          if (candidates.contains(def))
+            ordered.insert(def);
+    });
+    SmallVector<arith::ConstantOp> constants;
+    for (Operation *op : ordered)
+      constants.push_back(cast<arith::ConstantOp>(op));
     if (constants.empty())
       continue;
     if (!SymbolTable::symbolKnownUseEmpty(func, module)) {

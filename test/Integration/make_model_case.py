@@ -14,9 +14,10 @@ CASE is one of:
                rows and the crafted edge rows), printing the int8 data and
                the bits of the f32 scales, which must equal the seed's
 
-OUTDIR/model.mlir holds `func.func @forward` in stage-0 form (float weights
-as named constants, qtensor.linear, relu as linalg.generic) and a `main` that
-calls it on fixed inputs and prints each result with printMemrefF32.
+OUTDIR/forward.mlir holds `func.func @forward` in stage-0 form (float
+weights as named constants, qtensor.linear, relu as linalg.generic);
+OUTDIR/model.mlir holds it too, with a `main` that calls it on fixed inputs
+and prints each result with printMemrefF32.
 OUTDIR/expected.npz holds, per printed result, the oracle of
 docs/dialect.md: every weight quantized by the seed's int8_symmetric_quantize
 (test/reference/seed_quantize.py), `mm(x, data.t().float()) * scale.t()`,
@@ -179,7 +180,8 @@ func.func @main() {{
 }}
 """
     data, scale = reference_quantize(weights)
-    return module, [data.to(torch.int32), scale.view(torch.int32)]
+    forward, main = module.split("func.func private")
+    return forward, "func.func private" + main, [data.to(torch.int32), scale.view(torch.int32)]
 
 
 def build_case(case):
@@ -222,15 +224,16 @@ def build_case(case):
         in_type = ttype([None, 24])
     with torch.no_grad():
         expected = [reference(x).detach() for x in inputs]
-    module = builder.forward(in_type) + main_function(inputs, in_type, ttype(builder.shape))
-    return module, expected
+    forward = builder.forward(in_type)
+    return forward, main_function(inputs, in_type, ttype(builder.shape)), expected
 
 
 def main():
     case, out = sys.argv[1], Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    module, expected = build_case(case)
-    (out / "model.mlir").write_text(module)
+    forward, main, expected = build_case(case)
+    (out / "forward.mlir").write_text(forward)
+    (out / "model.mlir").write_text(forward + main)
     np.savez(out / "expected.npz",
              *[e.numpy() if e.dtype == torch.int32 else e.numpy().astype(np.float32)
                for e in expected])
