@@ -1,0 +1,59 @@
+//===- TorchScriptImporter.h - TorchScript models to stage-0 IR -*- C++ -*-===//
+//
+// Imports a TorchScript model saved from Python (`torch.jit.script(m).save`)
+// into stage-0 qtensor IR. This header has no LibTorch dependency; only the
+// importer library's implementation includes LibTorch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_IMPORTER_TORCHSCRIPTIMPORTER_H
+#define QTENSOR_IMPORTER_TORCHSCRIPTIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+namespace qtensor {
+
+/// Float type of the model's inputs.
+enum class ImportFloatType { F32, F16, BF16 };
+
+struct ImportOptions {
+  /// One shape per input of `forward`; ShapedType::kDynamic marks a dynamic
+  /// leading (batch) dimension.
+  std::vector<SmallVector<int64_t>> inputShapes;
+  ImportFloatType inputType = ImportFloatType::F32;
+};
+
+/// Loads the model at `path` with LibTorch, puts it in eval mode, freezes
+/// and inlines it, and emits `func.func @forward` in stage-0 form: weights as
+/// `dense_resource` constants named after their parameters (sharing
+/// LibTorch's storage where it is contiguous), ops in the qtensor, linalg,
+/// tensor, arith and math dialects, each located at the user's source line.
+///
+/// On failure the error holds one line that says what is wrong (no
+/// "error:" prefix), e.g. "unsupported operator 'aten::sort' at
+/// model.py:12:15".
+llvm::Expected<OwningOpRef<ModuleOp>>
+importTorchScript(MLIRContext &context, llvm::StringRef path,
+                  const ImportOptions &options);
+
+/// Parses "64x64x64" or "?x64" (only the leading dimension may be "?").
+llvm::Expected<SmallVector<int64_t>> parseInputShape(llvm::StringRef text);
+
+/// Parses "f32", "f16" or "bf16".
+llvm::Expected<ImportFloatType> parseImportFloatType(llvm::StringRef text);
+
+/// Loads the dialects imported IR uses into `context`.
+void loadImporterDialects(MLIRContext &context);
+
+} // namespace qtensor
+} // namespace mlir
+
+#endif // QTENSOR_IMPORTER_TORCHSCRIPTIMPORTER_H

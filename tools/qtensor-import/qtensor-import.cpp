@@ -1,0 +1,108 @@
+//===- qtensor-import.cpp - TorchScript model to stage-0 MLIR -------------===//
+//
+//   qtensor-import MODEL.pt --input-shape 64x64x64 [--input-shape ...]
+//                  [--input-dtype f32|f16|bf16] [-o out.mlir]
+//
+// Bad input gives one `error: ...` line and exit status 2; the output file
+// is written to a temporary file and renamed, so a failure leaves none.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Importer/TorchScriptImporter.h"
+#include "qtensor/Tools/Registration.h"
+#include "qtensor/Tools/ToolSupport.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::qtensor;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.pt>"));
+static cl::list<std::string>
+    inputShapes("input-shape", cl::desc("Shape of one input of forward, e.g. "
+                                        "64x64x64 or ?x64 (repeat per input)"),
+                cl::value_desc("AxBxC"));
+static cl::opt<std::string>
+    inputDType("input-dtype", cl::desc("Float type of the inputs"),
+               cl::value_desc("f32|f16|bf16"), cl::init("f32"));
+static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
+                                       cl::value_desc("out.mlir"),
+                                       cl::init("-"));
+static cl::opt<bool>
+    emitBytecode("emit-bytecode",
+                 cl::desc("Write MLIR bytecode instead of text"),
+                 cl::init(false));
+
+/// Writes `module` to `path` through a temporary file in the same directory.
+static int writeOutput(ModuleOp module, StringRef path) {
+  auto print = [&](llvm::raw_ostream &os) -> LogicalResult {
+    if (emitBytecode)
+      return writeBytecodeToFile(module, os);
+    // Locations carry the user's source lines and the weights' names.
+    module.print(os, OpPrintingFlags().enableDebugInfo());
+    return success();
+  };
+  if (path == "-") {
+    if (failed(print(llvm::outs())))
+      return reportBadInput("cannot write bytecode");
+    return 0;
+  }
+  auto temp = llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
+  if (!temp)
+    return reportBadInput("cannot create '" + path +
+                          "': " + llvm::toString(temp.takeError()));
+  {
+    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+    if (failed(print(os)) || (os.flush(), os.has_error())) {
+      os.clear_error();
+      llvm::consumeError(temp->discard());
+      return reportBadInput("cannot write '" + path + "'");
+    }
+  }
+  if (llvm::Error error = temp->keep(path))
+    return reportBadInput("cannot write '" + path +
+                          "': " + llvm::toString(std::move(error)));
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qtensor-import: TorchScript model (.pt) to stage-0 qtensor MLIR\n");
+
+  ImportOptions options;
+  if (inputShapes.empty())
+    return reportBadInput("give one --input-shape per input of the model's "
+                          "forward, e.g. --input-shape 64x64x64");
+  for (const std::string &text : inputShapes) {
+    auto shape = parseInputShape(text);
+    if (!shape)
+      return reportBadInput(llvm::toString(shape.takeError()));
+    options.inputShapes.push_back(*shape);
+  }
+  auto type = parseImportFloatType(inputDType);
+  if (!type)
+    return reportBadInput(llvm::toString(type.takeError()));
+  options.inputType = *type;
+  std::string problem = checkOutputPath(outputPath);
+  if (!problem.empty())
+    return reportBadInput("cannot open output file '" + outputPath +
+                          "': " + problem);
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  auto module = importTorchScript(context, modelPath, options);
+  if (!module)
+    return reportBadInput(llvm::toString(module.takeError()));
+  return writeOutput(**module, outputPath);
+}
