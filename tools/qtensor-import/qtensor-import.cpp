@@ -47,7 +47,7 @@ static int writeOutput(ModuleOp module, StringRef path) {
     if (emitBytecode)
       return writeBytecodeToFile(module, os);
     // Locations carry the user's source lines and the weights' names.
-    module.print(os, OpPrintingFlags().enableDebugInfo());
+    printModuleWithResources(module, os);
     return success();
   };
   if (path == "-") {

@@ -2,7 +2,15 @@
 
 #include "qtensor/Tools/ToolSupport.h"
 
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/OperationSupport.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
@@ -33,6 +41,45 @@ std::string mlir::qtensor::checkOutputPath(StringRef path) {
   if (sys::fs::access(parent, sys::fs::AccessMode::Write))
     return ("directory '" + parent + "' is not writable").str();
   return "";
+}
+
+void mlir::qtensor::printModuleWithResources(ModuleOp module,
+                                             raw_ostream &os) {
+  // The blobs, in order of first use.
+  MapVector<StringRef, AsmResourceBlob *> blobs;
+  module->walk([&](Operation *op) {
+    for (NamedAttribute attr : op->getAttrs())
+      if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr.getValue()))
+        if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+          blobs.insert({resource.getRawHandle().getKey(), blob});
+  });
+  // The module without blob bytes (every blob elided), then the bytes.
+  OpPrintingFlags flags;
+  flags.enableDebugInfo().elideLargeResourceString(0);
+  std::string text;
+  llvm::raw_string_ostream textStream(text);
+  module.print(textStream, flags);
+  StringRef body(text);
+  size_t metadata = body.rfind("{-#");
+  if (metadata != StringRef::npos)
+    body = body.take_front(metadata);
+  os << body.rtrim() << "\n";
+  if (blobs.empty())
+    return;
+  os << "\n{-#\n  dialect_resources: {\n    builtin: {\n";
+  constexpr size_t kChunk = 1 << 16;
+  for (auto [index, entry] : llvm::enumerate(blobs)) {
+    auto [key, blob] = entry;
+    char alignment[4];
+    support::endian::write32le(alignment, blob->getDataAlignment());
+    os << "      " << key << ": \"0x" << toHex(StringRef(alignment, 4));
+    ArrayRef<char> data = blob->getData();
+    for (size_t offset = 0; offset < data.size(); offset += kChunk)
+      os << toHex(StringRef(data.data() + offset,
+                            std::min(kChunk, data.size() - offset)));
+    os << "\"" << (index + 1 < blobs.size() ? "," : "") << "\n";
+  }
+  os << "    }\n  }\n#-}\n";
 }
 
 int mlir::qtensor::reportBadInput(const Twine &message) {

@@ -14,7 +14,12 @@
 
 #include <string>
 
+namespace llvm {
+class raw_ostream;
+} // namespace llvm
+
 namespace mlir {
+class ModuleOp;
 namespace qtensor {
 
 /// Exit status of a tool whose input, options or output path were rejected.
@@ -27,6 +32,11 @@ std::string checkInputPath(llvm::StringRef path);
 /// Returns why no output file can be created at `path`, or "" if it can.
 /// "-" (stdout) is always accepted.
 std::string checkOutputPath(llvm::StringRef path);
+
+/// Prints `module` as MLIR text with its locations, writing the bytes of its
+/// dense_resource blobs in chunks: the printer would build each blob's hex
+/// string in memory, twice the size of the weights.
+void printModuleWithResources(ModuleOp module, llvm::raw_ostream &os);
 
 /// Prints `error: <message>` to stderr and returns kExitBadInput.
 int reportBadInput(const llvm::Twine &message);
