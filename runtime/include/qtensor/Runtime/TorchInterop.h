@@ -1,0 +1,22 @@
+//===- TorchInterop.h - run qtensor models on at::Tensors -------*- C++ -*-===//
+
+#ifndef QTENSOR_RUNTIME_TORCHINTEROP_H
+#define QTENSOR_RUNTIME_TORCHINTEROP_H
+
+#include "qtensor/Runtime/Runtime.h"
+
+#include <ATen/Tensor.h>
+
+#include <vector>
+
+namespace qtensor {
+
+/// Runs `model` on CPU tensors (any strides; converted to contiguous) and
+/// returns its results as new at::Tensors. Wrong device, dtype, rank or
+/// shape is an error, not an exception.
+Status run(const Model &model, const std::vector<at::Tensor> &inputs,
+           std::vector<at::Tensor> &outputs);
+
+} // namespace qtensor
+
+#endif // QTENSOR_RUNTIME_TORCHINTEROP_H

@@ -1,0 +1,380 @@
+//===- qtensor-run.cpp - compile, run, check and time a model -------------===//
+//
+//   qtensor-run MODEL (--input-shape AxBxC | --input x.npy)...
+//       [--quantize int8|none] [--target auto|cpu|cuda] [--output y.npy]
+//       [--compare] [--bench N] [--seed S] [--dump-stages DIR]
+//       [--dump-params DIR] [--timing]
+//
+// --compare runs the references in LibTorch on the same input: the float
+// model, and the seed's module swap (every weight qtensor quantized replaced
+// by the seed's int8_symmetric_quantize data times scale). Exit status: 0,
+// 1 when --compare finds a mismatch, 2 on bad input.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Runtime/Runtime.h"
+#include "qtensor/Runtime/TorchInterop.h"
+#include "qtensor/Tools/NpyFile.h"
+#include "qtensor/Tools/ToolSupport.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+
+namespace cl = llvm::cl;
+using mlir::qtensor::reportBadInput;
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.pt|model.mlir>"));
+static cl::list<std::string>
+    inputShapes("input-shape",
+                cl::desc("Shape of one input (random, from --seed); ? as "
+                         "the leading size compiles a dynamic batch"),
+                cl::value_desc("AxBxC"));
+static cl::list<std::string> inputFiles("input",
+                                        cl::desc("One input as float32 .npy"),
+                                        cl::value_desc("x.npy"));
+static cl::opt<std::string> quantize("quantize", cl::init("int8"),
+                                     cl::desc("Weight quantization"),
+                                     cl::value_desc("int8|none"));
+static cl::opt<std::string> target("target", cl::init("auto"),
+                                   cl::desc("Where the code runs"),
+                                   cl::value_desc("auto|cpu|cuda"));
+static cl::opt<std::string> outputPath("output",
+                                       cl::desc("Write the (first) result"),
+                                       cl::value_desc("y.npy"));
+static cl::opt<bool> compare("compare",
+                             cl::desc("Check against LibTorch references"));
+static cl::opt<unsigned> bench("bench", cl::init(0),
+                               cl::desc("Time N forwards after a warm-up"));
+static cl::opt<unsigned> seed("seed", cl::init(0),
+                              cl::desc("Seed of the random inputs"));
+static cl::opt<std::string> dumpStages("dump-stages",
+                                       cl::desc("Write the IR after each stage"),
+                                       cl::value_desc("DIR"));
+static cl::opt<std::string>
+    dumpParams("dump-params",
+               cl::desc("Write every parameter (int8 data, scale, bias) as "
+                        ".npy named after its weight"),
+               cl::value_desc("DIR"));
+static cl::opt<bool> timing("timing",
+                            cl::desc("Print the compile time per stage"));
+
+namespace {
+
+/// The seed's int8_symmetric_quantize, in LibTorch, as its Python computes it.
+std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight) {
+  at::Tensor minValue = at::amin(weight, {1}, false);
+  at::Tensor maxValue = at::amax(weight, {1}, false);
+  at::Tensor minNeg = at::min(minValue, at::zeros_like(minValue));
+  at::Tensor maxPos = at::max(maxValue, at::zeros_like(maxValue));
+  maxPos = at::max(-minNeg, maxPos);
+  at::Tensor scale = (maxPos / 127.5).view({weight.size(0), -1});
+  at::Tensor out = at::round(weight * (at::reciprocal(scale) * 1.0));
+  out = at::clamp(out, -128, 127).to(at::kChar);
+  return {out, scale};
+}
+
+struct Comparison {
+  bool close;
+  double maxAbs, maxRel, sqnr;
+};
+
+Comparison compareTensors(const at::Tensor &actual, const at::Tensor &ref) {
+  at::Tensor a = actual.to(at::kDouble), r = ref.to(at::kDouble);
+  double scale = r.abs().max().item<double>();
+  double atol = 1e-5 * scale;
+  at::Tensor error = (a - r).abs();
+  Comparison result;
+  result.close = at::allclose(a, r, 1e-4, atol);
+  result.maxAbs = error.max().item<double>();
+  result.maxRel = (error / r.abs().clamp_min(std::max(atol, 1e-30)))
+                      .max()
+                      .item<double>();
+  double noise = (a - r).pow(2).sum().item<double>();
+  result.sqnr = noise == 0 ? INFINITY
+                           : 10 * std::log10(r.pow(2).sum().item<double>() /
+                                             noise);
+  return result;
+}
+
+/// Median and minimum over `runs` timed calls after one warm-up call.
+std::pair<double, double> timeCalls(unsigned runs,
+                                    const std::function<void()> &call) {
+  call();
+  std::vector<double> times;
+  for (unsigned i = 0; i < runs; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    call();
+    times.push_back(std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
+  }
+  std::sort(times.begin(), times.end());
+  return {times[times.size() / 2], times.front()};
+}
+
+int runTool() {
+  // Options.
+  qtensor::CompileOptions options;
+  if (quantize == "int8")
+    options.quantization = qtensor::Quantization::Int8;
+  else if (quantize == "none")
+    options.quantization = qtensor::Quantization::None;
+  else
+    return reportBadInput("unknown --quantize '" + quantize +
+                          "' (expected int8 or none)");
+  if (target == "auto")
+    options.target = qtensor::Target::Auto;
+  else if (target == "cpu")
+    options.target = qtensor::Target::Cpu;
+  else if (target == "cuda")
+    options.target = qtensor::Target::Cuda;
+  else
+    return reportBadInput("unknown --target '" + target +
+                          "' (expected auto, cpu or cuda)");
+  options.dumpStagesDirectory = dumpStages;
+  if (inputShapes.empty() == inputFiles.empty())
+    return reportBadInput("give the inputs either as --input-shape or as "
+                          "--input files, one per model input");
+  if (compare && !llvm::StringRef(modelPath).ends_with(".pt"))
+    return reportBadInput("--compare needs a TorchScript model (.pt): the "
+                          "references run in LibTorch");
+  for (const std::string &path : {std::string(outputPath)})
+    if (!path.empty()) {
+      std::string problem = mlir::qtensor::checkOutputPath(path);
+      if (!problem.empty())
+        return reportBadInput("cannot write '" + path + "': " + problem);
+    }
+
+  // Inputs: random from the seed, or .npy files.
+  torch::manual_seed(seed);
+  std::vector<at::Tensor> inputs;
+  for (const std::string &text : inputShapes) {
+    std::vector<int64_t> shape, concrete;
+    llvm::SmallVector<llvm::StringRef> parts;
+    llvm::StringRef(text).split(parts, 'x');
+    for (llvm::StringRef part : parts) {
+      int64_t size;
+      if (part == "?") {
+        shape.push_back(-1);
+        concrete.push_back(1);
+      } else if (!part.getAsInteger(10, size) && size >= 0 &&
+                 size <= (int64_t(1) << 32)) {
+        shape.push_back(size);
+        concrete.push_back(size);
+      } else {
+        return reportBadInput("invalid --input-shape '" + text + "'");
+      }
+    }
+    double elements = 1;
+    for (int64_t size : concrete)
+      elements *= size;
+    if (elements * 4 > 64.0 * (1 << 30))
+      return reportBadInput("--input-shape '" + text +
+                            "' needs more than 64 GiB");
+    options.inputShapes.push_back(shape);
+    inputs.push_back(torch::randn(concrete));
+  }
+  for (const std::string &path : inputFiles) {
+    auto array = mlir::qtensor::readNpy(path);
+    if (!array)
+      return reportBadInput(llvm::toString(array.takeError()));
+    if (array->dtype != "<f4")
+      return reportBadInput("'" + path + "' is not float32");
+    at::Tensor tensor = at::empty(array->shape, at::kFloat);
+    std::memcpy(tensor.data_ptr(), array->bytes.data(), array->bytes.size());
+    options.inputShapes.push_back(array->shape);
+    inputs.push_back(tensor);
+  }
+
+  // Compile and run.
+  std::shared_ptr<qtensor::Model> model;
+  if (qtensor::Status status =
+          qtensor::Model::compile(modelPath, options, model);
+      !status)
+    return reportBadInput(status.message());
+  if (options.target == qtensor::Target::Auto)
+    llvm::outs() << "target: " << model->targetDescription() << " ("
+                 << model->targetReason() << ")\n";
+  if (timing)
+    for (const auto &[stage, ms] : model->stageTimings())
+      llvm::outs() << llvm::format("timing %-34s %9.2f ms\n", stage.c_str(),
+                                   ms);
+  std::vector<at::Tensor> outputs;
+  if (qtensor::Status status = qtensor::run(*model, inputs, outputs); !status)
+    return reportBadInput(status.message());
+
+  if (!outputPath.empty()) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      std::string path = outputPath;
+      if (i > 0)
+        path = (llvm::StringRef(path).drop_back(4) + "." + llvm::Twine(i) +
+                ".npy")
+                   .str();
+      mlir::qtensor::NpyArray array;
+      array.dtype = "<f4";
+      at::Tensor result = outputs[i].to(at::kFloat).contiguous();
+      array.shape.assign(result.sizes().begin(), result.sizes().end());
+      auto *data = static_cast<unsigned char *>(result.data_ptr());
+      array.bytes.assign(data, data + result.numel() * 4);
+      if (llvm::Error error = mlir::qtensor::writeNpy(path, array))
+        return reportBadInput("cannot write '" + path +
+                              "': " + llvm::toString(std::move(error)));
+    }
+  }
+
+  if (!dumpParams.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(dumpParams))
+      return reportBadInput("cannot create '" + dumpParams +
+                            "': " + ec.message());
+    for (const qtensor::Parameter &parameter : model->parameters()) {
+      mlir::qtensor::NpyArray array;
+      if (parameter.dtype != qtensor::DType::F32 &&
+          parameter.dtype != qtensor::DType::I8)
+        continue;
+      array.dtype = parameter.dtype == qtensor::DType::I8 ? "|i1" : "<f4";
+      array.shape = parameter.shape;
+      auto *data = static_cast<const unsigned char *>(parameter.data);
+      array.bytes.assign(data, data + parameter.bytes);
+      llvm::SmallString<128> path(dumpParams);
+      llvm::sys::path::append(path, parameter.name + ".npy");
+      if (llvm::Error error = mlir::qtensor::writeNpy(path, array))
+        return reportBadInput("cannot write '" + path.str() +
+                              "': " + llvm::toString(std::move(error)));
+    }
+  }
+
+  int status = 0;
+  torch::jit::Module reference, swapped;
+  bool quantized = options.quantization == qtensor::Quantization::Int8;
+  if (compare || bench) {
+    reference = torch::jit::load(modelPath);
+    reference.eval();
+    swapped = reference.clone();
+    swapped.eval();
+    // The seed's module swap: each weight qtensor quantized becomes the
+    // seed's int8 data times its scale.
+    torch::NoGradGuard noGrad;
+    for (const qtensor::Parameter &parameter : model->parameters()) {
+      llvm::StringRef name(parameter.name);
+      if (!quantized || !name.consume_back(".data"))
+        continue;
+      for (const auto &named : swapped.named_parameters(true)) {
+        if (named.name != name)
+          continue;
+        auto [data, scale] = seedQuantize(named.value.to(at::kFloat));
+        named.value.copy_((data.to(at::kFloat) * scale)
+                              .to(named.value.scalar_type()));
+      }
+    }
+  }
+  auto forward = [&](torch::jit::Module &module) {
+    std::vector<torch::jit::IValue> args(inputs.begin(), inputs.end());
+    torch::jit::IValue result = module.forward(args);
+    std::vector<at::Tensor> tensors;
+    if (result.isTuple())
+      for (const auto &element : result.toTupleRef().elements())
+        tensors.push_back(element.toTensor());
+    else
+      tensors.push_back(result.toTensor());
+    return tensors;
+  };
+
+  if (compare) {
+    torch::NoGradGuard noGrad;
+    std::vector<at::Tensor> oracle = forward(quantized ? swapped : reference);
+    std::vector<at::Tensor> floats = forward(reference);
+    if (oracle.size() != outputs.size())
+      return reportBadInput("the model returned " +
+                            std::to_string(oracle.size()) +
+                            " results in LibTorch, " +
+                            std::to_string(outputs.size()) + " compiled");
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      Comparison vsOracle = compareTensors(outputs[i], oracle[i]);
+      Comparison vsFloat = compareTensors(outputs[i], floats[i]);
+      llvm::outs() << llvm::format(
+          "allclose(compiled, %s) = %s  max_abs_err=%.3e max_rel_err=%.3e  "
+          "[result %zu]\n",
+          quantized ? "module swap" : "float model",
+          vsOracle.close ? "True" : "False", vsOracle.maxAbs, vsOracle.maxRel,
+          i);
+      llvm::outs() << llvm::format(
+          "vs float model: max_abs_err=%.3e SQNR=%.1f dB  [result %zu]\n",
+          vsFloat.maxAbs, vsFloat.sqnr, i);
+      if (!vsOracle.close)
+        status = 1;
+    }
+    // The seed's second check: our fused program against our own unfused
+    // stage-2 program, compiled separately.
+    if (quantized) {
+      qtensor::CompileOptions unfusedOptions = options;
+      unfusedOptions.fuse = false;
+      unfusedOptions.dumpStagesDirectory.clear();
+      std::shared_ptr<qtensor::Model> unfused;
+      std::vector<at::Tensor> unfusedOutputs;
+      if (qtensor::Status compiled = qtensor::Model::compile(
+              modelPath, unfusedOptions, unfused);
+          !compiled)
+        return reportBadInput(compiled.message());
+      if (qtensor::Status ran = qtensor::run(*unfused, inputs, unfusedOutputs);
+          !ran)
+        return reportBadInput(ran.message());
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        Comparison fusedVsUnfused =
+            compareTensors(outputs[i], unfusedOutputs[i]);
+        llvm::outs() << llvm::format(
+            "allclose(fused, unfused) = %s  max_abs_err=%.3e  [result %zu]\n",
+            fusedVsUnfused.close ? "True" : "False", fusedVsUnfused.maxAbs, i);
+        if (!fusedVsUnfused.close)
+          status = 1;
+      }
+    }
+  }
+
+  if (bench) {
+    torch::NoGradGuard noGrad;
+    auto [ourMedian, ourMin] = timeCalls(bench, [&] {
+      std::vector<at::Tensor> ignored;
+      (void)qtensor::run(*model, inputs, ignored);
+    });
+    llvm::outs() << llvm::format("bench qtensor median_ms=%.4f min_ms=%.4f\n",
+                                 ourMedian, ourMin);
+    int threads = at::get_num_threads();
+    at::set_num_threads(2);
+    auto [floatMedian, floatMin] =
+        timeCalls(bench, [&] { (void)forward(reference); });
+    llvm::outs() << llvm::format(
+        "bench libtorch_float median_ms=%.4f min_ms=%.4f\n", floatMedian,
+        floatMin);
+    at::set_num_threads(threads);
+  }
+  return status;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  cl::ParseCommandLineOptions(
+      argc, argv, "qtensor-run: compile a model, run it, check and time it\n");
+  try {
+    return runTool();
+  } catch (const c10::Error &error) {
+    llvm::StringRef text(error.what_without_backtrace());
+    return reportBadInput("LibTorch: " +
+                          text.take_until([](char c) { return c == '\n'; }));
+  } catch (const std::exception &error) {
+    return reportBadInput(error.what());
+  }
+}
