@@ -370,7 +370,8 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine)
     return Status::error("JIT compilation failed: " +
-                         llvm::toString(engine.takeError()));
+                         llvm::toString(engine.takeError()) +
+                         (diagnostic.empty() ? "" : ": " + diagnostic));
   impl.engine = std::move(*engine);
   auto entry = impl.engine->lookupPacked("_mlir_ciface_forward");
   if (!entry)

@@ -14,6 +14,7 @@
 
 #include "qtensor/Runtime/Runtime.h"
 #include "qtensor/Runtime/TorchInterop.h"
+#include "qtensor/Runtime/TorchReference.h"
 #include "qtensor/Tools/NpyFile.h"
 #include "qtensor/Tools/ToolSupport.h"
 
@@ -72,42 +73,6 @@ static cl::opt<bool> timing("timing",
                             cl::desc("Print the compile time per stage"));
 
 namespace {
-
-/// The seed's int8_symmetric_quantize, in LibTorch, as its Python computes it.
-std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight) {
-  at::Tensor minValue = at::amin(weight, {1}, false);
-  at::Tensor maxValue = at::amax(weight, {1}, false);
-  at::Tensor minNeg = at::min(minValue, at::zeros_like(minValue));
-  at::Tensor maxPos = at::max(maxValue, at::zeros_like(maxValue));
-  maxPos = at::max(-minNeg, maxPos);
-  at::Tensor scale = (maxPos / 127.5).view({weight.size(0), -1});
-  at::Tensor out = at::round(weight * (at::reciprocal(scale) * 1.0));
-  out = at::clamp(out, -128, 127).to(at::kChar);
-  return {out, scale};
-}
-
-struct Comparison {
-  bool close;
-  double maxAbs, maxRel, sqnr;
-};
-
-Comparison compareTensors(const at::Tensor &actual, const at::Tensor &ref) {
-  at::Tensor a = actual.to(at::kDouble), r = ref.to(at::kDouble);
-  double scale = r.abs().max().item<double>();
-  double atol = 1e-5 * scale;
-  at::Tensor error = (a - r).abs();
-  Comparison result;
-  result.close = at::allclose(a, r, 1e-4, atol);
-  result.maxAbs = error.max().item<double>();
-  result.maxRel = (error / r.abs().clamp_min(std::max(atol, 1e-30)))
-                      .max()
-                      .item<double>();
-  double noise = (a - r).pow(2).sum().item<double>();
-  result.sqnr = noise == 0 ? INFINITY
-                           : 10 * std::log10(r.pow(2).sum().item<double>() /
-                                             noise);
-  return result;
-}
 
 /// Median and minimum over `runs` timed calls after one warm-up call.
 std::pair<double, double> timeCalls(unsigned runs,
@@ -262,34 +227,10 @@ int runTool() {
   if (compare || bench) {
     reference = torch::jit::load(modelPath);
     reference.eval();
-    swapped = reference.clone();
-    swapped.eval();
-    // The seed's module swap: each weight qtensor quantized becomes the
-    // seed's int8 data times its scale.
-    torch::NoGradGuard noGrad;
-    for (const qtensor::Parameter &parameter : model->parameters()) {
-      llvm::StringRef name(parameter.name);
-      if (!quantized || !name.consume_back(".data"))
-        continue;
-      for (const auto &named : swapped.named_parameters(true)) {
-        if (named.name != name)
-          continue;
-        auto [data, scale] = seedQuantize(named.value.to(at::kFloat));
-        named.value.copy_((data.to(at::kFloat) * scale)
-                              .to(named.value.scalar_type()));
-      }
-    }
+    swapped = qtensor::moduleSwap(reference, *model);
   }
   auto forward = [&](torch::jit::Module &module) {
-    std::vector<torch::jit::IValue> args(inputs.begin(), inputs.end());
-    torch::jit::IValue result = module.forward(args);
-    std::vector<at::Tensor> tensors;
-    if (result.isTuple())
-      for (const auto &element : result.toTupleRef().elements())
-        tensors.push_back(element.toTensor());
-    else
-      tensors.push_back(result.toTensor());
-    return tensors;
+    return qtensor::runTorch(module, inputs);
   };
 
   if (compare) {
@@ -302,17 +243,17 @@ int runTool() {
                             " results in LibTorch, " +
                             std::to_string(outputs.size()) + " compiled");
     for (size_t i = 0; i < outputs.size(); ++i) {
-      Comparison vsOracle = compareTensors(outputs[i], oracle[i]);
-      Comparison vsFloat = compareTensors(outputs[i], floats[i]);
+      qtensor::Agreement vsOracle = qtensor::compare(outputs[i], oracle[i]);
+      qtensor::Agreement vsFloat = qtensor::compare(outputs[i], floats[i]);
       llvm::outs() << llvm::format(
           "allclose(compiled, %s) = %s  max_abs_err=%.3e max_rel_err=%.3e  "
           "[result %zu]\n",
           quantized ? "module swap" : "float model",
-          vsOracle.close ? "True" : "False", vsOracle.maxAbs, vsOracle.maxRel,
+          vsOracle.close ? "True" : "False", vsOracle.maxAbsError, vsOracle.maxRelError,
           i);
       llvm::outs() << llvm::format(
           "vs float model: max_abs_err=%.3e SQNR=%.1f dB  [result %zu]\n",
-          vsFloat.maxAbs, vsFloat.sqnr, i);
+          vsFloat.maxAbsError, vsFloat.sqnrDb, i);
       if (!vsOracle.close)
         status = 1;
     }
@@ -332,11 +273,12 @@ int runTool() {
           !ran)
         return reportBadInput(ran.message());
       for (size_t i = 0; i < outputs.size(); ++i) {
-        Comparison fusedVsUnfused =
-            compareTensors(outputs[i], unfusedOutputs[i]);
+        qtensor::Agreement fusedVsUnfused =
+            qtensor::compare(outputs[i], unfusedOutputs[i]);
         llvm::outs() << llvm::format(
             "allclose(fused, unfused) = %s  max_abs_err=%.3e  [result %zu]\n",
-            fusedVsUnfused.close ? "True" : "False", fusedVsUnfused.maxAbs, i);
+            fusedVsUnfused.close ? "True" : "False", fusedVsUnfused.maxAbsError,
+            i);
         if (!fusedVsUnfused.close)
           status = 1;
       }

@@ -1,0 +1,50 @@
+//===- TorchReference.h - the seed's references, in LibTorch ----*- C++ -*-===//
+//
+// What qtensor's results are checked against (docs/runtime.md): the seed's
+// int8_symmetric_quantize as PyTorch computes it, and the seed's module
+// swap: a model whose quantized weights compute with the seed's int8 data
+// and scale.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_RUNTIME_TORCHREFERENCE_H
+#define QTENSOR_RUNTIME_TORCHREFERENCE_H
+
+#include "qtensor/Runtime/Runtime.h"
+
+#include <ATen/Tensor.h>
+#include <torch/csrc/jit/api/module.h>
+
+#include <utility>
+
+namespace qtensor {
+
+/// The seed's int8_symmetric_quantize: (int8 data [N, K], scale [N, 1]).
+std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight);
+
+/// A copy of `module` (in eval mode) in which every weight that `model`
+/// quantized (its "<name>.data" parameters) is replaced by the seed's data
+/// times scale: the seed's module-swap model, up to the order in which the
+/// scale is applied (after the matmul in the seed, before it here; the
+/// difference is float rounding).
+torch::jit::Module moduleSwap(const torch::jit::Module &module,
+                              const Model &model);
+
+/// Runs a TorchScript module on `inputs` and returns its results (a tensor,
+/// or each tensor of a tuple).
+std::vector<at::Tensor> runTorch(torch::jit::Module &module,
+                                 const std::vector<at::Tensor> &inputs);
+
+/// allclose with rtol 1e-4 and atol 1e-5 * max|reference|, the tolerance of
+/// docs/dialect.md, and the errors and SQNR.
+struct Agreement {
+  bool close;
+  double maxAbsError;
+  double maxRelError;
+  double sqnrDb;
+};
+Agreement compare(const at::Tensor &actual, const at::Tensor &reference);
+
+} // namespace qtensor
+
+#endif // QTENSOR_RUNTIME_TORCHREFERENCE_H

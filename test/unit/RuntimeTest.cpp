@@ -1,0 +1,218 @@
+//===- RuntimeTest.cpp - the C++ runtime API end to end -------------------===//
+//
+// Compiles the fixture models of test/Importer/make_models.py (written by
+// the runtime-models ctest fixture into $QTENSOR_TEST_MODELS) and checks
+// results against LibTorch, the compile cache, concurrent calls and misuse.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Runtime/Runtime.h"
+#include "qtensor/Runtime/TorchInterop.h"
+#include "qtensor/Runtime/TorchReference.h"
+
+#include <torch/script.h>
+
+#include "gtest/gtest.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+namespace {
+
+std::string modelPath(const std::string &name) {
+  const char *dir = std::getenv("QTENSOR_TEST_MODELS");
+  return std::string(dir ? dir : "QTENSOR_TEST_MODELS-unset") + "/" + name +
+         ".pt";
+}
+
+std::shared_ptr<qtensor::Model>
+compileOrFail(const std::string &name, std::vector<std::vector<int64_t>> shapes,
+              qtensor::Quantization quantization = qtensor::Quantization::Int8) {
+  qtensor::CompileOptions options;
+  options.inputShapes = std::move(shapes);
+  options.quantization = quantization;
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath(name), options, model);
+  EXPECT_TRUE(status) << status.message();
+  return model;
+}
+
+/// Our result against the seed's module swap (int8) or the float model.
+void expectMatchesLibTorch(const std::string &name, qtensor::Model &model,
+                           const std::vector<at::Tensor> &inputs,
+                           bool quantized) {
+  torch::jit::Module module = torch::jit::load(modelPath(name));
+  module.eval();
+  torch::jit::Module reference =
+      quantized ? qtensor::moduleSwap(module, model) : module;
+  std::vector<at::Tensor> expected = qtensor::runTorch(reference, inputs);
+  std::vector<at::Tensor> actual;
+  qtensor::Status status = qtensor::run(model, inputs, actual);
+  ASSERT_TRUE(status) << status.message();
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) {
+    qtensor::Agreement agreement = qtensor::compare(actual[i], expected[i]);
+    EXPECT_TRUE(agreement.close)
+        << name << " result " << i << ": max abs error "
+        << agreement.maxAbsError << ", max rel error "
+        << agreement.maxRelError;
+  }
+}
+
+TEST(RuntimeTest, ModelsMatchLibTorchQuantizedAndNot) {
+  struct Case {
+    std::string name;
+    std::vector<int64_t> shape;
+  } cases[] = {{"toy", {64, 64, 64}},
+               {"mlp4d", {2, 3, 5, 13}},
+               {"functional", {9, 24}},
+               {"matmul_t", {3, 7, 20}}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.name);
+    at::manual_seed(1);
+    std::vector<at::Tensor> inputs = {at::randn(c.shape)};
+    for (auto quantization :
+         {qtensor::Quantization::Int8, qtensor::Quantization::None}) {
+      auto model = compileOrFail(c.name, {c.shape}, quantization);
+      ASSERT_TRUE(model);
+      expectMatchesLibTorch(c.name, *model, inputs,
+                            quantization == qtensor::Quantization::Int8);
+    }
+  }
+}
+
+TEST(RuntimeTest, DynamicBatchCompilesOnceAndRunsAnySize) {
+  auto model = compileOrFail("functional", {{-1, 24}});
+  ASSERT_TRUE(model);
+  qtensor::CacheStats before = qtensor::getCacheStats();
+  for (int64_t rows : {1, 5, 33, 64}) {
+    SCOPED_TRACE(rows);
+    at::manual_seed(rows);
+    expectMatchesLibTorch("functional", *model, {at::randn({rows, 24})},
+                          /*quantized=*/true);
+  }
+  // The same request again is a cache hit, not a second compile.
+  auto again = compileOrFail("functional", {{-1, 24}});
+  EXPECT_EQ(qtensor::getCacheStats().hits, before.hits + 1);
+  EXPECT_EQ(qtensor::getCacheStats().misses, before.misses);
+}
+
+TEST(RuntimeTest, CacheKeyIncludesShapesAndOptions) {
+  qtensor::CacheStats start = qtensor::getCacheStats();
+  auto int8 = compileOrFail("matmul_t", {{5, 20}});
+  auto none = compileOrFail("matmul_t", {{5, 20}}, qtensor::Quantization::None);
+  auto otherShape = compileOrFail("matmul_t", {{6, 20}});
+  EXPECT_EQ(qtensor::getCacheStats().misses, start.misses + 3);
+  auto int8Again = compileOrFail("matmul_t", {{5, 20}});
+  EXPECT_EQ(qtensor::getCacheStats().hits, start.hits + 1);
+  EXPECT_EQ(int8Again->parameters().front().data,
+            int8->parameters().front().data);
+}
+
+TEST(RuntimeTest, ConcurrentCallsGiveIdenticalResults) {
+  auto model = compileOrFail("mlp4d", {{-1, 3, 5, 13}});
+  ASSERT_TRUE(model);
+  at::manual_seed(3);
+  at::Tensor input = at::randn({7, 3, 5, 13});
+  std::vector<at::Tensor> expected;
+  ASSERT_TRUE(qtensor::run(*model, {input}, expected));
+  constexpr int kThreads = 8, kCalls = 250;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int call = 0; call < kCalls; ++call) {
+        std::vector<at::Tensor> actual;
+        if (!qtensor::run(*model, {input}, actual) ||
+            !at::equal(actual[0], expected[0]))
+          ++mismatches[t];
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
+TEST(RuntimeTest, RawBufferApiMatchesTensorApi) {
+  auto model = compileOrFail("matmul_t", {{2, 20}});
+  ASSERT_TRUE(model);
+  std::vector<float> input(40);
+  for (size_t i = 0; i < input.size(); ++i)
+    input[i] = 0.05f * static_cast<float>(i) - 1.0f;
+  std::vector<qtensor::Tensor> raw;
+  qtensor::Status status =
+      model->run({{input.data(), qtensor::DType::F32, {2, 20}}}, raw);
+  ASSERT_TRUE(status) << status.message();
+  std::vector<at::Tensor> viaTorch;
+  ASSERT_TRUE(qtensor::run(
+      *model, {at::from_blob(input.data(), {2, 20}).clone()}, viaTorch));
+  ASSERT_EQ(raw.size(), 1u);
+  EXPECT_EQ(raw[0].shape, (std::vector<int64_t>{2, 12}));
+  EXPECT_EQ(std::memcmp(raw[0].f32(), viaTorch[0].data_ptr<float>(),
+                        raw[0].bytes.size()),
+            0);
+}
+
+TEST(RuntimeTest, MisuseIsAnErrorValue) {
+  auto model = compileOrFail("toy", {{-1, 64}});
+  ASSERT_TRUE(model);
+  std::vector<at::Tensor> outputs;
+  auto message = [&](const std::vector<at::Tensor> &inputs) {
+    qtensor::Status status = qtensor::run(*model, inputs, outputs);
+    return status ? std::string("ok") : status.message();
+  };
+  EXPECT_EQ(message({}), "the model takes 1 inputs, got 0");
+  EXPECT_EQ(message({at::randn({4, 64}), at::randn({4, 64})}),
+            "the model takes 1 inputs, got 2");
+  EXPECT_EQ(message({at::randn({4, 63})}),
+            "input 0 has shape [4, 63], the model was compiled for [?, 64]");
+  EXPECT_EQ(message({at::randn({2, 4, 64})}),
+            "input 0 has shape [2, 4, 64], the model was compiled for [?, 64]");
+  EXPECT_EQ(message({at::randn({4, 64}).to(at::kHalf)}),
+            "input 0 has dtype f16, the model expects f32");
+  EXPECT_EQ(message({at::ones({4, 64}, at::kLong)}),
+            "input 0 has dtype Long; expected float32, float16 or bfloat16");
+  EXPECT_EQ(message({at::empty({4, 64}, at::TensorOptions().device(at::kMeta))}),
+            "input 0 is on meta; the compiled model runs on the CPU");
+  EXPECT_EQ(message({at::Tensor()}), "input 0 is undefined");
+  // A strided input is fine: it is made contiguous.
+  EXPECT_EQ(message({at::randn({64, 4}).t()}), "ok");
+  std::vector<qtensor::Tensor> raw;
+  qtensor::Status noData =
+      model->run({{nullptr, qtensor::DType::F32, {4, 64}}}, raw);
+  EXPECT_EQ(noData.message(), "input 0 has no data");
+}
+
+TEST(RuntimeTest, CompileErrorsAreValues) {
+  qtensor::CompileOptions options;
+  options.inputShapes = {{4, 64}};
+  std::shared_ptr<qtensor::Model> model;
+  EXPECT_EQ(qtensor::Model::compile(modelPath("missing"), options, model)
+                .message(),
+            "cannot open '" + modelPath("missing") +
+                "': No such file or directory");
+  EXPECT_EQ(qtensor::Model::compile("model.onnx", options, model).message(),
+            "'model.onnx' is neither a TorchScript model (.pt) nor MLIR "
+            "(.mlir)");
+  options.target = qtensor::Target::Cuda;
+  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model)
+                .message(),
+            "target cuda is not available: this qtensor build has no CUDA "
+            "runtime yet; use --target cpu");
+  options.target = qtensor::Target::Cpu;
+  options.inputShapes = {{4, -1}};
+  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model)
+                .message(),
+            "invalid input shape [4, ?]: sizes must be >= 0, and only the "
+            "leading one may be -1 (dynamic)");
+  options.inputShapes = {{4, 65}};
+  EXPECT_NE(qtensor::Model::compile(modelPath("toy"), options, model)
+                .message()
+                .find("does not fit the model"),
+            std::string::npos);
+}
+
+} // namespace
