@@ -21,7 +21,7 @@ config.substitutions.append(("%mlir_include", config.mlir_include_dir))
 config.substitutions.append(("%torch_python", config.torch_python))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["qtensor-opt", "qtensor-import", "mlir-tblgen"],
+    ["qtensor-opt", "qtensor-import", "qtensor-run", "mlir-tblgen"],
     [config.qtensor_tools_dir, config.llvm_tools_dir],
 )
 

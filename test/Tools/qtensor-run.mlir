@@ -1,0 +1,81 @@
+// Tests qtensor-run end to end on TorchScript models: the seed's two checks
+// (compiled vs module swap, fused vs unfused), float models, .npy in and out,
+// parameters dumped byte-identical to the seed's quantizer, the timing lines,
+// and one error line with exit status 2 for each kind of bad input.
+
+// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/../Importer/make_models.py %t toy mlp4d functional matmul_t bad
+
+// The ToyModel, int8: both checks, then the float reference.
+// RUN: qtensor-run %t/toy.pt --input-shape 64x64x64 --quantize int8 --compare --bench 3 --timing | FileCheck %s --check-prefix=TOY
+// TOY: target: cpu ({{.*}}) (target auto chose cpu: this build has no CUDA runtime)
+// TOY: timing import
+// TOY: timing qtensor-quantize-weights
+// TOY: timing llvm-jit
+// TOY: allclose(compiled, module swap) = True
+// TOY: vs float model: max_abs_err={{.*}} SQNR={{[0-9.]+}} dB
+// TOY: allclose(fused, unfused) = True
+// TOY: bench qtensor median_ms={{[0-9.]+}} min_ms={{[0-9.]+}}
+// TOY: bench libtorch_float median_ms={{[0-9.]+}} min_ms={{[0-9.]+}}
+
+// Three more models, quantized and not.
+// RUN: qtensor-run %t/mlp4d.pt --input-shape 2x3x5x13 --compare --target cpu | FileCheck %s --check-prefix=INT8
+// RUN: qtensor-run %t/functional.pt --input-shape 9x24 --compare --target cpu | FileCheck %s --check-prefix=INT8
+// RUN: qtensor-run %t/matmul_t.pt --input-shape 3x7x20 --compare --target cpu | FileCheck %s --check-prefix=INT8
+// INT8: allclose(compiled, module swap) = True
+// INT8: allclose(fused, unfused) = True
+// RUN: qtensor-run %t/mlp4d.pt --input-shape 2x3x5x13 --quantize none --compare | FileCheck %s --check-prefix=FLOAT
+// FLOAT: allclose(compiled, float model) = True
+// FLOAT-NOT: fused
+
+// .npy in and out: a dynamic batch compiled from the file's shape.
+// RUN: %torch_python -c "import numpy as np; np.save('%t/x.npy', np.random.RandomState(0).randn(5, 24).astype(np.float32))"
+// RUN: qtensor-run %t/functional.pt --input %t/x.npy --output %t/y.npy --compare | FileCheck %s --check-prefix=INT8
+// RUN: %torch_python -c "import numpy as np; y = np.load('%t/y.npy'); assert y.shape == (5, 16) and y.dtype == np.float32, y.shape; print('output ok')" | FileCheck %s --check-prefix=NPY
+// NPY: output ok
+
+// --dump-params: the int8 data and scales are the seed's, byte for byte.
+// RUN: qtensor-run %t/mlp4d.pt --input-shape 1x1x1x13 --dump-params %t/params
+// RUN: %torch_python %qtensor_src/test/reference/check_params.py %t/mlp4d.pt %t/params | FileCheck %s --check-prefix=PARAMS
+// PARAMS-DAG: fc1.bias: float32 [27] equal=True
+// PARAMS-DAG: fc1.weight.data: int8 [27, 13] equal=True
+// PARAMS-DAG: fc1.weight.scale: float32 [27, 1] equal=True
+// PARAMS-DAG: fc2.weight.data: int8 [5, 27] equal=True
+// PARAMS-DAG: fc2.weight.scale: float32 [5, 1] equal=True
+
+// --dump-stages writes the IR after every stage.
+// RUN: qtensor-run %t/toy.pt --input-shape 2x64 --dump-stages %t/stages
+// RUN: ls %t/stages | FileCheck %s --check-prefix=STAGES
+// STAGES: 01-qtensor-quantize-weights.mlir
+// STAGES: 02-qtensor-decompose-linear.mlir
+// STAGES: 03-qtensor-fuse-int8-matmul.mlir
+
+// Bad input.
+// RUN: %expect_exit 2 qtensor-run %t/missing.pt --input-shape 4x64 2>&1 | FileCheck %s --check-prefix=MISSING
+// MISSING: error: cannot open '{{.*}}missing.pt': No such file or directory
+// RUN: %expect_exit 2 qtensor-run %t/truncated.pt --input-shape 4x64 2>&1 | FileCheck %s --check-prefix=TRUNCATED
+// TRUNCATED: error: cannot load '{{.*}}truncated.pt' as TorchScript
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x63 2>&1 | FileCheck %s --check-prefix=SHAPE
+// SHAPE: error: input shape [4, 63] does not fit the model
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4xz 2>&1 | FileCheck %s --check-prefix=SHAPE-SYNTAX
+// SHAPE-SYNTAX: error: invalid --input-shape '4xz'
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt 2>&1 | FileCheck %s --check-prefix=NO-INPUT
+// NO-INPUT: error: give the inputs either as --input-shape or as --input files
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --quantize int4 2>&1 | FileCheck %s --check-prefix=QUANT
+// QUANT: error: unknown --quantize 'int4' (expected int8 or none)
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: error: unknown --target 'tpu' (expected auto, cpu or cuda)
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// CUDA: error: target cuda is not available
+// RUN: printf 'not numpy' > %t/bad.npy
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/bad.npy 2>&1 | FileCheck %s --check-prefix=BAD-NPY
+// BAD-NPY: error: '{{.*}}bad.npy': not a .npy file
+// RUN: %torch_python -c "import numpy as np; np.save('%t/f64.npy', np.zeros((2, 64)))"
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/f64.npy 2>&1 | FileCheck %s --check-prefix=F64-NPY
+// F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4')
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --output %t/no/dir/y.npy 2>&1 | FileCheck %s --check-prefix=OUT
+// OUT: error: cannot write '{{.*}}y.npy': directory '{{.*}}dir' does not exist
+// RUN: qtensor-import %t/toy.pt --input-shape 4x64 -o %t/toy.mlir
+// RUN: %expect_exit 2 qtensor-run %t/toy.mlir --input-shape 4x64 --compare 2>&1 | FileCheck %s --check-prefix=COMPARE-MLIR
+// COMPARE-MLIR: error: --compare needs a TorchScript model (.pt)
+// An .mlir model runs without LibTorch.
+// RUN: qtensor-run %t/toy.mlir --input-shape 4x64 --output %t/mlir-y.npy
