@@ -16,6 +16,7 @@
 // TOY: allclose(fused, unfused) = True
 // TOY: bench qtensor median_ms={{[0-9.]+}} min_ms={{[0-9.]+}}
 // TOY: bench libtorch_float median_ms={{[0-9.]+}} min_ms={{[0-9.]+}}
+// TOY: bench libtorch_module_swap median_ms={{[0-9.]+}} min_ms={{[0-9.]+}}
 
 // Three more models, quantized and not.
 // RUN: qtensor-run %t/mlp4d.pt --input-shape 2x3x5x13 --compare --target cpu | FileCheck %s --check-prefix=INT8

@@ -300,6 +300,31 @@ int runTool() {
     llvm::outs() << llvm::format(
         "bench libtorch_float median_ms=%.4f min_ms=%.4f\n", floatMedian,
         floatMin);
+    if (quantized) {
+      // The seed's module swap re-quantizes every weight on every call,
+      // converts int8 back to float and applies the scale.
+      std::vector<std::pair<at::Tensor, at::Tensor>> weights;
+      for (const qtensor::Parameter &parameter : model->parameters()) {
+        llvm::StringRef name(parameter.name);
+        if (!name.consume_back(".data"))
+          continue;
+        for (const auto &original : reference.named_parameters(true))
+          if (original.name == name)
+            for (const auto &target : swapped.named_parameters(true))
+              if (target.name == name)
+                weights.emplace_back(original.value, target.value);
+      }
+      auto [swapMedian, swapMin] = timeCalls(bench, [&] {
+        for (auto &[original, target] : weights) {
+          auto [data, scale] = qtensor::seedQuantize(original);
+          target.copy_(data.to(target.scalar_type()) * scale);
+        }
+        (void)forward(swapped);
+      });
+      llvm::outs() << llvm::format(
+          "bench libtorch_module_swap median_ms=%.4f min_ms=%.4f\n",
+          swapMedian, swapMin);
+    }
     at::set_num_threads(threads);
   }
   return status;
