@@ -21,8 +21,8 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
@@ -80,7 +80,7 @@ struct Item {
     return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool;
   }
   double scalar() const {
-    return kind == Kind::Float ? floatValue
+    return kind == Kind::Float  ? floatValue
            : kind == Kind::Bool ? (boolValue ? 1.0 : 0.0)
                                 : static_cast<double>(intValue);
   }
@@ -164,18 +164,16 @@ private:
                    const std::string &weightName);
   Value emitMatmul(jit::Node *node, unsigned lhsIndex, unsigned rhsIndex);
   Value emitTranspose(Location loc, Value input, ArrayRef<int64_t> perm);
-  Value emitReshape(jit::Node *node, Value input,
-                    SmallVector<int64_t> target);
-  Value emitElementwise(jit::Node *node, ArrayRef<Item> operands,
-                        function_ref<Value(OpBuilder &, Location, Type,
-                                           ArrayRef<Value>)>
-                            body);
+  Value emitReshape(jit::Node *node, Value input, SmallVector<int64_t> target);
+  Value emitElementwise(
+      jit::Node *node, ArrayRef<Item> operands,
+      function_ref<Value(OpBuilder &, Location, Type, ArrayRef<Value>)> body);
   Value emitUnary(jit::Node *node,
                   function_ref<Value(OpBuilder &, Location, Value)> body);
   Value emitSoftmax(jit::Node *node);
-  Value emitReduction(Location loc, Value input, int64_t dim, Value init,
-                      function_ref<Value(OpBuilder &, Location, Value, Value)>
-                          combine);
+  Value emitReduction(
+      Location loc, Value input, int64_t dim, Value init,
+      function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
   Value dimSize(Location loc, Value tensor, int64_t dim);
 
   MLIRContext &context;
@@ -206,8 +204,8 @@ void GraphImporter::fail(const jit::Node *node, const llvm::Twine &message) {
 }
 
 Location GraphImporter::locationOf(const jit::Node *node) {
-  auto toLoc = [&](const std::tuple<std::string, size_t, size_t> &position)
-      -> Location {
+  auto toLoc =
+      [&](const std::tuple<std::string, size_t, size_t> &position) -> Location {
     return FileLineColLoc::get(&context, std::get<0>(position),
                                std::get<1>(position),
                                std::get<2>(position) + 1);
@@ -403,8 +401,8 @@ OwningOpRef<ModuleOp> GraphImporter::run(jit::Graph &graph,
   for (const jit::Value *output : graph.outputs())
     collect(lookup(output));
   func::ReturnOp::create(builder, moduleLoc, results);
-  func.setFunctionType(builder.getFunctionType(
-      argTypes, ValueRange(results).getTypes()));
+  func.setFunctionType(
+      builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
   return module;
 }
 
@@ -526,10 +524,10 @@ void GraphImporter::importNode(jit::Node *node) {
     unsigned first = kind == "aten::mm" ? 0 : 1;
     for (unsigned i = first; i < first + 2; ++i) {
       Item &operand = lookup(node->input(i));
-      int64_t rank = operand.value ? cast<RankedTensorType>(
-                                         operand.value.getType())
-                                         .getRank()
-                                   : operand.constant.dim();
+      int64_t rank =
+          operand.value
+              ? cast<RankedTensorType>(operand.value.getType()).getRank()
+              : operand.constant.dim();
       if (operand.kind == Item::Kind::Tensor && rank != 2)
         fail(node, kind + " needs 2-D operands, operand " + llvm::Twine(i) +
                        " has rank " + llvm::Twine(rank) +
@@ -581,9 +579,9 @@ void GraphImporter::importNode(jit::Node *node) {
   }
   if (kind == "aten::reshape" || kind == "aten::view") {
     std::vector<int64_t> shape = intListOf(node, 1);
-    return setResult(emitReshape(node, tensorOf(node, 0),
-                                 SmallVector<int64_t>(shape.begin(),
-                                                      shape.end())));
+    return setResult(
+        emitReshape(node, tensorOf(node, 0),
+                    SmallVector<int64_t>(shape.begin(), shape.end())));
   }
   if (kind == "aten::flatten") {
     Value input = tensorOf(node, 0);
@@ -597,9 +595,10 @@ void GraphImporter::importNode(jit::Node *node) {
     SmallVector<int64_t> target(shape.begin(), shape.begin() + start);
     int64_t product = 1;
     for (int64_t i = start; i <= end && i < (int64_t)shape.size(); ++i)
-      product = ShapedType::isDynamic(shape[i]) || ShapedType::isDynamic(product)
-                    ? ShapedType::kDynamic
-                    : product * shape[i];
+      product =
+          ShapedType::isDynamic(shape[i]) || ShapedType::isDynamic(product)
+              ? ShapedType::kDynamic
+              : product * shape[i];
     target.push_back(product);
     target.append(shape.begin() + std::min<int64_t>(end + 1, shape.size()),
                   shape.end());
@@ -682,8 +681,8 @@ void GraphImporter::importNode(jit::Node *node) {
       Value inner;
       if (useTanh) {
         // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-        Value cube = arith::MulFOp::create(
-            b, l, x, arith::MulFOp::create(b, l, x, x));
+        Value cube =
+            arith::MulFOp::create(b, l, x, arith::MulFOp::create(b, l, x, x));
         Value sum = arith::AddFOp::create(
             b, l, x,
             arith::MulFOp::create(b, l, floatConstant(b, l, type, 0.044715),
@@ -747,7 +746,8 @@ Value GraphImporter::emitLinear(jit::Node *node, Value input, Value weight,
                                 Value bias, const std::string &weightName) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto weightType = cast<RankedTensorType>(weight.getType());
-  std::string label = weightName.empty() ? "the weight" : "'" + weightName + "'";
+  std::string label =
+      weightName.empty() ? "the weight" : "'" + weightName + "'";
   if (weightType.getRank() != 2)
     fail(node, "linear weight " + label + " must have rank 2, got shape " +
                    formatShape(weightType.getShape()));
@@ -771,8 +771,8 @@ Value GraphImporter::emitLinear(jit::Node *node, Value input, Value weight,
   SmallVector<int64_t> shape(inputType.getShape().drop_back());
   shape.push_back(weightType.getDimSize(0));
   auto resultType = RankedTensorType::get(shape, inputType.getElementType());
-  return LinearOp::create(builder, locationOf(node), resultType, input,
-                          weight, bias);
+  return LinearOp::create(builder, locationOf(node), resultType, input, weight,
+                          bias);
 }
 
 Value GraphImporter::emitMatmul(jit::Node *node, unsigned lhsIndex,
@@ -805,8 +805,7 @@ Value GraphImporter::emitMatmul(jit::Node *node, unsigned lhsIndex,
                        " and " + formatShape(rhsType.getShape()) +
                        " do not fit");
       auto resultType = RankedTensorType::get(
-          {lhsType.getDimSize(0), lhsType.getDimSize(1),
-           rhsType.getDimSize(2)},
+          {lhsType.getDimSize(0), lhsType.getDimSize(1), rhsType.getDimSize(2)},
           elementType);
       SmallVector<Value> dynamicSizes;
       if (resultType.isDynamicDim(0))
@@ -815,11 +814,12 @@ Value GraphImporter::emitMatmul(jit::Node *node, unsigned lhsIndex,
         dynamicSizes.push_back(dimSize(loc, lhs, 1));
       if (resultType.isDynamicDim(2))
         dynamicSizes.push_back(dimSize(loc, rhs, 2));
-      Value empty = tensor::EmptyOp::create(builder, loc, resultType,
-                                            dynamicSizes);
+      Value empty =
+          tensor::EmptyOp::create(builder, loc, resultType, dynamicSizes);
       Value zero = arith::ConstantOp::create(builder, loc,
                                              builder.getZeroAttr(elementType));
-      Value init = linalg::FillOp::create(builder, loc, zero, empty).getResult(0);
+      Value init =
+          linalg::FillOp::create(builder, loc, zero, empty).getResult(0);
       return linalg::BatchMatmulOp::create(builder, loc, resultType,
                                            ValueRange{lhs, rhs}, init)
           .getResult(0);
@@ -857,8 +857,8 @@ Value GraphImporter::emitMatmul(jit::Node *node, unsigned lhsIndex,
     dynamicSizes.push_back(dimSize(loc, matrix, 0));
   Value empty =
       tensor::EmptyOp::create(builder, loc, productType, dynamicSizes);
-  Value zero = arith::ConstantOp::create(builder, loc,
-                                         builder.getZeroAttr(elementType));
+  Value zero =
+      arith::ConstantOp::create(builder, loc, builder.getZeroAttr(elementType));
   Value init = linalg::FillOp::create(builder, loc, zero, empty).getResult(0);
   Value product = linalg::MatmulOp::create(builder, loc, productType,
                                            ValueRange{matrix, rhs}, init)
@@ -941,7 +941,8 @@ Value GraphImporter::emitReshape(jit::Node *node, Value input,
           staticProduct *= resultType.getDimSize(dim);
       for (int64_t dim : group) {
         if (!resultType.isDynamicDim(dim)) {
-          outputShape.push_back(builder.getIndexAttr(resultType.getDimSize(dim)));
+          outputShape.push_back(
+              builder.getIndexAttr(resultType.getDimSize(dim)));
           continue;
         }
         Value size = dimSize(loc, input, sourceDim);
@@ -962,9 +963,10 @@ Value GraphImporter::emitReshape(jit::Node *node, Value input,
   // A general static reshape: through one flat dimension.
   int64_t count = type.getNumElements();
   auto flatType = RankedTensorType::get({count}, type.getElementType());
-  ReassociationIndices all = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
-  Value flat = tensor::CollapseShapeOp::create(builder, loc, flatType, input,
-                                               {all});
+  ReassociationIndices all =
+      llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+  Value flat =
+      tensor::CollapseShapeOp::create(builder, loc, flatType, input, {all});
   ReassociationIndices allResult =
       llvm::to_vector(llvm::seq<int64_t>(0, resultType.getRank()));
   return tensor::ExpandShapeOp::create(builder, loc, resultType, flat,
@@ -1016,10 +1018,10 @@ Value GraphImporter::emitElementwise(
                   ? size
                   : (ShapedType::isDynamic(out) ? out : size);
       else if (!ShapedType::isDynamic(size) && size != out)
-        fail(node, "shapes of " + std::string(node->kind().toQualString()) +
-                       " operands do not broadcast: " +
-                       formatShape(type.getShape()) + " against " +
-                       formatShape(shape));
+        fail(node,
+             "shapes of " + std::string(node->kind().toQualString()) +
+                 " operands do not broadcast: " + formatShape(type.getShape()) +
+                 " against " + formatShape(shape));
     }
   }
   SmallVector<AffineMap> maps;
@@ -1066,8 +1068,7 @@ Value GraphImporter::emitUnary(
     jit::Node *node, function_ref<Value(OpBuilder &, Location, Value)> body) {
   Item operand = lookup(node->input(0));
   return emitElementwise(
-      node, operand,
-      [&](OpBuilder &b, Location l, Type, ArrayRef<Value> args) {
+      node, operand, [&](OpBuilder &b, Location l, Type, ArrayRef<Value> args) {
         return body(b, l, args[0]);
       });
 }
@@ -1122,13 +1123,13 @@ Value GraphImporter::emitSoftmax(jit::Node *node) {
       builder.getFloatAttr(elementType,
                            APFloat::getInf(floatType.getFloatSemantics(),
                                            /*Negative=*/true)));
-  Value zero = arith::ConstantOp::create(builder, loc,
-                                         builder.getZeroAttr(elementType));
-  Value max = emitReduction(loc, input, dim, lowest,
-                            [](OpBuilder &b, Location l, Value x, Value acc) {
-                              return arith::MaximumFOp::create(b, l, acc, x)
-                                  .getResult();
-                            });
+  Value zero =
+      arith::ConstantOp::create(builder, loc, builder.getZeroAttr(elementType));
+  Value max = emitReduction(
+      loc, input, dim, lowest,
+      [](OpBuilder &b, Location l, Value x, Value acc) {
+        return arith::MaximumFOp::create(b, l, acc, x).getResult();
+      });
   // exp(x - max) and its sum along `dim`, then the quotient.
   SmallVector<int64_t> keptShape(type.getShape());
   keptShape[dim] = 1;
@@ -1141,11 +1142,10 @@ Value GraphImporter::emitSoftmax(jit::Node *node) {
         Value difference = arith::SubFOp::create(b, l, args[0], args[1]);
         return math::ExpOp::create(b, l, difference).getResult();
       });
-  Value sum = emitReduction(loc, exp, dim, zero,
-                            [](OpBuilder &b, Location l, Value x, Value acc) {
-                              return arith::AddFOp::create(b, l, acc, x)
-                                  .getResult();
-                            });
+  Value sum = emitReduction(
+      loc, exp, dim, zero, [](OpBuilder &b, Location l, Value x, Value acc) {
+        return arith::AddFOp::create(b, l, acc, x).getResult();
+      });
   Item quotient[] = {Item::tensor(exp), unsqueezed(sum)};
   return emitElementwise(
       node, quotient, [](OpBuilder &b, Location l, Type, ArrayRef<Value> args) {
@@ -1186,8 +1186,8 @@ mlir::qtensor::importTorchScript(MLIRContext &context, StringRef path,
   {
     auto buffer = llvm::MemoryBuffer::getFileSlice(path, 4, 0);
     if (!buffer)
-      return error("cannot read '" + path + "': " +
-                   buffer.getError().message());
+      return error("cannot read '" + path +
+                   "': " + buffer.getError().message());
     if ((*buffer)->getBuffer() != StringRef("PK\x03\x04", 4))
       return error("'" + path +
                    "' is not a TorchScript archive (no zip header); save "
@@ -1225,8 +1225,8 @@ mlir::qtensor::importTorchScript(MLIRContext &context, StringRef path,
                    "output?); export with torch.jit.script(model).save(path)");
     return error("cannot load '" + path + "' as TorchScript: " + reason);
   } catch (const std::exception &failure) {
-    return error("cannot load '" + path + "' as TorchScript: " +
-                 firstLine(failure.what()));
+    return error("cannot load '" + path +
+                 "' as TorchScript: " + firstLine(failure.what()));
   }
 }
 
@@ -1234,8 +1234,8 @@ llvm::Expected<SmallVector<int64_t>>
 mlir::qtensor::parseInputShape(StringRef text) {
   auto error = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "invalid input shape '" + text + "': " +
-                                       why);
+                                   "invalid input shape '" + text +
+                                       "': " + why);
   };
   if (text.empty())
     return error("empty");

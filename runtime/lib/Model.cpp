@@ -22,12 +22,12 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/IR/AsmState.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
@@ -95,8 +95,8 @@ namespace {
 /// Aligned storage for one parameter.
 struct AlignedBuffer {
   explicit AlignedBuffer(size_t size)
-      : data(static_cast<char *>(
-            std::aligned_alloc(64, std::max<size_t>(64, (size + 63) / 64 * 64)))),
+      : data(static_cast<char *>(std::aligned_alloc(
+            64, std::max<size_t>(64, (size + 63) / 64 * 64)))),
         size(size) {}
   ~AlignedBuffer() { std::free(data); }
   AlignedBuffer(const AlignedBuffer &) = delete;
@@ -246,14 +246,13 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   if (!options.inputShapes.empty() &&
       options.inputShapes.size() != type.getNumInputs())
     return Status::error("@forward takes " +
-                         std::to_string(type.getNumInputs()) +
-                         " inputs, but " +
+                         std::to_string(type.getNumInputs()) + " inputs, but " +
                          std::to_string(options.inputShapes.size()) +
                          " input shapes were given");
   for (auto [index, input] : llvm::enumerate(type.getInputs())) {
     auto tensor = dyn_cast<RankedTensorType>(input);
-    std::optional<DType> dtype = tensor ? toDType(tensor.getElementType())
-                                        : std::nullopt;
+    std::optional<DType> dtype =
+        tensor ? toDType(tensor.getElementType()) : std::nullopt;
     if (!dtype || *dtype == DType::I8)
       return Status::error("input " + std::to_string(index) +
                            " of @forward is not a f32, f16 or bf16 tensor");
@@ -269,8 +268,8 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   }
   for (Type result : type.getResults()) {
     auto tensor = dyn_cast<RankedTensorType>(result);
-    std::optional<DType> dtype = tensor ? toDType(tensor.getElementType())
-                                        : std::nullopt;
+    std::optional<DType> dtype =
+        tensor ? toDType(tensor.getElementType()) : std::nullopt;
     if (!dtype)
       return Status::error("a result of @forward is not a tensor of a "
                            "supported element type");
@@ -326,8 +325,7 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
       if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
         AsmResourceBlob *blob = resource.getRawHandle().getBlob();
         if (!blob || blob->getData().size() != parameter.bytes)
-          return Status::error("parameter " + parameter.name +
-                               " has no data");
+          return Status::error("parameter " + parameter.name + " has no data");
         std::memcpy(buffer->data, blob->getData().data(), parameter.bytes);
       } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
         ArrayRef<char> raw = dense.getRawData();
@@ -353,8 +351,8 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   // Argument attributes that name parameters mean nothing to LLVM.
   module.walk([](LLVM::LLVMFuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      func.removeArgAttr(i, StringAttr::get(func.getContext(),
-                                            "qtensor.parameter"));
+      func.removeArgAttr(
+          i, StringAttr::get(func.getContext(), "qtensor.parameter"));
   });
 
   // LLVM JIT for the host CPU, at -O3.
@@ -369,19 +367,19 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine)
-    return Status::error("JIT compilation failed: " +
-                         llvm::toString(engine.takeError()) +
-                         (diagnostic.empty() ? "" : ": " + diagnostic));
+    return Status::error(
+        "JIT compilation failed: " + llvm::toString(engine.takeError()) +
+        (diagnostic.empty() ? "" : ": " + diagnostic));
   impl.engine = std::move(*engine);
   auto entry = impl.engine->lookupPacked("_mlir_ciface_forward");
   if (!entry)
     return Status::error("the compiled code has no entry point: " +
                          llvm::toString(entry.takeError()));
   impl.entry = *entry;
-  impl.timings.emplace_back(
-      "llvm-jit", std::chrono::duration<double, std::milli>(
-                      std::chrono::steady_clock::now() - start)
-                      .count());
+  impl.timings.emplace_back("llvm-jit",
+                            std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - start)
+                                .count());
   return Status::success();
 }
 
@@ -409,8 +407,8 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
                          "': " + contents.getError().message());
 
   // The cache key: content, shapes, options, host CPU, versions.
-  std::string key = llvm::utohexstr(llvm::xxh3_64bits(
-      llvm::arrayRefFromStringRef((*contents)->getBuffer())));
+  std::string key = llvm::utohexstr(
+      llvm::xxh3_64bits(llvm::arrayRefFromStringRef((*contents)->getBuffer())));
   for (const std::vector<int64_t> &shape : options.inputShapes)
     key += "|" + formatShape(shape);
   key += std::string("|") + toString(options.inputType) + "|" +
@@ -440,8 +438,8 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
                              "runtime"
                            : "target cpu";
   if (!options.dumpStagesDirectory.empty())
-    if (std::error_code ec = llvm::sys::fs::create_directories(
-            options.dumpStagesDirectory))
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(options.dumpStagesDirectory))
       return Status::error("cannot create '" + options.dumpStagesDirectory +
                            "': " + ec.message());
 
@@ -459,12 +457,13 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
         dims.push_back(size < 0 ? ShapedType::kDynamic : size);
       importOptions.inputShapes.push_back(dims);
     }
-    importOptions.inputType =
-        options.inputType == DType::F16    ? mlir::qtensor::ImportFloatType::F16
-        : options.inputType == DType::BF16 ? mlir::qtensor::ImportFloatType::BF16
-                                           : mlir::qtensor::ImportFloatType::F32;
-    auto imported = mlir::qtensor::importTorchScript(context, path,
-                                                     importOptions);
+    importOptions.inputType = options.inputType == DType::F16
+                                  ? mlir::qtensor::ImportFloatType::F16
+                              : options.inputType == DType::BF16
+                                  ? mlir::qtensor::ImportFloatType::BF16
+                                  : mlir::qtensor::ImportFloatType::F32;
+    auto imported =
+        mlir::qtensor::importTorchScript(context, path, importOptions);
     if (!imported)
       return Status::error(llvm::toString(imported.takeError()));
     module = std::move(*imported);
@@ -481,11 +480,10 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
     if (!module)
       return Status::error("cannot parse '" + path + "': " + diagnostic);
   }
-  impl->timings.emplace_back(
-      extension == ".pt" ? "import" : "parse",
-      std::chrono::duration<double, std::milli>(
-          std::chrono::steady_clock::now() - start)
-          .count());
+  impl->timings.emplace_back(extension == ".pt" ? "import" : "parse",
+                             std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count());
   if (Status status = compileModule(*module, options, *impl); !status)
     return status;
 
@@ -558,8 +556,8 @@ Status Model::run(const std::vector<TensorView> &inputs,
     size_t width = byteWidth(tensor.dtype);
     tensor.bytes.resize(tensor.numElements() * width);
     auto *allocated = reinterpret_cast<char *>(fields[0]);
-    auto *aligned = reinterpret_cast<const char *>(fields[1]) +
-                    fields[2] * width;
+    auto *aligned =
+        reinterpret_cast<const char *>(fields[1]) + fields[2] * width;
     std::vector<int64_t> rowMajor = makeDescriptor(nullptr, tensor.shape);
     if (std::equal(fields + 3 + rank, fields + 3 + 2 * rank,
                    rowMajor.begin() + 3 + rank)) {
@@ -598,8 +596,7 @@ const std::vector<std::vector<int64_t>> &Model::inputShapes() const {
 }
 const std::string &Model::targetDescription() const { return impl->target; }
 const std::string &Model::targetReason() const { return impl->targetReason; }
-const std::vector<std::pair<std::string, double>> &
-Model::stageTimings() const {
+const std::vector<std::pair<std::string, double>> &Model::stageTimings() const {
   return impl->timings;
 }
 

@@ -79,9 +79,9 @@ Agreement compare(const at::Tensor &actual, const at::Tensor &reference) {
   result.maxRelError =
       (error / r.abs().clamp_min(std::max(atol, 1e-30))).max().item<double>();
   double noise = error.pow(2).sum().item<double>();
-  result.sqnrDb = noise == 0 ? INFINITY
-                             : 10 * std::log10(r.pow(2).sum().item<double>() /
-                                               noise);
+  result.sqnrDb = noise == 0
+                      ? INFINITY
+                      : 10 * std::log10(r.pow(2).sum().item<double>() / noise);
   return result;
 }
 

@@ -26,9 +26,9 @@ std::string modelPath(const std::string &name) {
          ".pt";
 }
 
-std::shared_ptr<qtensor::Model>
-compileOrFail(const std::string &name, std::vector<std::vector<int64_t>> shapes,
-              qtensor::Quantization quantization = qtensor::Quantization::Int8) {
+std::shared_ptr<qtensor::Model> compileOrFail(
+    const std::string &name, std::vector<std::vector<int64_t>> shapes,
+    qtensor::Quantization quantization = qtensor::Quantization::Int8) {
   qtensor::CompileOptions options;
   options.inputShapes = std::move(shapes);
   options.quantization = quantization;
@@ -56,8 +56,7 @@ void expectMatchesLibTorch(const std::string &name, qtensor::Model &model,
     qtensor::Agreement agreement = qtensor::compare(actual[i], expected[i]);
     EXPECT_TRUE(agreement.close)
         << name << " result " << i << ": max abs error "
-        << agreement.maxAbsError << ", max rel error "
-        << agreement.maxRelError;
+        << agreement.maxAbsError << ", max rel error " << agreement.maxRelError;
   }
 }
 
@@ -175,8 +174,9 @@ TEST(RuntimeTest, MisuseIsAnErrorValue) {
             "input 0 has dtype f16, the model expects f32");
   EXPECT_EQ(message({at::ones({4, 64}, at::kLong)}),
             "input 0 has dtype Long; expected float32, float16 or bfloat16");
-  EXPECT_EQ(message({at::empty({4, 64}, at::TensorOptions().device(at::kMeta))}),
-            "input 0 is on meta; the compiled model runs on the CPU");
+  EXPECT_EQ(
+      message({at::empty({4, 64}, at::TensorOptions().device(at::kMeta))}),
+      "input 0 is on meta; the compiled model runs on the CPU");
   EXPECT_EQ(message({at::Tensor()}), "input 0 is undefined");
   // A strided input is fine: it is made contiguous.
   EXPECT_EQ(message({at::randn({64, 4}).t()}), "ok");
@@ -190,22 +190,19 @@ TEST(RuntimeTest, CompileErrorsAreValues) {
   qtensor::CompileOptions options;
   options.inputShapes = {{4, 64}};
   std::shared_ptr<qtensor::Model> model;
-  EXPECT_EQ(qtensor::Model::compile(modelPath("missing"), options, model)
-                .message(),
-            "cannot open '" + modelPath("missing") +
-                "': No such file or directory");
+  EXPECT_EQ(
+      qtensor::Model::compile(modelPath("missing"), options, model).message(),
+      "cannot open '" + modelPath("missing") + "': No such file or directory");
   EXPECT_EQ(qtensor::Model::compile("model.onnx", options, model).message(),
             "'model.onnx' is neither a TorchScript model (.pt) nor MLIR "
             "(.mlir)");
   options.target = qtensor::Target::Cuda;
-  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model)
-                .message(),
+  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model).message(),
             "target cuda is not available: this qtensor build has no CUDA "
             "runtime yet; use --target cpu");
   options.target = qtensor::Target::Cpu;
   options.inputShapes = {{4, -1}};
-  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model)
-                .message(),
+  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model).message(),
             "invalid input shape [4, ?]: sizes must be >= 0, and only the "
             "leading one may be -1 (dynamic)");
   options.inputShapes = {{4, 65}};

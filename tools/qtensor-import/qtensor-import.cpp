@@ -12,9 +12,9 @@
 #include "qtensor/Tools/Registration.h"
 #include "qtensor/Tools/ToolSupport.h"
 
+#include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
-#include "mlir/Bytecode/BytecodeWriter.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -27,12 +27,14 @@ namespace cl = llvm::cl;
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("<model.pt>"));
 static cl::list<std::string>
-    inputShapes("input-shape", cl::desc("Shape of one input of forward, e.g. "
-                                        "64x64x64 or ?x64 (repeat per input)"),
+    inputShapes("input-shape",
+                cl::desc("Shape of one input of forward, e.g. "
+                         "64x64x64 or ?x64 (repeat per input)"),
                 cl::value_desc("AxBxC"));
-static cl::opt<std::string>
-    inputDType("input-dtype", cl::desc("Float type of the inputs"),
-               cl::value_desc("f32|f16|bf16"), cl::init("f32"));
+static cl::opt<std::string> inputDType("input-dtype",
+                                       cl::desc("Float type of the inputs"),
+                                       cl::value_desc("f32|f16|bf16"),
+                                       cl::init("f32"));
 static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
                                        cl::value_desc("out.mlir"),
                                        cl::init("-"));

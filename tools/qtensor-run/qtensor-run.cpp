@@ -61,9 +61,9 @@ static cl::opt<unsigned> bench("bench", cl::init(0),
                                cl::desc("Time N forwards after a warm-up"));
 static cl::opt<unsigned> seed("seed", cl::init(0),
                               cl::desc("Seed of the random inputs"));
-static cl::opt<std::string> dumpStages("dump-stages",
-                                       cl::desc("Write the IR after each stage"),
-                                       cl::value_desc("DIR"));
+static cl::opt<std::string>
+    dumpStages("dump-stages", cl::desc("Write the IR after each stage"),
+               cl::value_desc("DIR"));
 static cl::opt<std::string>
     dumpParams("dump-params",
                cl::desc("Write every parameter (int8 data, scale, bias) as "
@@ -185,9 +185,9 @@ int runTool() {
     for (size_t i = 0; i < outputs.size(); ++i) {
       std::string path = outputPath;
       if (i > 0)
-        path = (llvm::StringRef(path).drop_back(4) + "." + llvm::Twine(i) +
-                ".npy")
-                   .str();
+        path =
+            (llvm::StringRef(path).drop_back(4) + "." + llvm::Twine(i) + ".npy")
+                .str();
       mlir::qtensor::NpyArray array;
       array.dtype = "<f4";
       at::Tensor result = outputs[i].to(at::kFloat).contiguous();
@@ -249,8 +249,8 @@ int runTool() {
           "allclose(compiled, %s) = %s  max_abs_err=%.3e max_rel_err=%.3e  "
           "[result %zu]\n",
           quantized ? "module swap" : "float model",
-          vsOracle.close ? "True" : "False", vsOracle.maxAbsError, vsOracle.maxRelError,
-          i);
+          vsOracle.close ? "True" : "False", vsOracle.maxAbsError,
+          vsOracle.maxRelError, i);
       llvm::outs() << llvm::format(
           "vs float model: max_abs_err=%.3e SQNR=%.1f dB  [result %zu]\n",
           vsFloat.maxAbsError, vsFloat.sqnrDb, i);
@@ -265,8 +265,8 @@ int runTool() {
       unfusedOptions.dumpStagesDirectory.clear();
       std::shared_ptr<qtensor::Model> unfused;
       std::vector<at::Tensor> unfusedOutputs;
-      if (qtensor::Status compiled = qtensor::Model::compile(
-              modelPath, unfusedOptions, unfused);
+      if (qtensor::Status compiled =
+              qtensor::Model::compile(modelPath, unfusedOptions, unfused);
           !compiled)
         return reportBadInput(compiled.message());
       if (qtensor::Status ran = qtensor::run(*unfused, inputs, unfusedOutputs);
@@ -322,8 +322,8 @@ int runTool() {
         (void)forward(swapped);
       });
       llvm::outs() << llvm::format(
-          "bench libtorch_module_swap median_ms=%.4f min_ms=%.4f\n",
-          swapMedian, swapMin);
+          "bench libtorch_module_swap median_ms=%.4f min_ms=%.4f\n", swapMedian,
+          swapMin);
     }
     at::set_num_threads(threads);
   }

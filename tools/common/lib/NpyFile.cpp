@@ -41,7 +41,8 @@ Expected<NpyArray> mlir::qtensor::parseNpy(StringRef contents) {
       return npyError("truncated .npy header");
     headerLength = 0;
     for (int i = 3; i >= 0; --i)
-      headerLength = headerLength << 8 | static_cast<unsigned char>(contents[8 + i]);
+      headerLength =
+          headerLength << 8 | static_cast<unsigned char>(contents[8 + i]);
     headerStart = 12;
   } else {
     return npyError("unsupported .npy version " + Twine(major));
@@ -95,8 +96,8 @@ Expected<NpyArray> mlir::qtensor::readNpy(StringRef path) {
   auto buffer = MemoryBuffer::getFile(path, /*IsText=*/false,
                                       /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return npyError("cannot open '" + path + "': " +
-                    buffer.getError().message());
+    return npyError("cannot open '" + path +
+                    "': " + buffer.getError().message());
   auto array = parseNpy((*buffer)->getBuffer());
   if (!array)
     return npyError("'" + path + "': " + toString(array.takeError()));
@@ -104,8 +105,8 @@ Expected<NpyArray> mlir::qtensor::readNpy(StringRef path) {
 }
 
 Error mlir::qtensor::writeNpy(StringRef path, const NpyArray &array) {
-  std::string header = "{'descr': '" + array.dtype +
-                       "', 'fortran_order': False, 'shape': (";
+  std::string header =
+      "{'descr': '" + array.dtype + "', 'fortran_order': False, 'shape': (";
   for (int64_t size : array.shape)
     header += std::to_string(size) + ", ";
   if (array.shape.size() > 1)

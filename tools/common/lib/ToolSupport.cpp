@@ -43,8 +43,7 @@ std::string mlir::qtensor::checkOutputPath(StringRef path) {
   return "";
 }
 
-void mlir::qtensor::printModuleWithResources(ModuleOp module,
-                                             raw_ostream &os) {
+void mlir::qtensor::printModuleWithResources(ModuleOp module, raw_ostream &os) {
   // The blobs, in order of first use.
   MapVector<StringRef, AsmResourceBlob *> blobs;
   module->walk([&](Operation *op) {

@@ -82,15 +82,17 @@ struct Tensor {
   std::vector<int64_t> shape;
   std::vector<unsigned char> bytes;
   size_t numElements() const;
-  const float *f32() const { return reinterpret_cast<const float *>(bytes.data()); }
+  const float *f32() const {
+    return reinterpret_cast<const float *>(bytes.data());
+  }
 };
 
 /// A weight the compiled code reads from a runtime-owned buffer.
 struct Parameter {
-  std::string name;        ///< e.g. "linear1.weight.data"
+  std::string name; ///< e.g. "linear1.weight.data"
   DType dtype;
   std::vector<int64_t> shape;
-  std::string layout;      ///< "row_major": the seed's layout, unpacked
+  std::string layout; ///< "row_major": the seed's layout, unpacked
   const void *data;
   size_t bytes;
 };
