@@ -18,6 +18,7 @@
 #include "qtensor/Passes/Pipelines.h"
 #include "qtensor/Tools/Registration.h"
 
+#include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -235,14 +236,9 @@ Status validateShapes(const CompileOptions &options) {
   return Status::success();
 }
 
-/// Compiles `module` (stage 0) to a JIT-ed model.
-Status compileModule(ModuleOp module, const CompileOptions &options,
+/// Records the inputs and results of @forward, checked against `options`.
+Status readSignature(FunctionType type, const CompileOptions &options,
                      Model::Impl &impl) {
-  MLIRContext *context = module.getContext();
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!forward || forward.isExternal())
-    return Status::error("the model has no function @forward with a body");
-  FunctionType type = forward.getFunctionType();
   if (!options.inputShapes.empty() &&
       options.inputShapes.size() != type.getNumInputs())
     return Status::error("@forward takes " +
@@ -276,22 +272,51 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
     impl.resultTypes.push_back(*dtype);
     impl.resultRanks.push_back(tensor.getRank());
   }
+  return Status::success();
+}
+
+/// The error diagnostics of `context`, collected as one line.
+class FirstError {
+public:
+  explicit FirstError(MLIRContext *context)
+      : handler(context, [this](Diagnostic &diag) {
+          if (diag.getSeverity() == DiagnosticSeverity::Error && text.empty()) {
+            llvm::raw_string_ostream os(text);
+            if (auto file =
+                    diag.getLocation()->findInstanceOf<FileLineColLoc>())
+              os << file.getFilename() << ":" << file.getLine() << ":"
+                 << file.getColumn() << ": ";
+            os << diag.str();
+          }
+          return success();
+        }) {}
+  const std::string &str() const { return text; }
+
+private:
+  std::string text;
+  ScopedDiagnosticHandler handler;
+};
+
+Status finishModule(ModuleOp module, Model::Impl &impl);
+
+/// Compiles `module` (stage 0) to a JIT-ed model; with a cache directory,
+/// also writes the lowered module there.
+Status compileModule(ModuleOp module, const CompileOptions &options,
+                     const std::string &cacheFile, Model::Impl &impl) {
+  MLIRContext *context = module.getContext();
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward || forward.isExternal())
+    return Status::error("the model has no function @forward with a body");
+  if (Status status = readSignature(forward.getFunctionType(), options, impl);
+      !status)
+    return status;
+  // The tensor signature is gone once lowered; a cached module needs it.
+  module->setAttr("qtensor.signature",
+                  TypeAttr::get(forward.getFunctionType()));
   forward->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                    UnitAttr::get(context));
 
-  // The pipeline, with errors collected into one line.
-  std::string diagnostic;
-  ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() == DiagnosticSeverity::Error && diagnostic.empty()) {
-      std::string location;
-      llvm::raw_string_ostream os(location);
-      if (auto file = diag.getLocation()->findInstanceOf<FileLineColLoc>())
-        os << file.getFilename() << ":" << file.getLine() << ":"
-           << file.getColumn() << ": ";
-      diagnostic = location + diag.str();
-    }
-    return success();
-  });
+  FirstError diagnostic(context);
   PassManager pm(context);
   pm.addInstrumentation(std::make_unique<StageInstrumentation>(
       impl.timings, options.dumpStagesDirectory));
@@ -301,9 +326,32 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   pipeline.parameters = true;
   mlir::qtensor::buildCpuPipeline(pm, pipeline);
   if (failed(pm.run(module)))
-    return Status::error(diagnostic.empty() ? "compilation failed"
-                                            : diagnostic);
+    return Status::error(diagnostic.str().empty() ? "compilation failed"
+                                                  : diagnostic.str());
+  if (!cacheFile.empty()) {
+    // Best effort: a cache that cannot be written costs time, not results.
+    auto temp = llvm::sys::fs::TempFile::create(cacheFile + ".tmp-%%%%%%");
+    if (temp) {
+      llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+      bool written = succeeded(writeBytecodeToFile(module, os));
+      os.flush();
+      if (written && !os.has_error())
+        llvm::consumeError(temp->keep(cacheFile));
+      else
+        llvm::consumeError(temp->discard());
+      os.clear_error();
+    } else {
+      llvm::consumeError(temp.takeError());
+    }
+  }
+  return finishModule(module, impl);
+}
 
+/// Moves the parameters of a lowered module into runtime-owned buffers and
+/// JIT-compiles it.
+Status finishModule(ModuleOp module, Model::Impl &impl) {
+  MLIRContext *context = module.getContext();
+  FirstError diagnostic(context);
   // Parameters move out of the module into runtime-owned buffers.
   if (auto manifest = module->getAttrOfType<ArrayAttr>("qtensor.parameters")) {
     for (Attribute entry : manifest) {
@@ -348,6 +396,7 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
     }
     module->removeAttr("qtensor.parameters");
   }
+  module->removeAttr("qtensor.signature");
   // Argument attributes that name parameters mean nothing to LLVM.
   module.walk([](LLVM::LLVMFuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
@@ -369,7 +418,7 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   if (!engine)
     return Status::error(
         "JIT compilation failed: " + llvm::toString(engine.takeError()) +
-        (diagnostic.empty() ? "" : ": " + diagnostic));
+        (diagnostic.str().empty() ? "" : ": " + diagnostic.str()));
   impl.engine = std::move(*engine);
   auto entry = impl.engine->lookupPacked("_mlir_ciface_forward");
   if (!entry)
@@ -447,6 +496,48 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
   mlir::qtensor::registerAllDialects(registry);
   MLIRContext context(registry);
   context.disableMultithreading();
+
+  std::string cacheFile;
+  if (!options.cacheDirectory.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(options.cacheDirectory))
+      return Status::error("cannot create cache directory '" +
+                           options.cacheDirectory + "': " + ec.message());
+    llvm::SmallString<128> path(options.cacheDirectory);
+    llvm::sys::path::append(path, llvm::utohexstr(llvm::xxh3_64bits(key)) +
+                                      ".mlirbc");
+    cacheFile = path.str().str();
+    if (llvm::sys::fs::exists(cacheFile)) {
+      auto start = std::chrono::steady_clock::now();
+      // A cache file that does not parse is ignored and rewritten.
+      ScopedDiagnosticHandler quiet(&context,
+                                    [](Diagnostic &) { return success(); });
+      OwningOpRef<ModuleOp> cached =
+          parseSourceFile<ModuleOp>(cacheFile, &context);
+      auto signature =
+          cached ? (*cached)->getAttrOfType<TypeAttr>("qtensor.signature")
+                 : TypeAttr();
+      if (signature && isa<FunctionType>(signature.getValue())) {
+        impl->timings.emplace_back("cache-load",
+                                   std::chrono::duration<double, std::milli>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
+        if (Status status = readSignature(
+                cast<FunctionType>(signature.getValue()), options, *impl);
+            !status)
+          return status;
+        if (Status status = finishModule(*cached, *impl); !status)
+          return status;
+        std::lock_guard<std::mutex> lock(cacheMutex);
+        ++cacheStats.diskHits;
+        if (options.dumpStagesDirectory.empty())
+          cache[key] = impl;
+        model.reset(new Model(impl));
+        return Status::success();
+      }
+    }
+  }
+
   auto start = std::chrono::steady_clock::now();
   OwningOpRef<ModuleOp> module;
   if (extension == ".pt") {
@@ -484,7 +575,8 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
                              std::chrono::duration<double, std::milli>(
                                  std::chrono::steady_clock::now() - start)
                                  .count());
-  if (Status status = compileModule(*module, options, *impl); !status)
+  if (Status status = compileModule(*module, options, cacheFile, *impl);
+      !status)
     return status;
 
   if (options.dumpStagesDirectory.empty()) {
@@ -603,6 +695,11 @@ const std::vector<std::pair<std::string, double>> &Model::stageTimings() const {
 CacheStats getCacheStats() {
   std::lock_guard<std::mutex> lock(cacheMutex);
   return cacheStats;
+}
+
+void clearCompileCache() {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  cache.clear();
 }
 
 } // namespace qtensor

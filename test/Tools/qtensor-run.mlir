@@ -80,3 +80,11 @@
 // COMPARE-MLIR: error: --compare needs a TorchScript model (.pt)
 // An .mlir model runs without LibTorch.
 // RUN: qtensor-run %t/toy.mlir --input-shape 4x64 --output %t/mlir-y.npy
+
+// --cache-dir: the second run loads the compiled model.
+// RUN: qtensor-run %t/toy.pt --input-shape 2x64 --cache-dir %t/cache --timing | FileCheck %s --check-prefix=COLD
+// RUN: qtensor-run %t/toy.pt --input-shape 2x64 --cache-dir %t/cache --timing | FileCheck %s --check-prefix=WARM
+// COLD: timing import
+// WARM-NOT: timing import
+// WARM: timing cache-load
+// WARM: timing llvm-jit

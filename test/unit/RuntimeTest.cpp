@@ -16,6 +16,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace {
@@ -210,6 +212,48 @@ TEST(RuntimeTest, CompileErrorsAreValues) {
                 .message()
                 .find("does not fit the model"),
             std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+TEST(RuntimeTest, CacheDirectoryServesAnotherCompile) {
+  char pattern[] = "/tmp/qtensor-cache-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  qtensor::CompileOptions options;
+  options.inputShapes = {{3, 20}};
+  options.cacheDirectory = pattern;
+  std::shared_ptr<qtensor::Model> first, second;
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("matmul_t"), options, first));
+  // As if in a new process: only the directory remembers the model.
+  qtensor::clearCompileCache();
+  qtensor::CacheStats before = qtensor::getCacheStats();
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("matmul_t"), options, second));
+  EXPECT_EQ(qtensor::getCacheStats().diskHits, before.diskHits + 1);
+  EXPECT_EQ(second->stageTimings().front().first, "cache-load");
+  at::manual_seed(5);
+  at::Tensor input = at::randn({3, 20});
+  std::vector<at::Tensor> a, b;
+  ASSERT_TRUE(qtensor::run(*first, {input}, a));
+  ASSERT_TRUE(qtensor::run(*second, {input}, b));
+  EXPECT_TRUE(at::equal(a[0], b[0]));
+  ASSERT_EQ(first->parameters().size(), second->parameters().size());
+  for (size_t i = 0; i < first->parameters().size(); ++i)
+    EXPECT_EQ(std::memcmp(first->parameters()[i].data,
+                          second->parameters()[i].data,
+                          first->parameters()[i].bytes),
+              0);
+  // A corrupt cache file is ignored and rewritten.
+  qtensor::clearCompileCache();
+  for (const auto &entry : std::filesystem::directory_iterator(pattern))
+    std::ofstream(entry.path()) << "garbage";
+  std::shared_ptr<qtensor::Model> third;
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("matmul_t"), options, third));
+  std::vector<at::Tensor> c;
+  ASSERT_TRUE(qtensor::run(*third, {input}, c));
+  EXPECT_TRUE(at::equal(a[0], c[0]));
+  std::filesystem::remove_all(pattern);
 }
 
 } // namespace

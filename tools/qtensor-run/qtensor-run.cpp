@@ -3,7 +3,7 @@
 //   qtensor-run MODEL (--input-shape AxBxC | --input x.npy)...
 //       [--quantize int8|none] [--target auto|cpu|cuda] [--output y.npy]
 //       [--compare] [--bench N] [--seed S] [--dump-stages DIR]
-//       [--dump-params DIR] [--timing]
+//       [--dump-params DIR] [--cache-dir DIR] [--timing]
 //
 // --compare runs the references in LibTorch on the same input: the float
 // model, and the seed's module swap (every weight qtensor quantized replaced
@@ -69,6 +69,9 @@ static cl::opt<std::string>
                cl::desc("Write every parameter (int8 data, scale, bias) as "
                         ".npy named after its weight"),
                cl::value_desc("DIR"));
+static cl::opt<std::string>
+    cacheDir("cache-dir", cl::desc("Keep compiled models in DIR across runs"),
+             cl::value_desc("DIR"));
 static cl::opt<bool> timing("timing",
                             cl::desc("Print the compile time per stage"));
 
@@ -110,6 +113,7 @@ int runTool() {
     return reportBadInput("unknown --target '" + target +
                           "' (expected auto, cpu or cuda)");
   options.dumpStagesDirectory = dumpStages;
+  options.cacheDirectory = cacheDir;
   if (inputShapes.empty() == inputFiles.empty())
     return reportBadInput("give the inputs either as --input-shape or as "
                           "--input files, one per model input");

@@ -67,6 +67,10 @@ struct CompileOptions {
   bool fuse = true;
   /// When not empty, the IR after each stage is written there.
   std::string dumpStagesDirectory;
+  /// When not empty, compiled models are kept there across processes (as
+  /// MLIR bytecode of the lowered module, keyed like the in-process cache);
+  /// a hit skips import and the qtensor pipeline, not the LLVM JIT.
+  std::string cacheDirectory;
 };
 
 /// A caller-owned dense row-major buffer.
@@ -135,10 +139,14 @@ private:
 
 /// Compile-cache statistics of this process.
 struct CacheStats {
-  size_t hits = 0;
-  size_t misses = 0;
+  size_t hits = 0;     ///< served by the in-process cache
+  size_t misses = 0;   ///< not in the in-process cache
+  size_t diskHits = 0; ///< of the misses, served by a cache directory
 };
 CacheStats getCacheStats();
+
+/// Forgets the in-process cache (models already returned stay valid).
+void clearCompileCache();
 
 } // namespace qtensor
 
