@@ -275,15 +275,19 @@ LogicalResult FusedInt8MatmulOp::verify() {
   if (inputType.getRank() != 2)
     return emitOpError("input must have rank 2 ([M, K]), got rank ")
            << inputType.getRank();
+  bool transposed = getWeightTransposed();
   if (dataType.getRank() != 2)
-    return emitOpError("weight_data must have rank 2 ([N, K]), got rank ")
+    return emitOpError("weight_data must have rank 2 (")
+           << (transposed ? "[K, N]" : "[N, K]") << "), got rank "
            << dataType.getRank();
-  int64_t outFeatures = dataType.getDimSize(0);
-  if (!areCompatibleDims(dataType.getDimSize(1), inputType.getDimSize(1)))
+  unsigned featuresDim = transposed ? 0 : 1;
+  int64_t outFeatures = dataType.getDimSize(1 - featuresDim);
+  if (!areCompatibleDims(dataType.getDimSize(featuresDim),
+                         inputType.getDimSize(1)))
     return emitOpError("weight_data must have ")
-           << inputType.getDimSize(1)
-           << " columns (the input's last dimension), got "
-           << dataType.getDimSize(1);
+           << inputType.getDimSize(1) << (transposed ? " rows" : " columns")
+           << " (the input's last dimension), got "
+           << dataType.getDimSize(featuresDim);
   if (failed(
           verifyExactType(*this, "weight_scale", getWeightScale().getType(),
                           RankedTensorType::get({outFeatures, 1}, elementType),

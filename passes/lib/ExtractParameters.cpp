@@ -47,10 +47,12 @@ std::string ExtractParametersPass::nameParameter(arith::ConstantOp constant,
                                                  llvm::StringSet<> &taken) {
   auto value = cast<ElementsAttr>(constant.getValue());
   std::string name = getConstantName(constant, value);
+  if (auto given = constant->getAttrOfType<StringAttr>("qtensor.parameter"))
+    name = given.str();
   // The two halves of a quantized weight are named after the weight; a
   // dense_resource key already says which half it is.
   if (!name.empty() && !isa<DenseResourceElementsAttr>(value) &&
-      constant->hasOneUse()) {
+      !constant->hasAttr("qtensor.parameter") && constant->hasOneUse()) {
     OpOperand &use = *constant->getUses().begin();
     if (auto pack = dyn_cast<PackOp>(use.getOwner()))
       name += use.getOperandNumber() == pack.getDataMutable().getOperandNumber()
@@ -113,6 +115,9 @@ void ExtractParametersPass::runOnOperation() {
       std::string name = nameParameter(constant, taken);
       unsigned index = func.getNumArguments();
       auto nameAttr = builder.getStringAttr(name);
+      auto layout = constant->getAttrOfType<StringAttr>("qtensor.layout");
+      if (!layout)
+        layout = builder.getStringAttr("row_major");
       if (failed(func.insertArgument(
               index, constant.getType(),
               builder.getDictionaryAttr(
@@ -125,7 +130,7 @@ void ExtractParametersPass::runOnOperation() {
           builder.getNamedAttr("function", func.getSymNameAttr()),
           builder.getNamedAttr("argument", builder.getI64IntegerAttr(index)),
           builder.getNamedAttr("type", TypeAttr::get(constant.getType())),
-          builder.getNamedAttr("layout", builder.getStringAttr("row_major")),
+          builder.getNamedAttr("layout", layout),
           builder.getNamedAttr("value", constant.getValue()),
       }));
       constant.erase();

@@ -394,9 +394,11 @@ struct LowerFusedInt8Matmul : OpConversionPattern<FusedInt8MatmulOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
+    // The weight as torch stores it, [N, K], read through (n, k); packed
+    // [K, N], read through (k, n).
     Value acc = buildContraction(rewriter, loc, adaptor.getInput(),
                                  adaptor.getWeightData(),
-                                 /*rhsTransposed=*/true);
+                                 /*rhsTransposed=*/!op.getWeightTransposed());
     MLIRContext *context = getContext();
     AffineExpr m, n;
     bindDims(context, m, n);

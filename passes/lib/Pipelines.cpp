@@ -25,6 +25,8 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createQTensorDecomposeLinear());
   if (options.fuse)
     pm.addPass(createQTensorFuseInt8Matmul());
+  if (options.fuse && options.packWeights)
+    pm.addPass(createQTensorPackWeights());
   if (options.parameters)
     pm.addPass(createQTensorExtractParameters());
   pm.addPass(createQTensorLowerToLinalg());

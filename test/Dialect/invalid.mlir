@@ -324,3 +324,63 @@ func.func @scale_mul_result(%x: tensor<?x4xf32>, %s: tensor<1x4xf32>) {
   %y = qtensor.scale_mul %x, %s : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<2x4xf32>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// qtensor.fused_int8_matmul
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @fused_input_rank(%x: tensor<8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>) {
+  // expected-error @+1 {{'qtensor.fused_int8_matmul' op input must have rank 2 ([M, K]), got rank 1}}
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_data_rank(%x: tensor<2x8xf32>, %d: tensor<32xi8>, %s: tensor<4x1xf32>) {
+  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_data must have rank 2 ([N, K]), got rank 1}}
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<32xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_features(%x: tensor<2x8xf32>, %d: tensor<4x6xi8>, %s: tensor<4x1xf32>) {
+  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_data must have 8 columns (the input's last dimension), got 6}}
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x6xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_transposed_features(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_data must have 8 rows (the input's last dimension), got 4}}
+  %y = qtensor.fused_int8_matmul %x, %d, %s weight_transposed : tensor<2x8xf32>, tensor<4x8xi8>, tensor<8x1xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @fused_scale(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<1x4xf32>) {
+  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_scale must have type 'tensor<4x1xf32>' ([N, 1] in the input's element type), got 'tensor<1x4xf32>'}}
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<1x4xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_bias(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>, %b: tensor<8xf32>) {
+  // expected-error @+1 {{'qtensor.fused_int8_matmul' op bias must have type 'tensor<4xf32>' ([N] in the input's element type), got 'tensor<8xf32>'}}
+  %y = qtensor.fused_int8_matmul %x, %d, %s, %b : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<8xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_result(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>) {
+  // expected-error @+1 {{'qtensor.fused_int8_matmul' op result must have type 'tensor<2x4xf32>' ([M, N] in the input's element type), got 'tensor<2x8xf32>'}}
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<2x8xf32>
+  return
+}

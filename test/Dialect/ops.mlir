@@ -102,3 +102,14 @@ func.func @scale_mul_broadcast(%x: tensor<4x8xf32>, %r: tensor<4x1xf32>, %t: ten
   %1 = qtensor.scale_mul %x, %t : tensor<4x8xf32>, tensor<1x1xf32> -> tensor<4x8xf32>
   return
 }
+
+// Tests the fused kernel op with bias and relu, and with a packed [K, N]
+// weight.
+// CHECK-LABEL: func.func @fused
+// CHECK: qtensor.fused_int8_matmul %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
+// CHECK: qtensor.fused_int8_matmul %{{.*}}, %{{.*}}, %{{.*}} weight_transposed : tensor<?x8xf32>, tensor<8x4xi8>, tensor<4x1xf32> -> tensor<?x4xf32>
+func.func @fused(%x: tensor<?x8xf32>, %d: tensor<4x8xi8>, %dt: tensor<8x4xi8>, %s: tensor<4x1xf32>, %b: tensor<4xf32>) {
+  %0 = qtensor.fused_int8_matmul %x, %d, %s, %b relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %1 = qtensor.fused_int8_matmul %x, %dt, %s weight_transposed : tensor<?x8xf32>, tensor<8x4xi8>, tensor<4x1xf32> -> tensor<?x4xf32>
+  return
+}

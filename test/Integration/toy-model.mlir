@@ -8,7 +8,8 @@
 // RUN: %torch_python %S/make_model_case.py toy %t
 // RUN: qtensor-opt --qtensor-cpu-pipeline="parameters=false" %t/model.mlir | %mlir_runner > %t/fused.txt
 // RUN: qtensor-opt --qtensor-cpu-pipeline="parameters=false fuse=false" %t/model.mlir | %mlir_runner > %t/unfused.txt
-// RUN: %torch_python %S/check_output.py %t/expected.npz %t/fused.txt %t/unfused.txt | FileCheck %s
+// RUN: qtensor-opt --qtensor-cpu-pipeline="parameters=false pack-weights=true" %t/model.mlir | %mlir_runner > %t/packed.txt
+// RUN: %torch_python %S/check_output.py %t/expected.npz %t/fused.txt %t/unfused.txt %t/packed.txt | FileCheck %s
 
 // CHECK: fused.txt result 0 vs oracle: allclose=True
 // CHECK: unfused.txt result 0 vs oracle: allclose=True

@@ -217,6 +217,16 @@ int runTool() {
       array.shape = parameter.shape;
       auto *data = static_cast<const unsigned char *>(parameter.data);
       array.bytes.assign(data, data + parameter.bytes);
+      if (parameter.layout == "transposed" && parameter.shape.size() == 2) {
+        // Packed [K, N] at compile time; the seed's layout is [N, K].
+        int64_t rows = parameter.shape[0], cols = parameter.shape[1];
+        size_t width = qtensor::byteWidth(parameter.dtype);
+        array.shape = {cols, rows};
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < cols; ++c)
+            std::memcpy(&array.bytes[(c * rows + r) * width],
+                        &data[(r * cols + c) * width], width);
+      }
       llvm::SmallString<128> path(dumpParams);
       llvm::sys::path::append(path, parameter.name + ".npy");
       if (llvm::Error error = mlir::qtensor::writeNpy(path, array))

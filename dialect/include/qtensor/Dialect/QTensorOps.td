@@ -268,7 +268,10 @@ def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
     ```
 
     `weight_data` keeps the weight's `[N, K]` layout: the transpose is part of
-    the indexing, no transposed copy exists. Each int8 value is converted to
+    the indexing, no transposed copy exists. With `weight_transposed`, the data
+    is stored `[K, N]` instead, the layout the CPU kernel reads contiguously;
+    `qtensor-pack-weights` packs constant weights that way at compile time.
+    Each int8 value is converted to
     the float type inside the reduction; the scale, the optional bias and the
     optional relu (`act`, present when `relu` is set) are applied once per
     output element, after the reduction over `k`. `M` may be dynamic.
@@ -286,12 +289,13 @@ def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
     RankedTensorOf<[I8]>:$weight_data,
     QTensor_FloatTensor:$weight_scale,
     Optional<QTensor_FloatTensor>:$bias,
-    UnitAttr:$relu
+    UnitAttr:$relu,
+    UnitAttr:$weight_transposed
   );
   let results = (outs QTensor_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight_data `,` $weight_scale (`,` $bias^)? (`relu` $relu^)?
-    attr-dict `:` type($input) `,` type($weight_data) `,` type($weight_scale)
+    (`weight_transposed` $weight_transposed^)? attr-dict `:` type($input) `,` type($weight_data) `,` type($weight_scale)
     (`,` type($bias)^)? `->` type($result)
   }];
   let hasVerifier = 1;

@@ -89,6 +89,20 @@ def QTensorFuseInt8Matmul : Pass<"qtensor-fuse-int8-matmul"> {
   ];
 }
 
+def QTensorPackWeights : Pass<"qtensor-pack-weights", "ModuleOp"> {
+  let summary = "Store the constant int8 weights of fused kernels as [K, N]";
+  let description = [{
+    Compile-time packing: the CPU kernel of `qtensor.fused_int8_matmul`
+    reads, for each step of the reduction, one weight row of N contiguous
+    values. For every fused op whose `weight_data` is a constant `[N, K]`,
+    this pass creates the transposed constant `[K, N]` (once per weight) and
+    sets `weight_transposed` on the op. The new constant carries
+    `qtensor.parameter` (the weight's data name, e.g. `fc.weight.data`) and
+    `qtensor.layout = "transposed"`, which `qtensor-extract-parameters`
+    records, so tools can show the weight in the seed's `[N, K]` layout.
+  }];
+}
+
 def QTensorExtractParameters : Pass<"qtensor-extract-parameters", "ModuleOp"> {
   let summary = "Move weight-sized constants out of the code into entry-point parameters";
   let description = [{
@@ -100,10 +114,12 @@ def QTensorExtractParameters : Pass<"qtensor-extract-parameters", "ModuleOp"> {
     `layout` (`row_major`) and `value` (the constant). Each new argument
     carries `qtensor.parameter = "<name>"`.
 
-    A parameter is named after its constant: the `dense_resource` key (for
-    quantized weights `<weight>.data` and `<weight>.scale`), else the
-    location name (with `.data` / `.scale` appended when the constant feeds a
-    `qtensor.pack`), else `param<n>`. Constants shared by several functions become one parameter
+    A parameter is named after its constant: its `qtensor.parameter`
+    attribute, else the `dense_resource` key (for quantized weights
+    `<weight>.data` and `<weight>.scale`), else the location name (with
+    `.data` / `.scale` appended when the constant feeds a `qtensor.pack`),
+    else `param<n>`. The layout is the constant's `qtensor.layout` attribute
+    (`transposed` after `qtensor-pack-weights`), else `row_major`. Constants shared by several functions become one parameter
     per function.
   }];
   let options = [

@@ -21,6 +21,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "into one kernel (stage 3); off compiles the unfused "
                      "stage-2 program"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> packWeights{
+      *this, "pack-weights",
+      llvm::cl::desc("Store constant int8 weights of fused kernels as "
+                     "[K, N] (off by default: today's vectorization of the "
+                     "[K, N] read is slower, see docs/passes.md)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> parameters{
       *this, "parameters",
       llvm::cl::desc("Move weight-sized constants into entry-point "
