@@ -277,11 +277,18 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
   auto type = RankedTensorType::get(shape, elementType);
   ArrayRef<char> bytes(static_cast<const char *>(tensor.data_ptr()),
                        tensor.numel() * tensor.element_size());
-  AsmResourceBlob blob(
-      bytes, tensor.element_size(),
-      [tensor](void *, size_t, size_t) mutable { tensor = at::Tensor(); },
-      /*dataIsMutable=*/false);
-  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  // Scalars and tiny tensors are ordinary literals (some upstream lowerings
+  // cannot read a rank-0 dense_resource); weights are named blobs.
+  ElementsAttr attr;
+  if (tensor.dim() == 0 || tensor.numel() <= 16) {
+    attr = DenseElementsAttr::getFromRawBuffer(type, bytes);
+  } else {
+    AsmResourceBlob blob(
+        bytes, tensor.element_size(),
+        [tensor](void *, size_t, size_t) mutable { tensor = at::Tensor(); },
+        /*dataIsMutable=*/false);
+    attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  }
   OpBuilder::InsertionGuard guard(builder);
   if (lastConstant)
     builder.setInsertionPointAfter(lastConstant);

@@ -12,6 +12,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -439,6 +441,17 @@ public:
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     ModuleOp module = getOperation();
+
+    // A rank-0 dense_resource constant becomes a literal: the memref-to-LLVM
+    // lowering of rank-0 globals cannot read resource blobs.
+    module.walk([&](arith::ConstantOp constant) {
+      auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+      if (!resource || resource.getType().getRank() != 0)
+        return;
+      if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+        constant.setValueAttr(DenseElementsAttr::getFromRawBuffer(
+            resource.getType(), blob->getData()));
+    });
 
     // Quantized linears take the stage-2 route first.
     RewritePatternSet decompose(context);

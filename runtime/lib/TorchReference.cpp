@@ -3,7 +3,11 @@
 #include "qtensor/Runtime/TorchReference.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
+
+#include <map>
+#include <set>
 
 #include <algorithm>
 #include <cmath>
@@ -27,26 +31,65 @@ std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight) {
 
 torch::jit::Module moduleSwap(const torch::jit::Module &module,
                               const Model &model) {
-  torch::jit::Module swapped = module.clone();
-  swapped.eval();
-  torch::NoGradGuard noGrad;
+  // The weights qtensor quantized, by the storage of their parameter.
+  std::set<std::string> quantized;
   for (const Parameter &parameter : model.parameters()) {
     const std::string suffix = ".data";
-    if (parameter.name.size() <= suffix.size() ||
+    if (parameter.name.size() > suffix.size() &&
         parameter.name.compare(parameter.name.size() - suffix.size(),
-                               suffix.size(), suffix) != 0)
-      continue;
-    std::string name =
-        parameter.name.substr(0, parameter.name.size() - suffix.size());
-    for (const auto &named : swapped.named_parameters(/*recurse=*/true)) {
-      if (named.name != name || named.value.dim() != 2)
-        continue;
-      auto [data, scale] = seedQuantize(named.value.to(at::kFloat));
-      named.value.copy_(
-          (data.to(at::kFloat) * scale).to(named.value.scalar_type()));
-    }
+                               suffix.size(), suffix) == 0)
+      quantized.insert(
+          parameter.name.substr(0, parameter.name.size() - suffix.size()));
   }
-  return swapped;
+
+  // The frozen graph shares the parameters' storage; each linear, matmul,
+  // mm and addmm use of a quantized weight gets the seed's data times scale
+  // in its place. Other uses (a weight summed, say) keep the float weight,
+  // as the quantized tensor subclass would.
+  torch::jit::Module clone = module.clone();
+  clone.eval();
+  std::map<void *, std::string> names;
+  for (const auto &named : clone.named_parameters(/*recurse=*/true))
+    names[named.value.data_ptr()] = named.name;
+  torch::jit::Module frozen = torch::jit::freeze(clone);
+  std::shared_ptr<torch::jit::Graph> graph =
+      frozen.get_method("forward").graph();
+  torch::jit::Inline(*graph);
+  torch::NoGradGuard noGrad;
+  for (torch::jit::Node *node : graph->nodes()) {
+    std::string kind = node->kind().toQualString();
+    size_t index;
+    bool torchLayout; // the weight operand is [N, K] (linear) or [K, N]
+    if (kind == "aten::linear") {
+      index = 1;
+      torchLayout = true;
+    } else if (kind == "aten::matmul" || kind == "aten::mm") {
+      index = 1;
+      torchLayout = false;
+    } else if (kind == "aten::addmm") {
+      index = 2;
+      torchLayout = false;
+    } else {
+      continue;
+    }
+    torch::jit::Value *operand = node->input(index);
+    if (operand->node()->kind() != c10::prim::Constant ||
+        !operand->type()->cast<c10::TensorType>())
+      continue;
+    at::Tensor weight = torch::jit::toIValue(operand)->toTensor();
+    auto it = names.find(weight.data_ptr());
+    if (weight.dim() != 2 || it == names.end() || !quantized.count(it->second))
+      continue;
+    at::Tensor rows = torchLayout ? weight : weight.t();
+    auto [data, scale] = seedQuantize(rows.to(at::kFloat));
+    at::Tensor dequantized =
+        (data.to(at::kFloat) * scale).to(weight.scalar_type());
+    torch::jit::WithInsertPoint guard(node);
+    node->replaceInput(
+        index, graph->insertConstant(
+                   torchLayout ? dequantized : dequantized.t().contiguous()));
+  }
+  return frozen;
 }
 
 std::vector<at::Tensor> runTorch(torch::jit::Module &module,

@@ -93,6 +93,30 @@ class Bf16(torch.nn.Module):
         return torch.relu(self.fc(x))
 
 
+class Sequential(torch.nn.Module):
+    """nn.Sequential with dropout (eval: identity) and tanh."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Dropout(0.1),
+            torch.nn.Linear(32, 8), torch.nn.Tanh())
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class SharedWeight(torch.nn.Module):
+    """One layer applied twice, its weight also used outside a linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.fc(self.fc(x)) - self.fc.weight.sum()
+
+
 class Sorts(torch.nn.Module):
     def forward(self, x):
         values, _ = torch.sort(x)
@@ -111,6 +135,8 @@ def main():
         "ops": Ops(),
         "bf16": Bf16().to(torch.bfloat16),
         "sort": Sorts(),
+        "sequential": Sequential(),
+        "shared": SharedWeight(),
     }
     wanted = set(sys.argv[2:]) or set(models) | {"bad"}
     for name, model in models.items():

@@ -3,7 +3,7 @@
 // parameters dumped byte-identical to the seed's quantizer, the timing lines,
 // and one error line with exit status 2 for each kind of bad input.
 
-// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/../Importer/make_models.py %t toy mlp4d functional matmul_t bad
+// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/../Importer/make_models.py %t toy mlp4d functional matmul_t sequential shared bad
 
 // The ToyModel, int8: both checks, then the float reference.
 // RUN: qtensor-run %t/toy.pt --input-shape 64x64x64 --quantize int8 --compare --bench 3 --timing | FileCheck %s --check-prefix=TOY
@@ -22,6 +22,10 @@
 // RUN: qtensor-run %t/mlp4d.pt --input-shape 2x3x5x13 --compare --target cpu | FileCheck %s --check-prefix=INT8
 // RUN: qtensor-run %t/functional.pt --input-shape 9x24 --compare --target cpu | FileCheck %s --check-prefix=INT8
 // RUN: qtensor-run %t/matmul_t.pt --input-shape 3x7x20 --compare --target cpu | FileCheck %s --check-prefix=INT8
+// nn.Sequential, and a weight used by two linears and by a sum: only the
+// linear uses read the quantized weight, in qtensor and in the reference.
+// RUN: qtensor-run %t/sequential.pt --input-shape 5x16 --compare --target cpu | FileCheck %s --check-prefix=INT8
+// RUN: qtensor-run %t/shared.pt --input-shape 2x8 --compare --target cpu | FileCheck %s --check-prefix=INT8
 // INT8: allclose(compiled, module swap) = True
 // INT8: allclose(fused, unfused) = True
 // RUN: qtensor-run %t/mlp4d.pt --input-shape 2x3x5x13 --quantize none --compare | FileCheck %s --check-prefix=FLOAT

@@ -22,11 +22,12 @@ namespace qtensor {
 /// The seed's int8_symmetric_quantize: (int8 data [N, K], scale [N, 1]).
 std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight);
 
-/// A copy of `module` (in eval mode) in which every weight that `model`
-/// quantized (its "<name>.data" parameters) is replaced by the seed's data
-/// times scale: the seed's module-swap model, up to the order in which the
-/// scale is applied (after the matmul in the seed, before it here; the
-/// difference is float rounding).
+/// The seed's module swap, generalized to op uses as the tensor subclass
+/// sees them: a frozen copy of `module` in which every linear, matmul, mm
+/// and addmm use of a weight that `model` quantized (its "<name>.data"
+/// parameters) reads the seed's data times scale instead. Other uses of the
+/// weight stay float. The seed applies the scale after its matmul and this
+/// reference before it; the difference is float rounding.
 torch::jit::Module moduleSwap(const torch::jit::Module &module,
                               const Model &model);
 
