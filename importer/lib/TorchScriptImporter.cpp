@@ -277,10 +277,10 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
   auto type = RankedTensorType::get(shape, elementType);
   ArrayRef<char> bytes(static_cast<const char *>(tensor.data_ptr()),
                        tensor.numel() * tensor.element_size());
-  // Scalars and tiny tensors are ordinary literals (some upstream lowerings
-  // cannot read a rank-0 dense_resource); weights are named blobs.
+  // Scalars are ordinary literals (upstream lowerings of rank-0 globals
+  // cannot read a dense_resource); every tensor is a named blob.
   ElementsAttr attr;
-  if (tensor.dim() == 0 || tensor.numel() <= 16) {
+  if (tensor.dim() == 0) {
     attr = DenseElementsAttr::getFromRawBuffer(type, bytes);
   } else {
     AsmResourceBlob blob(
@@ -510,13 +510,16 @@ void GraphImporter::importNode(jit::Node *node) {
   if (kind == "prim::NumToTensor" || kind == "aten::Int" ||
       kind == "aten::contiguous" || kind == "aten::detach" ||
       kind == "aten::clone") {
-    items[node->output()] = lookup(node->input(0));
+    // Copied first: inserting into `items` may move what lookup refers to.
+    Item same = lookup(node->input(0));
+    items[node->output()] = std::move(same);
     return;
   }
   if (kind == "aten::dropout") {
     if (intOf(node, 2))
       fail(node, "aten::dropout in training mode");
-    items[node->output()] = lookup(node->input(0));
+    Item same = lookup(node->input(0));
+    items[node->output()] = std::move(same);
     return;
   }
 
@@ -769,7 +772,10 @@ Value GraphImporter::emitLinear(jit::Node *node, Value input, Value weight,
                    weightTypeName);
   }
   int64_t features = inputType.getShape().back();
-  if (!ShapedType::isDynamic(features) && features != weightType.getDimSize(1))
+  if (ShapedType::isDynamic(features))
+    fail(node, "the input's last dimension, the features of " + label +
+                   ", must be static (only a batch dimension may be '?')");
+  if (features != weightType.getDimSize(1))
     fail(node, "input shape " + formatShape(inputType.getShape()) +
                    " does not fit the model: " + label + " of shape " +
                    formatShape(weightType.getShape()) + " expects " +
@@ -837,8 +843,11 @@ Value GraphImporter::emitMatmul(jit::Node *node, unsigned lhsIndex,
                    "batched [B, M, K] x [B, K, N])");
   }
   int64_t contraction = lhsType.getShape().back();
-  if (!ShapedType::isDynamic(contraction) &&
-      contraction != rhsType.getDimSize(0))
+  if (ShapedType::isDynamic(contraction) ||
+      ShapedType::isDynamic(rhsType.getDimSize(0)))
+    fail(node, "matmul over a dynamic dimension is not supported (only a "
+               "batch dimension may be '?')");
+  if (contraction != rhsType.getDimSize(0))
     fail(node, "input shape " + formatShape(lhsType.getShape()) +
                    " does not fit the model: matmul with " +
                    (rhsItem.name.empty() ? std::string("a")
@@ -1018,17 +1027,21 @@ Value GraphImporter::emitElementwise(
     int64_t offset = rank - type.getRank();
     for (int64_t i = 0; i < type.getRank(); ++i) {
       int64_t size = type.getDimSize(i), &out = shape[offset + i];
-      if (size == 1)
+      if (size == 1 || size == out)
         continue;
-      if (out == 1 || ShapedType::isDynamic(out))
-        out = ShapedType::isDynamic(out) && !ShapedType::isDynamic(size)
-                  ? size
-                  : (ShapedType::isDynamic(out) ? out : size);
-      else if (!ShapedType::isDynamic(size) && size != out)
-        fail(node,
-             "shapes of " + std::string(node->kind().toQualString()) +
-                 " operands do not broadcast: " + formatShape(type.getShape()) +
-                 " against " + formatShape(shape));
+      if (out == 1) {
+        out = size;
+        continue;
+      }
+      // Different sizes, or a dynamic size against a static one other than
+      // 1: the generated code could not check that they agree at run time.
+      fail(node,
+           "shapes of " + std::string(node->kind().toQualString()) +
+               " operands do not broadcast: " + formatShape(type.getShape()) +
+               " against " + formatShape(shape) +
+               (ShapedType::isDynamic(size) || ShapedType::isDynamic(out)
+                    ? " (a dynamic dimension against a static one)"
+                    : ""));
     }
   }
   SmallVector<AffineMap> maps;

@@ -76,8 +76,15 @@ void ExtractParametersPass::runOnOperation() {
   if (auto existing = module->getAttrOfType<ArrayAttr>("qtensor.parameters"))
     llvm::append_range(manifest, existing.getValue());
   llvm::StringSet<> taken;
-  for (Attribute entry : manifest)
-    taken.insert(cast<DictionaryAttr>(entry).getAs<StringAttr>("name"));
+  for (Attribute entry : manifest) {
+    auto dict = dyn_cast<DictionaryAttr>(entry);
+    auto name = dict ? dict.getAs<StringAttr>("name") : StringAttr();
+    if (!name) {
+      module.emitError("malformed qtensor.parameters entry ") << entry;
+      return signalPassFailure();
+    }
+    taken.insert(name);
+  }
 
   for (auto func : module.getOps<func::FuncOp>()) {
     if (func.isPrivate() || func.isExternal())
@@ -118,10 +125,13 @@ void ExtractParametersPass::runOnOperation() {
       auto layout = constant->getAttrOfType<StringAttr>("qtensor.layout");
       if (!layout)
         layout = builder.getStringAttr("row_major");
+      // Parameters are read-only: bufferization must not write into them.
       if (failed(func.insertArgument(
               index, constant.getType(),
               builder.getDictionaryAttr(
-                  builder.getNamedAttr("qtensor.parameter", nameAttr)),
+                  {builder.getNamedAttr("qtensor.parameter", nameAttr),
+                   builder.getNamedAttr("bufferization.writable",
+                                        builder.getBoolAttr(false))}),
               constant.getLoc())))
         return signalPassFailure();
       constant.replaceAllUsesWith(func.getArgument(index));

@@ -273,12 +273,18 @@ struct LowerQuantize : OpConversionPattern<QuantizeOp> {
                             Value &scale) {
       scale = arith::DivFOp::create(b, l, rowMax, constant(b, l, 127.5));
       Value inverse = arith::DivFOp::create(b, l, constant(b, l, 1.0), scale);
-      Value magnitude = math::AbsFOp::create(b, l, inverse);
-      Value finite = arith::CmpFOp::create(
-          b, l, arith::CmpFPredicate::OLT, magnitude,
-          constant(b, l,
-                   APFloat::getInf(floatType.getFloatSemantics())
-                       .convertToDouble()));
+      Value infinity = constant(
+          b, l,
+          APFloat::getInf(floatType.getFloatSemantics()).convertToDouble());
+      auto isFinite = [&](Value value) -> Value {
+        return arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
+                                     math::AbsFOp::create(b, l, value),
+                                     infinity);
+      };
+      // A row with NaN or infinity (scale not finite) takes the same
+      // defined fallback as an all-zero row, instead of an undefined cast.
+      Value finite =
+          arith::AndIOp::create(b, l, isFinite(inverse), isFinite(scale));
       return std::make_pair(inverse, finite);
     };
 

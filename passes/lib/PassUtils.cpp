@@ -38,7 +38,13 @@ mlir::qtensor::getRawElementBytes(ElementsAttr value,
                                   SmallVectorImpl<char> &storage) {
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
+    Type elementType = resource.getType().getElementType();
+    if (!blob || !elementType.isIntOrFloat())
+      return failure();
+    // The parser does not check that a blob fits its type.
+    int64_t width = (elementType.getIntOrFloatBitWidth() + 7) / 8;
+    if (static_cast<int64_t>(blob->getData().size()) !=
+        resource.getType().getNumElements() * width)
       return failure();
     return blob->getData();
   }
@@ -91,14 +97,14 @@ Value mlir::qtensor::matchRelu(Operation *op) {
     return isInAndZero(max->getOperand(0), max->getOperand(1)) ||
            isInAndZero(max->getOperand(1), max->getOperand(0));
   };
+  // Only forms that keep NaN, as torch.relu and the fused kernel's
+  // arith.maximumf do: maxnumf and `cmpf ogt` + select would turn it into 0.
   bool matched = false;
-  if (isa<arith::MaximumFOp, arith::MaxNumFOp>(result)) {
+  if (isa<arith::MaximumFOp>(result)) {
     matched = isMaxWithZero(result);
   } else if (auto select = dyn_cast<arith::SelectOp>(result)) {
     auto cmp = select.getCondition().getDefiningOp<arith::CmpFOp>();
-    matched = cmp &&
-              (cmp.getPredicate() == arith::CmpFPredicate::UGT ||
-               cmp.getPredicate() == arith::CmpFPredicate::OGT) &&
+    matched = cmp && cmp.getPredicate() == arith::CmpFPredicate::UGT &&
               isInAndZero(cmp.getLhs(), cmp.getRhs()) &&
               select.getTrueValue() == in &&
               matchPattern(select.getFalseValue(), m_AnyZeroFloat());

@@ -120,6 +120,8 @@ QuantizeWeightsPass::getMatmulWeightUse(linalg::MatmulOp matmul) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   if (!getFloatConstant(rhs) ||
       lhsType.getElementType() != getElementTypeOrSelf(rhs.getType()) ||
+      lhsType.getElementType() !=
+          getElementTypeOrSelf(matmul.getResultTypes()[0]) ||
       matmul.getResultTypes()[0] !=
           matmul.getDpsInitOperand(0)->get().getType())
     return std::nullopt;
@@ -164,7 +166,8 @@ FailureOr<Value> QuantizeWeightsPass::quantize(arith::ConstantOp constant,
   if (failed(bytes))
     return constant.emitError() << "weight '" << name
                                 << "' has no data to quantize (elided "
-                                   "resource?)";
+                                   "resource, or a blob whose size does not "
+                                   "fit its type?)";
 
   // A [K, N] constant is read as its [N, K] transpose in place.
   int64_t stored0 = type.getDimSize(0), stored1 = type.getDimSize(1);

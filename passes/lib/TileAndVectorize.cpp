@@ -142,36 +142,25 @@ void TileAndVectorizePass::runOnOperation() {
   func::FuncOp func = getOperation();
   IRRewriter rewriter(&getContext());
 
-  // Roots: 2-D elementwise generics, consumers first, so a chain
-  // contraction -> scale -> bias is tiled once from its last op.
-  SmallVector<linalg::GenericOp> roots;
-  func.walk([&](linalg::GenericOp op) {
-    if (op.getNumLoops() == 2 && op.getNumReductionLoops() == 0 &&
-        op.hasPureTensorSemantics())
-      roots.push_back(op);
-  });
-  auto collectGenerics = [&] {
-    llvm::DenseSet<Operation *> generics;
-    func.walk([&](linalg::GenericOp op) { generics.insert(op); });
-    return generics;
-  };
-  // Roots erased by an earlier tiling, into whose tiles they were fused.
-  llvm::DenseSet<Operation *> erased;
-  for (linalg::GenericOp root : llvm::reverse(roots)) {
-    if (erased.contains(root))
-      continue;
+  // Roots: 2-D elementwise generics directly in the function body (ops in
+  // tiles are inside loops), the last one first, so a chain contraction ->
+  // scale -> bias is tiled once from its last op. Tiling erases the root and
+  // the producers it fused, so the roots are found again each time.
+  while (true) {
+    linalg::GenericOp root;
+    for (Operation &op : func.getBody().getOps())
+      if (auto generic = dyn_cast<linalg::GenericOp>(op))
+        if (generic.getNumLoops() == 2 && generic.getNumReductionLoops() == 0 &&
+            generic.hasPureTensorSemantics())
+          root = generic;
+    if (!root)
+      break;
     if (root->use_empty()) {
-      erased.insert(root);
       rewriter.eraseOp(root);
       continue;
     }
-    llvm::DenseSet<Operation *> before = collectGenerics();
     if (failed(tileRoot(rewriter, root)))
       return signalPassFailure();
-    llvm::DenseSet<Operation *> after = collectGenerics();
-    for (Operation *op : before)
-      if (!after.contains(op))
-        erased.insert(op);
   }
 
   if (!vectorize)

@@ -49,6 +49,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 
 using namespace mlir;
 
@@ -315,6 +316,10 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
                   TypeAttr::get(forward.getFunctionType()));
   forward->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                    UnitAttr::get(context));
+  // The caller's input buffers are read-only.
+  for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+    forward.setArgAttr(i, "bufferization.writable",
+                       BoolAttr::get(context, false));
 
   FirstError diagnostic(context);
   PassManager pm(context);
@@ -352,19 +357,41 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
 Status finishModule(ModuleOp module, Model::Impl &impl) {
   MLIRContext *context = module.getContext();
   FirstError diagnostic(context);
-  // Parameters move out of the module into runtime-owned buffers.
-  if (auto manifest = module->getAttrOfType<ArrayAttr>("qtensor.parameters")) {
+  // Parameters move out of the module into runtime-owned buffers: the
+  // entries of @forward, in argument order.
+  if (Attribute attr = module->getAttr("qtensor.parameters")) {
+    auto manifest = dyn_cast<ArrayAttr>(attr);
+    if (!manifest)
+      return Status::error("malformed qtensor.parameters: not an array");
+    std::vector<std::pair<int64_t, DictionaryAttr>> entries;
     for (Attribute entry : manifest) {
-      auto dict = cast<DictionaryAttr>(entry);
-      auto value = cast<ElementsAttr>(dict.get("value"));
+      auto dict = dyn_cast<DictionaryAttr>(entry);
+      auto function = dict ? dict.getAs<StringAttr>("function") : nullptr;
+      auto argument = dict ? dict.getAs<IntegerAttr>("argument") : nullptr;
+      if (!dict || !function || !argument || !dict.getAs<StringAttr>("name") ||
+          !dict.getAs<StringAttr>("layout") ||
+          !dict.getAs<ElementsAttr>("value"))
+        return Status::error("malformed qtensor.parameters entry");
+      if (function.getValue() == "forward")
+        entries.emplace_back(argument.getInt(), dict);
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto &a, const auto &b) { return a.first < b.first; });
+    for (auto [position, entry] : llvm::enumerate(entries)) {
+      if (entry.first !=
+          static_cast<int64_t>(impl.inputShapes.size() + position))
+        return Status::error("malformed qtensor.parameters: the parameters "
+                             "of @forward do not follow its inputs");
+      DictionaryAttr dict = entry.second;
+      auto value = dict.getAs<ElementsAttr>("value");
       auto valueType = cast<ShapedType>(value.getType());
       Parameter parameter;
       parameter.name = dict.getAs<StringAttr>("name").str();
       parameter.layout = dict.getAs<StringAttr>("layout").str();
       std::optional<DType> dtype = toDType(valueType.getElementType());
-      if (!dtype)
+      if (!dtype || !valueType.hasStaticShape())
         return Status::error("parameter " + parameter.name +
-                             " has an unsupported element type");
+                             " has an unsupported type");
       parameter.dtype = *dtype;
       parameter.shape.assign(valueType.getShape().begin(),
                              valueType.getShape().end());
@@ -373,7 +400,8 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
       if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
         AsmResourceBlob *blob = resource.getRawHandle().getBlob();
         if (!blob || blob->getData().size() != parameter.bytes)
-          return Status::error("parameter " + parameter.name + " has no data");
+          return Status::error("parameter " + parameter.name +
+                               " has no data, or data of the wrong size");
         std::memcpy(buffer->data, blob->getData().data(), parameter.bytes);
       } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
         ArrayRef<char> raw = dense.getRawData();
@@ -617,6 +645,19 @@ Status Model::run(const std::vector<TensorView> &inputs,
       return Status::error("input " + std::to_string(i) + " has no data");
     descriptors.push_back(makeDescriptor(input.data, input.shape));
   }
+  // The compiled code assumes one batch size: every dynamic leading
+  // dimension takes the same value.
+  std::optional<int64_t> batch;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (impl->inputShapes[i].empty() || impl->inputShapes[i][0] >= 0)
+      continue;
+    if (batch && *batch != inputs[i].shape[0])
+      return Status::error("input " + std::to_string(i) + " has batch size " +
+                           std::to_string(inputs[i].shape[0]) +
+                           ", an earlier input " + std::to_string(*batch) +
+                           "; the dynamic dimensions must agree");
+    batch = inputs[i].shape[0];
+  }
 
   // Result descriptors, laid out one after another as the C interface
   // returns them.
@@ -637,6 +678,7 @@ Status Model::run(const std::vector<TensorView> &inputs,
   impl->entry(arguments.data());
 
   outputs.clear();
+  std::set<void *> allocations;
   size_t offset = 0;
   for (size_t r = 0; r < impl->resultRanks.size(); ++r) {
     size_t rank = impl->resultRanks[r];
@@ -655,7 +697,7 @@ Status Model::run(const std::vector<TensorView> &inputs,
                    rowMajor.begin() + 3 + rank)) {
       if (!tensor.bytes.empty())
         std::memcpy(tensor.bytes.data(), aligned, tensor.bytes.size());
-      std::free(allocated);
+      allocations.insert(allocated);
       outputs.push_back(std::move(tensor));
       continue;
     }
@@ -673,9 +715,12 @@ Status Model::run(const std::vector<TensorView> &inputs,
         index[d] = 0;
       }
     }
-    std::free(allocated);
+    allocations.insert(allocated);
     outputs.push_back(std::move(tensor));
   }
+  // Results returned twice (`return %y, %y`) share one allocation.
+  for (void *allocation : allocations)
+    std::free(allocation);
   return Status::success();
 }
 

@@ -17,7 +17,23 @@ namespace qtensor {
 std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight) {
   // Line by line the seed's Python: amin/amax per row, the max of their
   // magnitudes, a true division by 127.5, `1.0 / scale` (reciprocal, then
-  // times 1.0), round half to even, clamp, int8.
+  // times 1.0), round half to even, clamp, int8. In the weight's own dtype,
+  // as PyTorch computes it.
+  if (weight.scalar_type() == at::kHalf) {
+    // LibTorch 1.13 has no CPU round for float16; its CPU kernels for
+    // reduced types compute each op in float32 and round the result to the
+    // type, so that is done here op by op.
+    auto half = [](const at::Tensor &t) {
+      return t.to(at::kHalf).to(at::kFloat);
+    };
+    at::Tensor w = weight.to(at::kFloat);
+    at::Tensor amax = at::max(-at::min(at::amin(w, {1}, false), at::zeros({1})),
+                              at::max(at::amax(w, {1}, false), at::zeros({1})));
+    at::Tensor scale = half(amax / 127.5).view({weight.size(0), -1});
+    at::Tensor inverse = half(at::reciprocal(scale));
+    at::Tensor out = at::clamp(at::round(half(w * inverse)), -128, 127);
+    return {out.to(at::kChar), scale.to(at::kHalf)};
+  }
   at::Tensor minValue = at::amin(weight, {1}, false);
   at::Tensor maxValue = at::amax(weight, {1}, false);
   at::Tensor minNeg = at::min(minValue, at::zeros_like(minValue));

@@ -34,6 +34,10 @@
 // RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4xabc -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=SYNTAX2
 // SYNTAX2: error: invalid input shape '4xabc': 'abc' is not a dimension size
 
+// A dynamic feature dimension: only a batch dimension may be '?'.
+// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape ? -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=DYNAMIC-FEATURES
+// DYNAMIC-FEATURES: error: the input's last dimension, the features of 'linear1.weight', must be static (only a batch dimension may be '?') at {{.*}}toy_model.py:23:13
+
 // Unsupported dtypes.
 // RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x64 --input-dtype f64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=DTYPE
 // DTYPE: error: unsupported input dtype 'f64' (expected f32, f16 or bf16)

@@ -93,6 +93,12 @@ class Bf16(torch.nn.Module):
         return torch.relu(self.fc(x))
 
 
+class Sorts(torch.nn.Module):
+    def forward(self, x):
+        values, _ = torch.sort(x)
+        return values
+
+
 class Sequential(torch.nn.Module):
     """nn.Sequential with dropout (eval: identity) and tanh."""
 
@@ -117,10 +123,27 @@ class SharedWeight(torch.nn.Module):
         return self.fc(self.fc(x)) - self.fc.weight.sum()
 
 
-class Sorts(torch.nn.Module):
-    def forward(self, x):
-        values, _ = torch.sort(x)
-        return values
+class TwoInputs(torch.nn.Module):
+    """Two inputs with a batch dimension each, two outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 8)
+
+    def forward(self, x, y) -> Tuple[torch.Tensor, torch.Tensor]:
+        return self.fc(x) + y, x * 2.0
+
+
+class SameTwice(torch.nn.Module):
+    """Returns one tensor twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 4)
+
+    def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
+        h = self.fc(x)
+        return h, h
 
 
 def main():
@@ -137,6 +160,8 @@ def main():
         "sort": Sorts(),
         "sequential": Sequential(),
         "shared": SharedWeight(),
+        "two_inputs": TwoInputs(),
+        "same_twice": SameTwice(),
     }
     wanted = set(sys.argv[2:]) or set(models) | {"bad"}
     for name, model in models.items():

@@ -8,7 +8,7 @@
 // CHECK-SAME: {argument = 1 : i64, function = "forward", layout = "row_major", name = "fc.weight.data", type = tensor<4x8xi8>, value = dense_resource<fc.weight.data> : tensor<4x8xi8>}
 // CHECK-SAME: {argument = 2 : i64, function = "forward", layout = "row_major", name = "fc.weight.scale", type = tensor<4x1xf32>, value = dense_resource<fc.weight.scale> : tensor<4x1xf32>}
 // CHECK-SAME: {argument = 3 : i64, function = "forward", layout = "row_major", name = "fc.bias", type = tensor<4xf32>, value = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]> : tensor<4xf32>}
-// CHECK: func.func @forward(%[[X:.*]]: tensor<2x8xf32>, %[[D:.*]]: tensor<4x8xi8> {qtensor.parameter = "fc.weight.data"}, %[[S:.*]]: tensor<4x1xf32> {qtensor.parameter = "fc.weight.scale"}, %[[B:.*]]: tensor<4xf32> {qtensor.parameter = "fc.bias"})
+// CHECK: func.func @forward(%[[X:.*]]: tensor<2x8xf32>, %[[D:.*]]: tensor<4x8xi8> {bufferization.writable = false, qtensor.parameter = "fc.weight.data"}, %[[S:.*]]: tensor<4x1xf32> {bufferization.writable = false, qtensor.parameter = "fc.weight.scale"}, %[[B:.*]]: tensor<4xf32> {bufferization.writable = false, qtensor.parameter = "fc.bias"})
 // CHECK: arith.constant 0.000000e+00 : f32
 // CHECK: qtensor.fused_int8_matmul %[[X]], %[[D]], %[[S]], %[[B]]
 // CHECK-NOT: dense_resource
@@ -42,7 +42,7 @@ func.func @forward(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
 // CHECK-SAME: name = "w.data"
 // CHECK-SAME: name = "w.scale"
 // CHECK-SAME: name = "param2"
-// CHECK: func.func @forward(%{{.*}}: tensor<2x2xf32>, %{{.*}}: tensor<2x2xi8> {qtensor.parameter = "w.data"}, %{{.*}}: tensor<2x1xf32> {qtensor.parameter = "w.scale"}, %{{.*}}: tensor<2x2xf32> {qtensor.parameter = "param2"})
+// CHECK: func.func @forward(%{{.*}}: tensor<2x2xf32>, %{{.*}}: tensor<2x2xi8> {bufferization.writable = false, qtensor.parameter = "w.data"}, %{{.*}}: tensor<2x1xf32> {bufferization.writable = false, qtensor.parameter = "w.scale"}, %{{.*}}: tensor<2x2xf32> {bufferization.writable = false, qtensor.parameter = "param2"})
 // CHECK: func.func private @helper() -> tensor<2x2xf32>
 // CHECK-NEXT: arith.constant dense
 func.func @forward(%x: tensor<2x2xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>) {

@@ -41,9 +41,28 @@ func.func @inf_bf16_weight(%x: tensor<2x2xbf16>) -> tensor<2x2xbf16> {
 
 // Tests that a weight whose resource blob is missing is an error, not a
 // silent skip.
-// CHECK: qtensor-quantize-weights-invalid.mlir:[[# @LINE + 2]]:{{[0-9]+}}: error: weight 'elided' has no data to quantize (elided resource?)
+// CHECK: qtensor-quantize-weights-invalid.mlir:[[# @LINE + 2]]:{{[0-9]+}}: error: weight 'elided' has no data to quantize (elided resource, or a blob whose size does not fit its type?)
 func.func @elided_weight(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
   %w = arith.constant dense_resource<elided> : tensor<2x2xf32>
   %y = qtensor.linear %x, %w : tensor<2x2xf32>, tensor<2x2xf32> -> tensor<2x2xf32>
   return %y : tensor<2x2xf32>
 }
+
+// -----
+
+// Tests that a blob whose size does not fit its type is refused, not read
+// past its end.
+// CHECK: qtensor-quantize-weights-invalid.mlir:[[# @LINE + 2]]:{{[0-9]+}}: error: weight 'short' has no data to quantize
+func.func @short_blob(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %w = arith.constant dense_resource<short> : tensor<4x4xf32>
+  %y = qtensor.linear %x, %w : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      short: "0x040000000000803F0000803F"
+    }
+  }
+#-}

@@ -188,6 +188,29 @@ TEST(RuntimeTest, MisuseIsAnErrorValue) {
   EXPECT_EQ(noData.message(), "input 0 has no data");
 }
 
+TEST(RuntimeTest, DynamicBatchSizesMustAgree) {
+  auto model = compileOrFail("two_inputs", {{-1, 8}, {-1, 8}});
+  ASSERT_TRUE(model);
+  std::vector<at::Tensor> outputs;
+  qtensor::Status status =
+      qtensor::run(*model, {at::randn({4, 8}), at::randn({2, 8})}, outputs);
+  EXPECT_EQ(status.message(), "input 1 has batch size 2, an earlier input 4; "
+                              "the dynamic dimensions must agree");
+  at::Tensor x = at::randn({3, 8}), y = at::randn({3, 8});
+  expectMatchesLibTorch("two_inputs", *model, {x, y}, /*quantized=*/true);
+}
+
+TEST(RuntimeTest, OneTensorReturnedTwiceIsCopiedTwice) {
+  auto model = compileOrFail("same_twice", {{5, 8}});
+  ASSERT_TRUE(model);
+  for (int call = 0; call < 3; ++call) {
+    std::vector<at::Tensor> outputs;
+    ASSERT_TRUE(qtensor::run(*model, {at::randn({5, 8})}, outputs));
+    ASSERT_EQ(outputs.size(), 2u);
+    EXPECT_TRUE(at::equal(outputs[0], outputs[1]));
+  }
+}
+
 TEST(RuntimeTest, CompileErrorsAreValues) {
   qtensor::CompileOptions options;
   options.inputShapes = {{4, 64}};

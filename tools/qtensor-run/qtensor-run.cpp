@@ -120,12 +120,14 @@ int runTool() {
   if (compare && !llvm::StringRef(modelPath).ends_with(".pt"))
     return reportBadInput("--compare needs a TorchScript model (.pt): the "
                           "references run in LibTorch");
-  for (const std::string &path : {std::string(outputPath)})
-    if (!path.empty()) {
-      std::string problem = mlir::qtensor::checkOutputPath(path);
-      if (!problem.empty())
-        return reportBadInput("cannot write '" + path + "': " + problem);
-    }
+  if (!outputPath.empty()) {
+    if (!llvm::StringRef(outputPath).ends_with(".npy"))
+      return reportBadInput("--output '" + outputPath +
+                            "' must name a .npy file");
+    std::string problem = mlir::qtensor::checkOutputPath(outputPath);
+    if (!problem.empty())
+      return reportBadInput("cannot write '" + outputPath + "': " + problem);
+  }
 
   // Inputs: random from the seed, or .npy files.
   torch::manual_seed(seed);
@@ -185,25 +187,6 @@ int runTool() {
   if (qtensor::Status status = qtensor::run(*model, inputs, outputs); !status)
     return reportBadInput(status.message());
 
-  if (!outputPath.empty()) {
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      std::string path = outputPath;
-      if (i > 0)
-        path =
-            (llvm::StringRef(path).drop_back(4) + "." + llvm::Twine(i) + ".npy")
-                .str();
-      mlir::qtensor::NpyArray array;
-      array.dtype = "<f4";
-      at::Tensor result = outputs[i].to(at::kFloat).contiguous();
-      array.shape.assign(result.sizes().begin(), result.sizes().end());
-      auto *data = static_cast<unsigned char *>(result.data_ptr());
-      array.bytes.assign(data, data + result.numel() * 4);
-      if (llvm::Error error = mlir::qtensor::writeNpy(path, array))
-        return reportBadInput("cannot write '" + path +
-                              "': " + llvm::toString(std::move(error)));
-    }
-  }
-
   if (!dumpParams.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(dumpParams))
       return reportBadInput("cannot create '" + dumpParams +
@@ -227,8 +210,15 @@ int runTool() {
             std::memcpy(&array.bytes[(c * rows + r) * width],
                         &data[(r * cols + c) * width], width);
       }
+      // Names come from the model: keep them inside DIR.
+      std::string fileName = parameter.name;
+      for (char &c : fileName)
+        if (c == '/' || c == '\\')
+          c = '_';
+      if (fileName.empty() || fileName.front() == '.')
+        fileName.insert(0, "_");
       llvm::SmallString<128> path(dumpParams);
-      llvm::sys::path::append(path, parameter.name + ".npy");
+      llvm::sys::path::append(path, fileName + ".npy");
       if (llvm::Error error = mlir::qtensor::writeNpy(path, array))
         return reportBadInput("cannot write '" + path.str() +
                               "': " + llvm::toString(std::move(error)));
@@ -339,6 +329,26 @@ int runTool() {
     }
     at::set_num_threads(threads);
   }
+  // Outputs last: a failure above leaves no result file behind.
+  if (!outputPath.empty()) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      std::string path = outputPath;
+      if (i > 0)
+        path =
+            (llvm::StringRef(path).drop_back(4) + "." + llvm::Twine(i) + ".npy")
+                .str();
+      mlir::qtensor::NpyArray array;
+      array.dtype = "<f4";
+      at::Tensor result = outputs[i].to(at::kFloat).contiguous();
+      array.shape.assign(result.sizes().begin(), result.sizes().end());
+      auto *data = static_cast<unsigned char *>(result.data_ptr());
+      array.bytes.assign(data, data + result.numel() * 4);
+      if (llvm::Error error = mlir::qtensor::writeNpy(path, array))
+        return reportBadInput("cannot write '" + path +
+                              "': " + llvm::toString(std::move(error)));
+    }
+  }
+
   return status;
 }
 

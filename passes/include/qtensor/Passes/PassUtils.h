@@ -25,7 +25,7 @@ std::string getConstantName(Operation *constant, ElementsAttr value);
 
 /// The raw bytes of every element of `value`, row-major. A splat is expanded
 /// into `storage`. Fails when the data is not available (an elided
-/// dense_resource blob).
+/// dense_resource blob) or a blob's size does not fit its type.
 FailureOr<ArrayRef<char>> getRawElementBytes(ElementsAttr value,
                                              SmallVectorImpl<char> &storage);
 
@@ -33,8 +33,8 @@ FailureOr<ArrayRef<char>> getRawElementBytes(ElementsAttr value,
 std::optional<WeightFloatType> getWeightFloatType(Type type);
 
 /// A `linalg.generic` computing `out[i...] = max(in[i...], 0)` elementwise
-/// (as `arith.maximumf`/`arith.maxnumf` against 0, or `cmpf ugt|ogt` +
-/// `select`): returns its input, else a null value.
+/// with NaN kept (as `arith.maximumf` against 0, or `cmpf ugt` + `select`):
+/// returns its input, else a null value.
 Value matchRelu(Operation *op);
 
 /// A `linalg.generic` computing `out[m, n] = in[m, n] + bias[n]` with `in`

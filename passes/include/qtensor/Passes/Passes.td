@@ -151,7 +151,8 @@ def QTensorLowerToLinalg : Pass<"qtensor-lower-to-linalg", "ModuleOp"> {
     - `quantize` (a non-constant weight) becomes the reference arithmetic at
       run time: a row-wise `max |w|` reduction, `amax / 127.5`, the
       reciprocal, `math.roundeven`, clamp, and the same definition for rows
-      whose reciprocal is not finite.
+      whose reciprocal is not finite (also used for rows holding NaN or an
+      infinity, where the reference is undefined).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
