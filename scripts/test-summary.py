@@ -1,4 +1,7 @@
-"""Prints one line, "N passed, M failed[, K skipped]", for a test run.
+"""Prints one line, "N passed, M failed[, K skipped]", for test runs.
+
+    test-summary.py RESULTS_DIR [RESULTS_DIR ...]
+
 
 ctest runs the lit suite as a single test named `lit`; this counts the lit
 cases one by one from lit's xunit file instead, and every other ctest test
@@ -27,15 +30,14 @@ def count_cases(path):
     return passed, failed, skipped
 
 
-def main():
-    results = Path(sys.argv[1])
+def count_run(results):
+    """[passed, failed, skipped] of one results directory."""
     totals = [0, 0, 0]
     ctest_xml = results / "ctest.xml"
     lit_xml = results / "lit.xml"
     if not ctest_xml.exists():
-        print("error: ctest wrote no results; see the output above")
-        print("0 passed, 1 failed")
-        return 1
+        print(f"error: ctest wrote no results in {results}; see the output above")
+        return [0, 1, 0]
 
     for case in ET.parse(ctest_xml).getroot().iter("testcase"):
         name = case.get("name")
@@ -54,7 +56,14 @@ def main():
         totals[0] += passed
         totals[1] += failed
         totals[2] += skipped
+    return totals
 
+
+def main():
+    totals = [0, 0, 0]
+    for directory in sys.argv[1:]:
+        for i, count in enumerate(count_run(Path(directory))):
+            totals[i] += count
     passed, failed, skipped = totals
     line = f"{passed} passed, {failed} failed"
     if skipped:

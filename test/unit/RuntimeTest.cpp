@@ -137,6 +137,37 @@ TEST(RuntimeTest, ConcurrentCallsGiveIdenticalResults) {
     EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
+TEST(RuntimeTest, ConcurrentRawCallsGiveIdenticalResults) {
+  // The raw-buffer API only, so that a ThreadSanitizer build sees qtensor's
+  // own code (LibTorch is not instrumented):
+  //   ctest --test-dir build-tsan -R ConcurrentRaw
+  auto model = compileOrFail("toy", {{-1, 64}});
+  ASSERT_TRUE(model);
+  std::vector<float> input(5 * 64);
+  for (size_t i = 0; i < input.size(); ++i)
+    input[i] = static_cast<float>(i % 13) * 0.25f - 1.5f;
+  std::vector<qtensor::Tensor> expected;
+  ASSERT_TRUE(model->run({{input.data(), qtensor::DType::F32, {5, 64}}},
+                         expected));
+  constexpr int kThreads = 4, kCalls = 500;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int call = 0; call < kCalls; ++call) {
+        std::vector<qtensor::Tensor> actual;
+        if (!model->run({{input.data(), qtensor::DType::F32, {5, 64}}},
+                        actual) ||
+            actual[0].bytes != expected[0].bytes)
+          ++mismatches[t];
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
 TEST(RuntimeTest, RawBufferApiMatchesTensorApi) {
   auto model = compileOrFail("matmul_t", {{2, 20}});
   ASSERT_TRUE(model);
