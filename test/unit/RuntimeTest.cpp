@@ -147,8 +147,8 @@ TEST(RuntimeTest, ConcurrentRawCallsGiveIdenticalResults) {
   for (size_t i = 0; i < input.size(); ++i)
     input[i] = static_cast<float>(i % 13) * 0.25f - 1.5f;
   std::vector<qtensor::Tensor> expected;
-  ASSERT_TRUE(model->run({{input.data(), qtensor::DType::F32, {5, 64}}},
-                         expected));
+  ASSERT_TRUE(
+      model->run({{input.data(), qtensor::DType::F32, {5, 64}}}, expected));
   constexpr int kThreads = 4, kCalls = 500;
   std::vector<int> mismatches(kThreads, 0);
   std::vector<std::thread> threads;
