@@ -16,8 +16,7 @@ using namespace mlir::qtensor;
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// Formats a shape as `[128, ?]` for diagnostics.
-static std::string formatShape(ArrayRef<int64_t> shape) {
+std::string mlir::qtensor::formatShape(ArrayRef<int64_t> shape) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << '[';

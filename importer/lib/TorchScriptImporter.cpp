@@ -86,19 +86,6 @@ struct Item {
   }
 };
 
-std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  llvm::raw_string_ostream os(text);
-  llvm::interleaveComma(shape, os, [&](int64_t dim) {
-    if (ShapedType::isDynamic(dim))
-      os << '?';
-    else
-      os << dim;
-  });
-  os << ']';
-  return text;
-}
-
 /// The file, line and column of `range` in the user's Python source. A
 /// loaded archive's ranges point into its serialized code; each remembers the
 /// original range that generated it.

@@ -24,4 +24,13 @@
 #define GET_OP_CLASSES
 #include "qtensor/Dialect/QTensorOps.h.inc"
 
+namespace mlir {
+namespace qtensor {
+
+/// Formats a shape as `[128, ?]`, the form every qtensor diagnostic uses.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+} // namespace qtensor
+} // namespace mlir
+
 #endif // QTENSOR_DIALECT_QTENSORDIALECT_H
