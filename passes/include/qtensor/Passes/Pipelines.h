@@ -34,7 +34,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> tileM{
       *this, "tile-m", llvm::cl::desc("Output rows per register tile"),
-      llvm::cl::init(4)};
+      llvm::cl::init(16)};
   PassOptions::Option<int64_t> tileN{
       *this, "tile-n", llvm::cl::desc("Output columns per register tile"),
       llvm::cl::init(16)};
