@@ -36,6 +36,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -142,6 +143,44 @@ std::string formatShape(const std::vector<int64_t> &shape) {
     text += (i ? ", " : "") +
             (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
   return text + "]";
+}
+
+/// `memrefCopy`, which the memref-to-LLVM lowering calls for copies between
+/// strided buffers (a partial tile, say). The upstream definition lives in a
+/// runner library; this one keeps the runtime free of it.
+struct UnrankedMemRef {
+  int64_t rank;
+  int64_t *descriptor; // allocated, aligned, offset, sizes[rank], strides[rank]
+};
+
+extern "C" void qtensorMemrefCopy(int64_t elementSize, UnrankedMemRef *source,
+                                  UnrankedMemRef *target) {
+  int64_t rank = source->rank;
+  const int64_t *from = source->descriptor, *to = target->descriptor;
+  auto *sourceData =
+      reinterpret_cast<const char *>(from[1]) + from[2] * elementSize;
+  auto *targetData = reinterpret_cast<char *>(to[1]) + to[2] * elementSize;
+  const int64_t *sizes = from + 3;
+  const int64_t *sourceStrides = from + 3 + rank,
+                *targetStrides = to + 3 + rank;
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    count *= sizes[d];
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t element = 0; element < count; ++element) {
+    int64_t sourceOffset = 0, targetOffset = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      sourceOffset += index[d] * sourceStrides[d];
+      targetOffset += index[d] * targetStrides[d];
+    }
+    std::memcpy(targetData + targetOffset * elementSize,
+                sourceData + sourceOffset * elementSize, elementSize);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < sizes[d])
+        break;
+      index[d] = 0;
+    }
+  }
 }
 
 /// Times each pass and, when asked, writes the IR after it to a file.
@@ -448,6 +487,13 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
         "JIT compilation failed: " + llvm::toString(engine.takeError()) +
         (diagnostic.str().empty() ? "" : ": " + diagnostic.str()));
   impl.engine = std::move(*engine);
+  impl.engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("memrefCopy")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&qtensorMemrefCopy),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   auto entry = impl.engine->lookupPacked("_mlir_ciface_forward");
   if (!entry)
     return Status::error("the compiled code has no entry point: " +
