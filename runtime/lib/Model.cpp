@@ -15,6 +15,7 @@
 #include "qtensor/Runtime/Runtime.h"
 
 #include "qtensor/Importer/TorchScriptImporter.h"
+#include "qtensor/Passes/PassUtils.h"
 #include "qtensor/Passes/Pipelines.h"
 #include "qtensor/Tools/Registration.h"
 
@@ -23,10 +24,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/Pass.h"
@@ -436,25 +435,13 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
                              valueType.getShape().end());
       parameter.bytes = valueType.getNumElements() * byteWidth(*dtype);
       auto buffer = std::make_unique<AlignedBuffer>(parameter.bytes);
-      if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-        AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-        if (!blob || blob->getData().size() != parameter.bytes)
-          return Status::error("parameter " + parameter.name +
-                               " has no data, or data of the wrong size");
-        std::memcpy(buffer->data, blob->getData().data(), parameter.bytes);
-      } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-        ArrayRef<char> raw = dense.getRawData();
-        if (dense.isSplat()) {
-          size_t width = byteWidth(*dtype);
-          for (size_t offset = 0; offset < parameter.bytes; offset += width)
-            std::memcpy(buffer->data + offset, raw.data(), width);
-        } else {
-          std::memcpy(buffer->data, raw.data(), parameter.bytes);
-        }
-      } else {
+      SmallVector<char> splat;
+      FailureOr<ArrayRef<char>> bytes =
+          mlir::qtensor::getRawElementBytes(value, splat);
+      if (failed(bytes) || bytes->size() != parameter.bytes)
         return Status::error("parameter " + parameter.name +
-                             " has an unsupported value");
-      }
+                             " has no data, or data of the wrong size");
+      std::memcpy(buffer->data, bytes->data(), parameter.bytes);
       parameter.data = buffer->data;
       impl.parameterDescriptors.push_back(
           makeDescriptor(buffer->data, parameter.shape));

@@ -107,12 +107,9 @@ Expected<NpyArray> mlir::qtensor::readNpy(StringRef path) {
 Error mlir::qtensor::writeNpy(StringRef path, const NpyArray &array) {
   std::string header =
       "{'descr': '" + array.dtype + "', 'fortran_order': False, 'shape': (";
+  // "(5,)" and "(4, 5,)" are both Python tuples.
   for (int64_t size : array.shape)
-    header += std::to_string(size) + ", ";
-  if (array.shape.size() > 1)
-    header.resize(header.size() - 1);
-  else if (array.shape.size() == 1)
-    header.resize(header.size() - 1);
+    header += std::to_string(size) + ",";
   header += "), }";
   // Pad so the data starts at a multiple of 64 bytes; end with a newline.
   size_t total = 10 + header.size() + 1;
