@@ -29,6 +29,10 @@ struct ImportOptions {
   /// leading (batch) dimension.
   std::vector<SmallVector<int64_t>> inputShapes;
   ImportFloatType inputType = ImportFloatType::F32;
+  /// Load the archive in a child process first, so that a file that crashes
+  /// LibTorch's loader is an error rather than the end of this process. It
+  /// costs one extra load; turn it off only for trusted files.
+  bool isolateLoader = true;
 };
 
 /// Loads the model at `path` with LibTorch, puts it in eval mode, freezes
