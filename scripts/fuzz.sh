@@ -28,64 +28,43 @@ for target in "${targets[@]}"; do
 done
 
 # Runs of this script for different targets may overlap: one builds at a time.
-exec 9> "$build.lock"
+mkdir -p "$build"
+exec 9> "$build/.fuzz.lock"
 flock 9
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DQTENSOR_FUZZ=ON \
-  -DQTENSOR_SANITIZE=address,undefined > "$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log"; exit 1; }
+  -DQTENSOR_SANITIZE=address,undefined > "$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" --target qtensor-fuzzers
 flock -u 9
-
-python=/usr/bin/python3
-make_seeds() {
-  local target=$1 seeds=$2
-  rm -rf "$seeds" && mkdir -p "$seeds"
-  case "$target" in
-    npy) "$python" "$root/test/Fuzz/make_npy_seeds.py" "$seeds" ;;
-    mlir)
-      # Every split of every lit test file that is MLIR.
-      find "$root/test" -name '*.mlir' -print0 | sort -z |
-        xargs -0 "$python" "$root/test/Fuzz/split_mlir_seeds.py" "$seeds" ;;
-    torchscript)
-      "$python" "$root/test/Importer/make_models.py" "$seeds" > /dev/null ;;
-  esac
-}
 
 status=0
 for target in "${targets[@]}"; do
   work="$build/fuzz/$target"
   mkdir -p "$work/corpus" "$work/artifacts"
-  make_seeds "$target" "$work/seeds"
-  regressions="$root/test/Fuzz/regressions/$target"
   fuzzer="$build/bin/qtensor-fuzz-$target"
+  regressions="$root/test/Fuzz/regressions/$target"
   dict="$root/test/Fuzz/$target.dict"
-  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:allow_user_poisoning=0}
-  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   if ((replay)); then
-    inputs=("$work/seeds"/*)
-    [[ -d "$regressions" ]] && inputs+=("$regressions"/*)
-    if "$fuzzer" -rss_limit_mb=4096 "${inputs[@]}" > "$work/replay.log" 2>&1; then
-      echo "fuzz-replay $target: ${#inputs[@]} inputs, no crash"
-    else
-      tail -40 "$work/replay.log"
-      echo "fuzz-replay $target: FAILED (log: $work/replay.log)"
-      status=1
-    fi
+    "$root/test/Fuzz/replay.sh" "$target" "$fuzzer" "$work" || status=1
     continue
   fi
+  "$root/test/Fuzz/make_seeds.sh" "$target" "$work/seeds"
   inputs=("$work/corpus" "$work/seeds")
   [[ -d "$regressions" ]] && inputs+=("$regressions")
   start=$(date +%s)
   set +e
   "$fuzzer" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 \
+    -malloc_limit_mb=65536 \
     -dict="$dict" -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
     "${inputs[@]}" > "$work/fuzz.log" 2>&1
   rc=$?
   set -e
   elapsed=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -1)
-  crashes=$(find "$work/artifacts" -type f | wc -l)
+  # Inputs that crashed the fuzzing process itself, as its log announces
+  # them (slow units are reported apart).
+  crashes=$(grep -c "Test unit written to .*/\(crash\|leak\|oom\|timeout\)-" "$work/fuzz.log" || true)
   corpus=$(find "$work/corpus" -type f | wc -l)
   echo "fuzz $target: $elapsed s, ${execs:-unknown} executions, corpus $corpus," \
     "crashes $crashes, exit $rc (log: $work/fuzz.log)"

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # Compiler toolchain and build.
   build-essential cmake ninja-build ccache git clang-format
+  # clang and its libFuzzer runtime for the fuzz targets (scripts/fuzz.sh).
+  clang libclang-rt-14-dev
   # LLVM/MLIR 22: libraries, CMake packages, tablegen, lit, FileCheck.
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # C++ test framework.

@@ -2,12 +2,14 @@
 # Sets up the machine, builds qtensor and runs every test: the lit suite, the
 # GoogleTest suites, the generated-docs and package checks, all through
 # ctest; then the same suite once more in a second build with AddressSanitizer,
-# UndefinedBehaviorSanitizer and LeakSanitizer. The last line printed is the
-# summary of both, "N passed, M failed".
+# UndefinedBehaviorSanitizer and LeakSanitizer; then the fuzz targets replay
+# their inputs. The last line printed is the summary of all, "N passed, M
+# failed".
 #
 # Environment: QTENSOR_BUILD_DIR (default: build/ in the source tree; the
 # sanitizer build is its sibling, <dir>-asan), QTENSOR_SKIP_SANITIZERS=1 to
-# run the plain suite only.
+# run the plain suite only, QTENSOR_SKIP_FUZZ=1 to skip the replay of the
+# fuzz targets' inputs (a third build, with clang).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +36,22 @@ if [[ "${QTENSOR_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo
   echo "== the same suite with AddressSanitizer, UBSan and LeakSanitizer =="
   run_suite "$build-asan" -DQTENSOR_SANITIZE=address,undefined
+fi
+if [[ "${QTENSOR_SKIP_FUZZ:-0}" != 1 ]]; then
+  # The fuzz targets (clang, ASan + UBSan) replay their seeds and every input
+  # that once crashed them; scripts/fuzz.sh runs them for real.
+  echo
+  echo "== fuzz targets: replay of seeds and regression inputs =="
+  fuzz_build="$build-fuzz"
+  cmake -S "$root" -B "$fuzz_build" -G Ninja -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DQTENSOR_FUZZ=ON \
+    -DQTENSOR_SANITIZE=address,undefined
+  cmake --build "$fuzz_build" --target qtensor-fuzzers
+  rm -rf "$fuzz_build/test-results"
+  mkdir -p "$fuzz_build/test-results"
+  ctest --test-dir "$fuzz_build" -R '^fuzz-replay-' --output-on-failure \
+    --output-junit "$fuzz_build/test-results/ctest.xml" || status=$?
+  results+=("$fuzz_build/test-results")
 fi
 /usr/bin/python3 "$root/scripts/test-summary.py" "${results[@]}" || status=1
 exit "$status"

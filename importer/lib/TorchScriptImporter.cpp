@@ -1206,6 +1206,11 @@ static llvm::Error loadError(StringRef path, StringRef reason) {
                                      "' as TorchScript: " + reason);
 }
 
+/// Sanitizer runtimes call this hook before they end a process; fuzzers set
+/// it to save the input. Weak: null in builds without a sanitizer.
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void))
+    __attribute__((weak));
+
 /// A load that takes longer than this is taken to hang.
 static constexpr unsigned kLoaderTimeoutSeconds = 600;
 
@@ -1262,6 +1267,8 @@ static llvm::Error loadInChildProcess(StringRef path, uint64_t fileSize) {
     // the parent's own faults. The child reports through the pipe only.
     for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
       std::signal(signal, SIG_DFL);
+    if (__sanitizer_set_death_callback)
+      __sanitizer_set_death_callback(nullptr);
     int devNull = open("/dev/null", O_WRONLY);
     if (devNull >= 0) {
       dup2(devNull, STDOUT_FILENO);

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -42,6 +43,7 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   tiling.tileN = options.tileN;
   tiling.tileK = options.tileK;
   tiling.vectorize = options.vectorize;
+  tiling.parallelChunk = options.parallelChunk;
   pm.addNestedPass<func::FuncOp>(createQTensorTileAndVectorize(tiling));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -54,6 +56,15 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  // Column chunks to OpenMP threads.
+  if (options.parallelChunk > 0) {
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // Drops the memref.alloca_scope around each task body (it holds no
+    // alloca): the scope must stay one block, and the loops in it become
+    // several once lowered to control flow.
+    pm.addPass(createCanonicalizerPass());
+  }
 
   // Everything to the LLVM dialect.
   pm.addPass(createConvertLinalgToLoopsPass());
@@ -80,6 +91,8 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  if (options.parallelChunk > 0)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -55,7 +55,49 @@ public:
 
 private:
   LogicalResult tileRoot(IRRewriter &rewriter, linalg::GenericOp root);
+  /// Splits N into an scf.forall of chunks and returns the root inside it,
+  /// or `root` itself when N cannot be split evenly.
+  FailureOr<linalg::GenericOp> splitColumns(IRRewriter &rewriter,
+                                            linalg::GenericOp root);
 };
+
+/// The fusion rule of both tiling levels: a producer is pulled into a tile
+/// unless it is read across a reduction (it would be recomputed per tile).
+scf::SCFTileAndFuseOptions
+makeFuseOptions(const scf::SCFTilingOptions &tiling) {
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp slice, OpResult,
+         bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isReadAcrossReduction(slice))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  return options;
+}
+
+/// Tiles `root` and fuses its producers; replaces and erases `root` and the
+/// producers left dead.
+FailureOr<scf::SCFTileAndFuseResult>
+tileAndFuse(IRRewriter &rewriter, linalg::GenericOp root,
+            const scf::SCFTilingOptions &tiling) {
+  rewriter.setInsertionPoint(root);
+  FailureOr<scf::SCFTileAndFuseResult> fused =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(root.getOperation()),
+          makeFuseOptions(tiling));
+  if (failed(fused))
+    return failure();
+  for (OpResult result : root->getResults())
+    rewriter.replaceAllUsesWith(result, fused->replacements.lookup(result));
+  rewriter.eraseOp(root);
+  // Producers now computed inside the tiles are dead outside them.
+  for (Operation *producer : llvm::reverse(fused->fusedProducers))
+    if (producer->use_empty())
+      rewriter.eraseOp(producer);
+  return fused;
+}
 
 } // namespace
 
@@ -70,28 +112,10 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
   scf::SCFTilingOptions tiling;
   tiling.setTileSizes({rewriter.getIndexAttr(clamp(tileM, ranges[0])),
                        rewriter.getIndexAttr(clamp(tileN, ranges[1]))});
-  scf::SCFTileAndFuseOptions options;
-  options.setTilingOptions(tiling);
-  options.setFusionControlFn(
-      [](tensor::ExtractSliceOp slice, OpResult,
-         bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (isReadAcrossReduction(slice))
-          return std::nullopt;
-        return scf::SCFTileAndFuseOptions::ControlFnResult{};
-      });
-  rewriter.setInsertionPoint(root);
   FailureOr<scf::SCFTileAndFuseResult> fused =
-      scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(root.getOperation()), options);
+      tileAndFuse(rewriter, root, tiling);
   if (failed(fused))
     return root.emitOpError("could not be tiled");
-  for (OpResult result : root->getResults())
-    rewriter.replaceAllUsesWith(result, fused->replacements.lookup(result));
-  rewriter.eraseOp(root);
-  // Producers now computed inside the tiles are dead outside them.
-  for (Operation *producer : llvm::reverse(fused->fusedProducers))
-    if (producer->use_empty())
-      rewriter.eraseOp(producer);
 
   // Walk K in fixed steps inside each tile.
   for (Operation *op : fused->tiledAndFusedOps) {
@@ -128,6 +152,38 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
   return success();
 }
 
+FailureOr<linalg::GenericOp>
+TileAndVectorizePass::splitColumns(IRRewriter &rewriter,
+                                   linalg::GenericOp root) {
+  int64_t columns = root.getStaticLoopRanges()[1];
+  int64_t chunk = 0;
+  if (!ShapedType::isDynamic(columns))
+    for (int64_t size = parallelChunk / tileN * tileN; size >= tileN;
+         size -= tileN)
+      if (columns % size == 0 && columns / size >= 2) {
+        chunk = size;
+        break;
+      }
+  if (chunk == 0)
+    return root;
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes({rewriter.getIndexAttr(0), rewriter.getIndexAttr(chunk)});
+  tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  FailureOr<scf::SCFTileAndFuseResult> fused =
+      tileAndFuse(rewriter, root, tiling);
+  if (failed(fused))
+    return root.emitOpError("could not be split into parallel chunks");
+  // The chunk's own root: its last 2-D elementwise generic.
+  linalg::GenericOp inner;
+  fused->loops.front()->walk([&](linalg::GenericOp generic) {
+    if (generic.getNumLoops() == 2 && generic.getNumReductionLoops() == 0)
+      inner = generic;
+  });
+  if (!inner)
+    return root.emitOpError("lost its root when split into chunks");
+  return inner;
+}
+
 void TileAndVectorizePass::runOnOperation() {
   if (tileM <= 0 || tileN <= 0 || tileK <= 0) {
     emitError(getOperation().getLoc())
@@ -145,18 +201,31 @@ void TileAndVectorizePass::runOnOperation() {
   // tiles are inside loops), the last one first, so a chain contraction ->
   // scale -> bias is tiled once from its last op. Tiling erases the root and
   // the producers it fused, so the roots are found again each time.
+  // Kernels with an empty dimension compute nothing: they stay untiled
+  // (loops without iterations once lowered).
+  llvm::SmallPtrSet<Operation *, 4> empty;
   while (true) {
     linalg::GenericOp root;
     for (Operation &op : func.getBody().getOps())
       if (auto generic = dyn_cast<linalg::GenericOp>(op))
         if (generic.getNumLoops() == 2 && generic.getNumReductionLoops() == 0 &&
-            generic.hasPureTensorSemantics())
+            generic.hasPureTensorSemantics() && !empty.contains(generic))
           root = generic;
     if (!root)
       break;
+    if (llvm::is_contained(root.getStaticLoopRanges(), 0)) {
+      empty.insert(root);
+      continue;
+    }
     if (root->use_empty()) {
       rewriter.eraseOp(root);
       continue;
+    }
+    if (parallelChunk > 0) {
+      FailureOr<linalg::GenericOp> inner = splitColumns(rewriter, root);
+      if (failed(inner))
+        return signalPassFailure();
+      root = *inner;
     }
     if (failed(tileRoot(rewriter, root)))
       return signalPassFailure();

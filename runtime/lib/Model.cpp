@@ -33,6 +33,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
@@ -367,6 +368,9 @@ Status compileModule(ModuleOp module, const CompileOptions &options,
   pipeline.quantize = options.quantization == Quantization::Int8;
   pipeline.fuse = options.fuse;
   pipeline.parameters = true;
+  // Chunks of 128 columns: 8 register tiles per task, and enough tasks to
+  // balance two to a few dozen threads on 4096-wide layers.
+  pipeline.parallelChunk = options.parallel ? 128 : 0;
   mlir::qtensor::buildCpuPipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return Status::error(diagnostic.str().empty() ? "compilation failed"
@@ -463,8 +467,22 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   context->appendDialectRegistry(registry);
   ExecutionEngineOptions engineOptions;
+  // The OpenMP runtime the parallel kernels call (__kmpc_*).
+  bool usesOpenMP =
+      module
+          ->walk([](Operation *op) {
+            return op->getDialect() && op->getDialect()->getNamespace() == "omp"
+                       ? WalkResult::interrupt()
+                       : WalkResult::advance();
+          })
+          .wasInterrupted();
+  SmallVector<StringRef, 1> sharedLibraries;
+  if (usesOpenMP)
+    sharedLibraries.push_back(QTENSOR_OPENMP_RUNTIME);
+  engineOptions.sharedLibPaths = sharedLibraries;
   auto transformer = makeOptimizingTransformer(3, 0, nullptr);
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
@@ -523,8 +541,9 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
     key += "|" + formatShape(shape);
   key += std::string("|") + toString(options.inputType) + "|" +
          (options.quantization == Quantization::Int8 ? "int8" : "none") +
-         (options.fuse ? "|fused" : "|unfused") + "|" + describeHost() + "|" +
-         kRuntimeVersion + "|llvm-" LLVM_VERSION_STRING;
+         (options.fuse ? "|fused" : "|unfused") +
+         (options.parallel ? "|parallel" : "|serial") + "|" + describeHost() +
+         "|" + kRuntimeVersion + "|llvm-" LLVM_VERSION_STRING;
   if (options.dumpStagesDirectory.empty()) {
     std::lock_guard<std::mutex> lock(cacheMutex);
     if (std::shared_ptr<Impl> cached = cache[key].lock()) {

@@ -1,6 +1,7 @@
 // RUN: qtensor-opt --qtensor-cpu-pipeline %s | FileCheck %s
 // RUN: qtensor-opt --qtensor-cpu-pipeline="quantize=false" %s | FileCheck %s --check-prefix=FLOAT
 // RUN: qtensor-opt --qtensor-cpu-pipeline="parameters=false" %s | FileCheck %s --check-prefix=BAKED
+// RUN: qtensor-opt --qtensor-cpu-pipeline="tile-n=8 parallel-chunk=8" %s | FileCheck %s --check-prefix=OMP
 
 // Tests that stage-0 IR (float weights) compiles to the LLVM dialect: the
 // int8 data and f32 scales become trailing parameters of @forward (in the
@@ -14,6 +15,14 @@
 
 // FLOAT-NOT: xi8>
 // FLOAT: llvm.func @forward(
+
+// With parallel-chunk, the column chunks are an OpenMP worksharing loop
+// that the LLVM IR translation turns into __kmpc_* runtime calls.
+// OMP: llvm.func @forward(
+// OMP:   omp.parallel {
+// OMP:     omp.wsloop {
+// OMP:       omp.loop_nest (%{{.*}}) : i64 = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// OMP:         llvm.intr.fmuladd{{.*}}vector<8xf32>
 
 // BAKED-NOT: qtensor.parameters
 // BAKED: llvm.mlir.global private constant @{{.*}} : !llvm.array<16 x array<32 x i8>>

@@ -1,6 +1,7 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize),canonicalize,cse)' | FileCheck %s
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{vectorize=false}),canonicalize,cse)' | FileCheck %s --check-prefix=SCALAR
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{tile-m=2 tile-n=8 tile-k=8}),canonicalize,cse)' | FileCheck %s --check-prefix=SMALL
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{parallel-chunk=40}),canonicalize,cse)' | FileCheck %s --check-prefix=PARALLEL
 // RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{tile-k=0}))' 2>&1 | FileCheck %s --check-prefix=BAD-TILE
 
 // Tests that a fused kernel with a dynamic batch is tiled 4 x 16 over its
@@ -36,4 +37,24 @@
 func.func @fused_dynamic_batch(%x: tensor<?x32xf32>, %d: tensor<16x32xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
   %y = qtensor.fused_int8_matmul %x, %d, %s relu : tensor<?x32xf32>, tensor<16x32xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
+}
+
+// Tests that parallel-chunk splits N into an scf.forall of chunks (the
+// largest multiple of tile-n up to 40 that divides 64: 32), with the whole
+// register tiling, K loop included, inside each chunk; and that a layer too
+// narrow for two chunks (N = 16 above) stays sequential.
+// PARALLEL-LABEL: func.func @fused_dynamic_batch
+// PARALLEL-NOT: scf.forall
+// PARALLEL-LABEL: func.func @parallel_columns
+// PARALLEL: scf.forall (%[[CHUNK:.*]]) = (0) to (64) step (32)
+// PARALLEL:   tensor.extract_slice %{{.*}}[%[[CHUNK]], 0] [32, 32] [1, 1] : tensor<64x32xi8> to tensor<32x32xi8>
+// PARALLEL:   scf.for %{{.*}} step %c4
+// PARALLEL:     scf.for %{{.*}} = %c0 to %c32 step %c16
+// PARALLEL:       scf.for %{{.*}} = %c0 to %c32 step %c16
+// PARALLEL:         vector.contract
+// PARALLEL:   scf.forall.in_parallel
+// PARALLEL:     tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[CHUNK]]] [%{{.*}}, 32] [1, 1]
+func.func @parallel_columns(%x: tensor<?x32xf32>, %d: tensor<64x32xi8>, %s: tensor<64x1xf32>) -> tensor<?x64xf32> {
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x32xf32>, tensor<64x32xi8>, tensor<64x1xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
 }

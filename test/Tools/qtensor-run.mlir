@@ -63,6 +63,13 @@
 // SHAPE: error: input shape [4, 63] does not fit the model
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4xz 2>&1 | FileCheck %s --check-prefix=SHAPE-SYNTAX
 // SHAPE-SYNTAX: error: invalid --input-shape '4xz'
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 99999999999x64 2>&1 | FileCheck %s --check-prefix=SHAPE-DIM
+// SHAPE-DIM: error: invalid --input-shape '99999999999x64': dimension 99999999999 is too large
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4000000x4000000 2>&1 | FileCheck %s --check-prefix=SHAPE-MEMORY
+// SHAPE-MEMORY: error: --input-shape '4000000x4000000' needs more than 64 GiB
+// An empty batch is a valid input: a [0, 32] result.
+// RUN: qtensor-run %t/toy.pt --input-shape 0x64 --compare | FileCheck %s --check-prefix=EMPTY
+// EMPTY: allclose(compiled, module swap) = True
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt 2>&1 | FileCheck %s --check-prefix=NO-INPUT
 // NO-INPUT: error: give the inputs either as --input-shape or as --input files
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --quantize int4 2>&1 | FileCheck %s --check-prefix=QUANT

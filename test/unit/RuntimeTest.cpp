@@ -16,6 +16,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -88,7 +89,7 @@ TEST(RuntimeTest, DynamicBatchCompilesOnceAndRunsAnySize) {
   auto model = compileOrFail("functional", {{-1, 24}});
   ASSERT_TRUE(model);
   qtensor::CacheStats before = qtensor::getCacheStats();
-  for (int64_t rows : {1, 5, 33, 64}) {
+  for (int64_t rows : {0, 1, 5, 33, 64}) {
     SCOPED_TRACE(rows);
     at::manual_seed(rows);
     expectMatchesLibTorch("functional", *model, {at::randn({rows, 24})},
@@ -110,6 +111,42 @@ TEST(RuntimeTest, CacheKeyIncludesShapesAndOptions) {
   EXPECT_EQ(qtensor::getCacheStats().hits, start.hits + 1);
   EXPECT_EQ(int8Again->parameters().front().data,
             int8->parameters().front().data);
+}
+
+TEST(RuntimeTest, ParallelResultsDoNotDependOnTheThreadCount) {
+  // ToyModel: N = 128 and 32, both split into parallel column chunks.
+  qtensor::CompileOptions options;
+  options.inputShapes = {{-1, 64}};
+  std::shared_ptr<qtensor::Model> parallel, serial;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("toy"), options, parallel);
+  ASSERT_TRUE(status) << status.message();
+  options.parallel = false;
+  status = qtensor::Model::compile(modelPath("toy"), options, serial);
+  ASSERT_TRUE(status) << status.message();
+
+  at::manual_seed(5);
+  at::Tensor input = at::randn({37, 64});
+  auto runOnce = [&](const qtensor::Model &model) {
+    std::vector<at::Tensor> outputs;
+    qtensor::Status runStatus = qtensor::run(model, {input}, outputs);
+    EXPECT_TRUE(runStatus) << runStatus.message();
+    return outputs.empty() ? at::Tensor() : outputs.front();
+  };
+  at::Tensor reference = runOnce(*serial);
+  ASSERT_TRUE(reference.defined());
+  // The JIT loaded libomp for the parallel model; vary its thread count.
+  using SetThreads = void (*)(int);
+  auto setThreads =
+      reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  ASSERT_NE(setThreads, nullptr) << "libomp is not loaded";
+  for (int threads : {1, 2, 3, 8}) {
+    SCOPED_TRACE(threads);
+    setThreads(threads);
+    at::Tensor result = runOnce(*parallel);
+    ASSERT_TRUE(result.defined());
+    EXPECT_TRUE(at::equal(result, reference));
+  }
 }
 
 TEST(RuntimeTest, ConcurrentCallsGiveIdenticalResults) {

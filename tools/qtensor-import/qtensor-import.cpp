@@ -24,22 +24,26 @@ using namespace mlir;
 using namespace mlir::qtensor;
 namespace cl = llvm::cl;
 
+/// The tool's own options; --help lists only these, not LLVM's.
+static cl::OptionCategory toolOptions("qtensor-import options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::cat(toolOptions),
                                       cl::desc("<model.pt>"));
 static cl::list<std::string>
-    inputShapes("input-shape",
+    inputShapes("input-shape", cl::cat(toolOptions),
                 cl::desc("Shape of one input of forward, e.g. "
                          "64x64x64 or ?x64 (repeat per input)"),
                 cl::value_desc("AxBxC"));
-static cl::opt<std::string> inputDType("input-dtype",
+static cl::opt<std::string> inputDType("input-dtype", cl::cat(toolOptions),
                                        cl::desc("Float type of the inputs"),
                                        cl::value_desc("f32|f16|bf16"),
                                        cl::init("f32"));
-static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
+static cl::opt<std::string> outputPath("o", cl::cat(toolOptions),
+                                       cl::desc("Output file"),
                                        cl::value_desc("out.mlir"),
                                        cl::init("-"));
 static cl::opt<bool>
-    emitBytecode("emit-bytecode",
+    emitBytecode("emit-bytecode", cl::cat(toolOptions),
                  cl::desc("Write MLIR bytecode instead of text"),
                  cl::init(false));
 
@@ -77,6 +81,7 @@ static int writeOutput(ModuleOp module, StringRef path) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv,
       "qtensor-import: TorchScript model (.pt) to stage-0 qtensor MLIR\n");

@@ -36,43 +36,50 @@
 namespace cl = llvm::cl;
 using mlir::qtensor::reportBadInput;
 
+/// The tool's own options; --help lists only these, not LLVM's.
+static cl::OptionCategory toolOptions("qtensor-run options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::cat(toolOptions),
                                       cl::desc("<model.pt|model.mlir>"));
 static cl::list<std::string>
-    inputShapes("input-shape",
+    inputShapes("input-shape", cl::cat(toolOptions),
                 cl::desc("Shape of one input (random, from --seed); ? as "
                          "the leading size compiles a dynamic batch"),
                 cl::value_desc("AxBxC"));
-static cl::list<std::string> inputFiles("input",
+static cl::list<std::string> inputFiles("input", cl::cat(toolOptions),
                                         cl::desc("One input as float32 .npy"),
                                         cl::value_desc("x.npy"));
 static cl::opt<std::string> quantize("quantize", cl::init("int8"),
+                                     cl::cat(toolOptions),
                                      cl::desc("Weight quantization"),
                                      cl::value_desc("int8|none"));
 static cl::opt<std::string> target("target", cl::init("auto"),
+                                   cl::cat(toolOptions),
                                    cl::desc("Where the code runs"),
                                    cl::value_desc("auto|cpu|cuda"));
-static cl::opt<std::string> outputPath("output",
+static cl::opt<std::string> outputPath("output", cl::cat(toolOptions),
                                        cl::desc("Write the (first) result"),
                                        cl::value_desc("y.npy"));
-static cl::opt<bool> compare("compare",
+static cl::opt<bool> compare("compare", cl::cat(toolOptions),
                              cl::desc("Check against LibTorch references"));
-static cl::opt<unsigned> bench("bench", cl::init(0),
+static cl::opt<unsigned> bench("bench", cl::init(0), cl::cat(toolOptions),
                                cl::desc("Time N forwards after a warm-up"));
-static cl::opt<unsigned> seed("seed", cl::init(0),
+static cl::opt<unsigned> seed("seed", cl::init(0), cl::cat(toolOptions),
                               cl::desc("Seed of the random inputs"));
 static cl::opt<std::string>
-    dumpStages("dump-stages", cl::desc("Write the IR after each stage"),
+    dumpStages("dump-stages", cl::cat(toolOptions),
+               cl::desc("Write the IR after each stage"),
                cl::value_desc("DIR"));
 static cl::opt<std::string>
-    dumpParams("dump-params",
+    dumpParams("dump-params", cl::cat(toolOptions),
                cl::desc("Write every parameter (int8 data, scale, bias) as "
                         ".npy named after its weight"),
                cl::value_desc("DIR"));
 static cl::opt<std::string>
-    cacheDir("cache-dir", cl::desc("Keep compiled models in DIR across runs"),
+    cacheDir("cache-dir", cl::cat(toolOptions),
+             cl::desc("Keep compiled models in DIR across runs"),
              cl::value_desc("DIR"));
-static cl::opt<bool> timing("timing",
+static cl::opt<bool> timing("timing", cl::cat(toolOptions),
                             cl::desc("Print the compile time per stage"));
 
 namespace {
@@ -141,12 +148,15 @@ int runTool() {
       if (part == "?") {
         shape.push_back(-1);
         concrete.push_back(1);
-      } else if (!part.getAsInteger(10, size) && size >= 0 &&
-                 size <= (int64_t(1) << 32)) {
+      } else if (part.getAsInteger(10, size) || size < 0) {
+        return reportBadInput("invalid --input-shape '" + text + "': '" + part +
+                              "' is not a dimension size");
+      } else if (size > (int64_t(1) << 32)) {
+        return reportBadInput("invalid --input-shape '" + text +
+                              "': dimension " + part + " is too large");
+      } else {
         shape.push_back(size);
         concrete.push_back(size);
-      } else {
-        return reportBadInput("invalid --input-shape '" + text + "'");
       }
     }
     double elements = 1;
@@ -355,6 +365,7 @@ int runTool() {
 } // namespace
 
 int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv, "qtensor-run: compile a model, run it, check and time it\n");
   try {

@@ -176,6 +176,11 @@ def QTensorTileAndVectorize
     `K` by `tile-k` (a sequential loop: the reduction order is fixed), and
     every op in a tile is vectorized, with masks where the dynamic batch
     dimension leaves a partial tile.
+
+    With `parallel-chunk`, the output columns are first split into chunks
+    by an `scf.forall` (the CPU pipeline maps it to OpenMP threads). Every
+    output element is still computed by one task in the same order, so
+    results do not depend on the number of threads.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
@@ -185,7 +190,11 @@ def QTensorTileAndVectorize
     Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
            "Reduction step inside a tile">,
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
-           "Vectorize the tiled ops (off: scalar loops)">
+           "Vectorize the tiled ops (off: scalar loops)">,
+    Option<"parallelChunk", "parallel-chunk", "int64_t", /*default=*/"0",
+           "Columns per parallel task: when > 0, the N dimension is first "
+           "split into an scf.forall of chunks of this many columns (a "
+           "multiple of tile-n that divides N, at most this); 0: sequential">
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",

@@ -41,6 +41,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   PassOptions::Option<int64_t> tileK{
       *this, "tile-k", llvm::cl::desc("Reduction step inside a tile"),
       llvm::cl::init(16)};
+  PassOptions::Option<int64_t> parallelChunk{
+      *this, "parallel-chunk",
+      llvm::cl::desc("Output columns per parallel task (OpenMP threads; the "
+                     "JIT must load libomp); 0 runs sequentially"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Vectorize the tiles (off: scalar loops)"),

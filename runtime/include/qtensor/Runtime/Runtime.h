@@ -65,6 +65,11 @@ struct CompileOptions {
   Target target = Target::Auto;
   /// Fuse each linear into one kernel; off compiles the unfused program.
   bool fuse = true;
+  /// Split each kernel's output columns over OpenMP threads (as many as
+  /// OMP_NUM_THREADS says, by default one per core). Every output element
+  /// is computed by one thread in a fixed order, so results are
+  /// bit-identical with or without it, at any thread count.
+  bool parallel = true;
   /// When not empty, the IR after each stage is written there.
   std::string dumpStagesDirectory;
   /// When not empty, compiled models are kept there across processes (as
