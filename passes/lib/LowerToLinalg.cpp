@@ -32,10 +32,16 @@ using namespace mlir::qtensor;
 /// Attribute on the elementwise generic that finishes a fused kernel; the CPU
 /// tiling starts from it and pulls the contraction into each tile.
 static constexpr llvm::StringLiteral kEpilogueAttr = "qtensor.epilogue";
+/// Attribute on the elementwise int8 -> float conversion of a weight that
+/// feeds a contraction; the CPU tiling recomputes it per tile.
+static constexpr llvm::StringLiteral kWeightConvertAttr =
+    "qtensor.weight_convert";
 
 namespace {
 
 using BodyBuilder = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+SmallVector<utils::IteratorType> parallelIterators(int64_t rank);
 
 /// Builds a single-result linalg.generic whose body yields `body(args)`.
 Value buildGeneric(OpBuilder &builder, Location loc, ValueRange inputs,
@@ -62,12 +68,30 @@ Value buildZeros(OpBuilder &builder, Location loc, RankedTensorType type,
 /// out[m, n] = sum_k lhs[m, k] * float(rhs[...]) where `rhsMap` says how rhs
 /// is indexed: (m, n, k) -> (k, n) for int8_mm, (n, k) for the fused kernel
 /// and the float linear (weight in torch's [N, K] layout). Integer rhs
-/// elements are converted inside the reduction.
+/// elements are converted by an elementwise generic of their own (marked
+/// kWeightConvertAttr): tiling then converts each weight element once per
+/// tile, not once per row of the tile as a conversion inside the reduction
+/// would once vectorized.
 Value buildContraction(OpBuilder &builder, Location loc, Value lhs, Value rhs,
                        bool rhsTransposed) {
   MLIRContext *context = builder.getContext();
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   Type elementType = lhsType.getElementType();
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  if (isa<IntegerType>(rhsType.getElementType())) {
+    Value empty = tensor::EmptyOp::create(
+        builder, loc, tensor::getMixedSizes(builder, loc, rhs), elementType);
+    AffineMap identity = builder.getMultiDimIdentityMap(rhsType.getRank());
+    Value converted = buildGeneric(
+        builder, loc, {rhs}, empty, {identity, identity},
+        parallelIterators(rhsType.getRank()),
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::SIToFPOp::create(b, l, elementType, args[0]);
+        });
+    converted.getDefiningOp()->setAttr(kWeightConvertAttr,
+                                       builder.getUnitAttr());
+    rhs = converted;
+  }
   AffineExpr m, n, k;
   bindDims(context, m, n, k);
   SmallVector<AffineMap> maps = {

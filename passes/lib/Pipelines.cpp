@@ -56,6 +56,9 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  // Accumulators stay in registers across each tile's K loop.
+  if (options.vectorize)
+    pm.addNestedPass<func::FuncOp>(createQTensorHoistAccumulators());
   // Column chunks to OpenMP threads.
   if (options.parallelChunk > 0) {
     pm.addPass(createForallToParallelLoopPass());
@@ -86,6 +89,8 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   // Outer products keep N in vector lanes: one FMA per (m, k) pair.
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
+  vectorToLLVM.vectorTransposeLowering =
+      vector::VectorTransposeLowering::Shuffle16x16;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -9,6 +9,7 @@
 #include "qtensor/Passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -17,6 +18,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir {
 namespace qtensor {
@@ -61,16 +63,29 @@ private:
                                             linalg::GenericOp root);
 };
 
-/// The fusion rule of both tiling levels: a producer is pulled into a tile
-/// unless it is read across a reduction (it would be recomputed per tile).
-scf::SCFTileAndFuseOptions
-makeFuseOptions(const scf::SCFTilingOptions &tiling) {
+/// True for the int8 -> float conversion of a weight (marked by
+/// qtensor-lower-to-linalg): converting a tile again is cheaper than storing
+/// the whole weight in float.
+bool isWeightConversion(Value value) {
+  Operation *producer = value.getDefiningOp();
+  return producer && producer->hasAttr("qtensor.weight_convert");
+}
+
+/// The fusion rule of the output tiling levels: a producer is pulled into a
+/// tile unless it is read across a reduction (it would be recomputed per
+/// tile), weight conversions excepted. At the reduction level
+/// (`onlyWeightConversions`), only weight conversions are pulled into the K
+/// loop, so each step converts just the weights it multiplies.
+scf::SCFTileAndFuseOptions makeFuseOptions(const scf::SCFTilingOptions &tiling,
+                                           bool onlyWeightConversions) {
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   options.setFusionControlFn(
-      [](tensor::ExtractSliceOp slice, OpResult,
-         bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (isReadAcrossReduction(slice))
+      [onlyWeightConversions](tensor::ExtractSliceOp slice, OpResult, bool)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        bool conversion = isWeightConversion(slice.getSource());
+        if (onlyWeightConversions ? !conversion
+                                  : isReadAcrossReduction(slice) && !conversion)
           return std::nullopt;
         return scf::SCFTileAndFuseOptions::ControlFnResult{};
       });
@@ -81,12 +96,13 @@ makeFuseOptions(const scf::SCFTilingOptions &tiling) {
 /// producers left dead.
 FailureOr<scf::SCFTileAndFuseResult>
 tileAndFuse(IRRewriter &rewriter, linalg::GenericOp root,
-            const scf::SCFTilingOptions &tiling) {
+            const scf::SCFTilingOptions &tiling,
+            bool onlyWeightConversions = false) {
   rewriter.setInsertionPoint(root);
   FailureOr<scf::SCFTileAndFuseResult> fused =
       scf::tileConsumerAndFuseProducersUsingSCF(
           rewriter, cast<TilingInterface>(root.getOperation()),
-          makeFuseOptions(tiling));
+          makeFuseOptions(tiling, onlyWeightConversions));
   if (failed(fused))
     return failure();
   for (OpResult result : root->getResults())
@@ -117,37 +133,72 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
   if (failed(fused))
     return root.emitOpError("could not be tiled");
 
-  // Walk K in fixed steps inside each tile.
-  for (Operation *op : fused->tiledAndFusedOps) {
-    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-    if (!linalgOp || linalgOp.getNumReductionLoops() == 0)
-      continue;
-    SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(),
-                                    rewriter.getIndexAttr(0));
-    SmallVector<int64_t> opRanges = linalgOp.getStaticLoopRanges();
-    for (auto [index, iterator] :
-         llvm::enumerate(linalgOp.getIteratorTypesArray()))
-      if (linalg::isReductionIterator(iterator))
-        sizes[index] = rewriter.getIndexAttr(clamp(tileK, opRanges[index]));
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> reduced =
-        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op),
-                          scf::SCFTilingOptions().setTileSizes(sizes));
-    if (failed(reduced))
-      return op->emitOpError("could not be tiled along its reduction");
-    rewriter.replaceOp(op, reduced->replacements);
-  }
-
-  // Peel the last, partial iteration off every tile loop, innermost first,
-  // so the main iterations have static tile sizes and vectorize without
-  // masks; only the remainder (a partial batch tile) stays scalar.
   if (fused->loops.empty())
     return success();
-  SmallVector<scf::ForOp> loops;
-  fused->loops.front()->walk([&](scf::ForOp loop) { loops.push_back(loop); });
-  for (scf::ForOp loop : loops) {
+  Operation *nest = fused->loops.front();
+
+  // Peel the last, partial iteration off the M and N tile loops, innermost
+  // first, so the main iterations have static tile sizes and vectorize
+  // without masks.
+  SmallVector<scf::ForOp> partials;
+  for (LoopLikeOpInterface loop : llvm::reverse(fused->loops)) {
+    auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
     scf::ForOp partial;
-    (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+    if (forOp &&
+        succeeded(
+            scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial)) &&
+        partial)
+      partials.push_back(partial);
+  }
+  // The rows after the last full tile (a dynamic batch's remainder, all of
+  // it when the batch is smaller than tile-m, as for M = 1) go one row at a
+  // time: a static 1 x tile-n tile still vectorizes.
+  for (scf::ForOp partial : partials) {
+    linalg::GenericOp remainder;
+    partial.getBody()->walk([&](linalg::GenericOp generic) {
+      if (generic.getNumLoops() == 2 && generic.getNumReductionLoops() == 0 &&
+          ShapedType::isDynamic(generic.getStaticLoopRanges()[0]))
+        remainder = generic;
+    });
+    if (!remainder)
+      continue;
+    scf::SCFTilingOptions rows;
+    rows.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(0)});
+    if (failed(tileAndFuse(rewriter, remainder, rows)))
+      return remainder.emitOpError("could not be tiled by rows");
+  }
+
+  // Walk K in fixed steps inside each tile, converting the weights of each
+  // step inside the loop; peel a partial last step.
+  // A set: a partial N loop lies inside the main M loop, so scopes nest.
+  llvm::SetVector<linalg::GenericOp> contractions;
+  auto collect = [&](Operation *scope) {
+    scope->walk([&](linalg::GenericOp generic) {
+      if (generic.getNumReductionLoops() > 0)
+        contractions.insert(generic);
+    });
+  };
+  collect(nest);
+  for (scf::ForOp partial : partials)
+    collect(partial);
+  for (linalg::GenericOp contraction : contractions) {
+    SmallVector<OpFoldResult> sizes(contraction.getNumLoops(),
+                                    rewriter.getIndexAttr(0));
+    SmallVector<int64_t> opRanges = contraction.getStaticLoopRanges();
+    for (auto [index, iterator] :
+         llvm::enumerate(contraction.getIteratorTypesArray()))
+      if (linalg::isReductionIterator(iterator))
+        sizes[index] = rewriter.getIndexAttr(clamp(tileK, opRanges[index]));
+    FailureOr<scf::SCFTileAndFuseResult> reduced = tileAndFuse(
+        rewriter, contraction, scf::SCFTilingOptions().setTileSizes(sizes),
+        /*onlyWeightConversions=*/true);
+    if (failed(reduced))
+      return contraction.emitOpError("could not be tiled along its reduction");
+    for (LoopLikeOpInterface loop : reduced->loops) {
+      scf::ForOp partial;
+      if (auto forOp = dyn_cast<scf::ForOp>(loop.getOperation()))
+        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+    }
   }
   return success();
 }
@@ -233,6 +284,15 @@ void TileAndVectorizePass::runOnOperation() {
 
   if (!vectorize)
     return;
+  // Sizes read off a loop's result (the row loop's bound is the batch
+  // remainder, taken from the contraction loop's result) come from its
+  // init instead, which leaves the remainder's unrowed contraction dead.
+  {
+    RewritePatternSet patterns(&getContext());
+    scf::populateSCFForLoopCanonicalizationPatterns(patterns);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
   // Fold the bounds that peeling made static, then vectorize every linalg
   // op inside a tile loop whose shape is static now.
   OpPassManager cleanup(func::FuncOp::getOperationName());

@@ -15,18 +15,22 @@ func.func @flatten_arguments(%a: !qtensor.tensor<4x8xi8, f32, per_row>, %d: tens
 
 // -----
 
-// Tests that the fused kernel becomes a contraction reading the weight
-// through (m, n, k) -> (n, k) with sitofp inside the reduction, then one
-// epilogue generic (scale, bias, relu) marked for tiling.
+// Tests that the fused kernel becomes an elementwise int8 -> f32 conversion
+// of the weight (marked qtensor.weight_convert, so that tiling converts each
+// weight tile once), a contraction reading it through (m, n, k) -> (n, k),
+// then one epilogue generic (scale, bias, relu) marked for tiling.
+// CHECK-DAG: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[$LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[$W:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-DAG: #[[$SCALE:.*]] = affine_map<(d0, d1) -> (d1, 0)>
 // CHECK-LABEL: func.func @fused
 // CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[D:.*]]: tensor<4x8xi8>, %[[S:.*]]: tensor<4x1xf32>, %[[B:.*]]: tensor<4xf32>)
-// CHECK: %[[FILL:.*]] = linalg.fill
-// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$W]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[D]] : tensor<?x8xf32>, tensor<4x8xi8>) outs(%[[FILL]] : tensor<?x4xf32>)
+// CHECK: %[[WF:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[D]] : tensor<4x8xi8>) outs(%{{.*}} : tensor<4x8xf32>) attrs = {qtensor.weight_convert}
 // CHECK: arith.sitofp %{{.*}} : i8 to f32
+// CHECK: %[[FILL:.*]] = linalg.fill
+// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$W]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[WF]] : tensor<?x8xf32>, tensor<4x8xf32>) outs(%[[FILL]] : tensor<?x4xf32>)
+// CHECK-NOT: arith.sitofp
 // CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[S]], %[[B]] : tensor<?x4xf32>, tensor<4x1xf32>, tensor<4xf32>) {{.*}} attrs = {qtensor.epilogue}
@@ -50,7 +54,8 @@ func.func @fused(%x: tensor<?x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>, %
 // CHECK: %[[T:.*]] = linalg.transpose ins(%[[D]] : tensor<4x8xi8>) outs(%{{.*}} : tensor<8x4xi8>) permutation = [1, 0]
 // CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[S]] {{\[\[}}0, 1]] : tensor<4x1xf32> into tensor<4xf32>
 // CHECK: %[[ROWS:.*]] = tensor.expand_shape %[[FLAT]] {{\[\[}}0, 1]] output_shape [1, 4] : tensor<4xf32> into tensor<1x4xf32>
-// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[$RHS]], #{{.*}}], {{.*}} ins(%[[X]], %[[T]] : tensor<2x8xf32>, tensor<8x4xi8>)
+// CHECK: %[[TF:.*]] = linalg.generic {{.*}} ins(%[[T]] : tensor<8x4xi8>) outs(%{{.*}} : tensor<8x4xf32>) attrs = {qtensor.weight_convert}
+// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[$RHS]], #{{.*}}], {{.*}} ins(%[[X]], %[[TF]] : tensor<2x8xf32>, tensor<8x4xf32>)
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$ROW]], #{{.*}}], {{.*}} ins(%[[ACC]], %[[ROWS]] : tensor<2x4xf32>, tensor<1x4xf32>)
 func.func @stage2(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_row>) -> tensor<2x4xf32> {
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>

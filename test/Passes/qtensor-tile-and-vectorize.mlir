@@ -6,32 +6,37 @@
 
 // Tests that a fused kernel with a dynamic batch is tiled 4 x 16 over its
 // output with the contraction fused into each tile, that K is walked in
-// steps of 16 by a sequential loop (fixed reduction order), that full tiles
-// become vector code (a vector.contract on int8 converted in registers) and
-// that the peeled partial batch tile stays scalar.
+// steps of 16 by a sequential loop (fixed reduction order) that converts
+// each 16 x 16 weight tile once, that full tiles become vector code, and
+// that the rows after the last full tile go one at a time as 1 x 16 vector
+// tiles.
 // CHECK-LABEL: func.func @fused_dynamic_batch
 // CHECK: %[[MAIN:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
 // CHECK:   vector.transfer_write %{{.*}} : vector<4x16xf32>, tensor<4x16xf32>
 // CHECK:   scf.for %{{.*}} = %c0 to %c32 step %c16
 // CHECK:     vector.transfer_read {{.*}} : tensor<16x16xi8>, vector<16x16xi8>
-// CHECK:     arith.sitofp {{.*}} to vector<4x16x16xf32>
-// CHECK:     vector.contract {{.*}} : vector<4x16xf32>, vector<4x16x16xf32> into vector<4x16xf32>
+// CHECK:     arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
+// CHECK:     vector.contract {{.*}} : vector<4x16xf32>, vector<16x16xf32> into vector<4x16xf32>
 // CHECK:   arith.mulf {{.*}} : vector<4x16xf32>
 // CHECK:   arith.maximumf {{.*}} : vector<4x16xf32>
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4 iter_args(%{{.*}} = %[[MAIN]])
-// CHECK:   linalg.fill
-// CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK:   linalg.generic {{.*}} attrs = {qtensor.epilogue}
+// CHECK-NOT: linalg.generic
+// CHECK:   scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK:     scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK:       arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
+// CHECK:       vector.contract {{.*}} : vector<1x16xf32>, vector<16x16xf32> into vector<1x16xf32>
+// CHECK:     arith.maximumf {{.*}} : vector<1x16xf32>
 
 // SCALAR-LABEL: func.func @fused_dynamic_batch
 // SCALAR-NOT: vector.
 // SCALAR: scf.for
-// SCALAR: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x16xi8>)
+// SCALAR: linalg.generic {{.*}} ins(%{{.*}} : tensor<16x16xi8>) outs(%{{.*}} : tensor<16x16xf32>) attrs = {qtensor.weight_convert}
+// SCALAR: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x16xf32>)
 
 // SMALL-LABEL: func.func @fused_dynamic_batch
 // SMALL: scf.for %{{.*}} step %c2
 // SMALL: scf.for %{{.*}} step %c8
-// SMALL: vector.contract {{.*}} : vector<2x8xf32>, vector<2x8x8xf32> into vector<2x8xf32>
+// SMALL: vector.contract {{.*}} : vector<2x8xf32>, vector<8x8xf32> into vector<2x8xf32>
 
 // BAD-TILE: error: qtensor-tile-and-vectorize: tile sizes must be positive, got tile-m=4 tile-n=16 tile-k=0
 func.func @fused_dynamic_batch(%x: tensor<?x32xf32>, %d: tensor<16x32xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {

@@ -202,4 +202,21 @@ def QTensorTileAndVectorize
   ];
 }
 
+def QTensorHoistAccumulators
+    : Pass<"qtensor-hoist-accumulators", "::mlir::func::FuncOp"> {
+  let summary = "Keep tile accumulators in registers across the K loop";
+  let description = [{
+    After bufferization, each step of a tile's K loop reads the accumulator
+    tile from memory and writes it back. This pass hoists such loop-invariant
+    `vector.transfer_read` / `vector.transfer_write` pairs out of `scf.for`
+    loops, so the accumulator becomes a loop-carried vector (registers) and
+    memory is touched once per tile. Runs on buffers, inside parallel tasks
+    as well: the hoisted pairs address memory private to one task.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // QTENSOR_PASSES_PASSES_TD
