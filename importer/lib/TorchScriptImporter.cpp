@@ -244,6 +244,35 @@ std::string GraphImporter::nameOf(const at::Tensor &tensor,
   return name;
 }
 
+/// True when every element the view of `tensor` addresses lies inside its
+/// storage, with no negative stride and no overflow on the way.
+static bool viewFitsStorage(const at::Tensor &tensor) {
+  if (!tensor.has_storage())
+    return false;
+  int64_t offset = tensor.storage_offset();
+  if (offset < 0)
+    return false;
+  if (tensor.numel() == 0)
+    return true;
+  // The last element addressed: offset + sum((size - 1) * stride).
+  uint64_t last = static_cast<uint64_t>(offset);
+  for (int64_t dim = 0; dim < tensor.dim(); ++dim) {
+    int64_t size = tensor.size(dim), stride = tensor.stride(dim);
+    if (size <= 0 || stride < 0)
+      return false;
+    uint64_t reach;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(size - 1),
+                               static_cast<uint64_t>(stride), &reach) ||
+        __builtin_add_overflow(last, reach, &last))
+      return false;
+  }
+  uint64_t itemSize = tensor.element_size(), end;
+  if (__builtin_add_overflow(last, uint64_t(1), &end) ||
+      __builtin_mul_overflow(end, itemSize, &end))
+    return false;
+  return end <= tensor.storage().nbytes();
+}
+
 Value GraphImporter::emitConstant(const at::Tensor &source,
                                   const std::string &name, Location loc) {
   Type elementType;
@@ -263,6 +292,12 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
                       ", only float32, float16 and bfloat16 tensors are "
                       "supported"};
   }
+  // LibTorch does not check an archive's tensor records against their
+  // storage: a corrupted one can describe a view that reaches past it.
+  if (!viewFitsStorage(source))
+    throw ImportError{"constant '" + name +
+                      "' is malformed: its sizes and strides reach past its "
+                      "storage (a corrupted archive?)"};
   // Share LibTorch's storage when it is laid out as the IR expects; the blob
   // keeps the tensor alive.
   at::Tensor tensor = source.is_contiguous() ? source : source.contiguous();

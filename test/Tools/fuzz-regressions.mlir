@@ -13,3 +13,9 @@
 // RUN: not test -e %t.out
 // RUN: %expect_exit 2 qtensor-run %S/../Fuzz/regressions/torchscript/unbounded-allocation.pt --input-shape 2x64 2>&1 | FileCheck %s --check-prefix=ALLOC
 // ALLOC: error: cannot load '{{.*}}unbounded-allocation.pt' as TorchScript: {{.*}}malformed or corrupted
+
+// An archive whose tensor record describes a view larger than its storage:
+// LibTorch loads it without complaint; the importer checks every constant.
+// RUN: %expect_exit 2 qtensor-import %S/../Fuzz/regressions/torchscript/view-past-storage.pt --input-shape 2x64 -o %t.view 2>&1 | FileCheck %s --check-prefix=VIEW
+// RUN: not test -e %t.view
+// VIEW: error: constant 'linear2.weight' is malformed: its sizes and strides reach past its storage (a corrupted archive?)
