@@ -46,6 +46,8 @@ struct Options {
   std::vector<std::pair<int64_t, int64_t>> shapes; // (K, N)
   std::vector<int64_t> batches;
   int rounds = 15;
+  /// Fewer rounds (at least 3) for rows whose rounds would take longer.
+  double rowBudgetSeconds = 8.0;
   /// Each timed sample repeats a call until it takes at least this long.
   double minSampleMs = 2.0;
   bool toy = true;
@@ -91,6 +93,8 @@ Options parseOptions(int argc, char **argv) {
       options.batches = parseList(value());
     } else if (arg == "--rounds") {
       options.rounds = std::stoi(value());
+    } else if (arg == "--row-budget-s") {
+      options.rowBudgetSeconds = std::stod(value());
     } else if (arg == "--min-sample-ms") {
       options.minSampleMs = std::stod(value());
     } else if (arg == "--threads") {
@@ -100,7 +104,8 @@ Options parseOptions(int argc, char **argv) {
     } else {
       fail("unknown option '" + arg +
            "' (expected --models DIR --shapes KxN,... --batches M,... "
-           "[--rounds R] [--min-sample-ms T] [--threads T] [--no-toy])");
+           "[--rounds R] [--row-budget-s S] [--min-sample-ms T] [--threads T] "
+           "[--no-toy])");
     }
   }
   if (options.modelDir.empty())
@@ -150,7 +155,16 @@ void timeInterleaved(std::vector<Candidate> &candidates, const Options &opts) {
     candidate.repeat =
         std::max(1, static_cast<int>(opts.minSampleMs / once + 0.5));
   }
-  for (int round = 0; round < opts.rounds; ++round) {
+  double roundMs = 0;
+  for (const Candidate &candidate : candidates) {
+    Clock::time_point start = Clock::now();
+    candidate.call();
+    roundMs += msSince(start) * candidate.repeat;
+  }
+  int rounds = std::max(
+      3, std::min(opts.rounds,
+                  static_cast<int>(opts.rowBudgetSeconds * 1e3 / roundMs)));
+  for (int round = 0; round < rounds; ++round) {
     for (Candidate &candidate : candidates) {
       Clock::time_point start = Clock::now();
       for (int i = 0; i < candidate.repeat; ++i)
@@ -174,7 +188,7 @@ double measureReadBandwidth(int threads) {
     Clock::time_point start = Clock::now();
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&, t] {
+      workers.emplace_back([&, t]() __attribute__((target("avx2"))) {
         size_t begin = words / threads * t;
         size_t end = t + 1 == threads ? words : words / threads * (t + 1);
         uint64_t a = 0, b = 0, c = 0, d = 0;

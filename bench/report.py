@@ -1,0 +1,104 @@
+"""Turns qtensor-bench's JSON lines into a markdown table and a plot.
+
+    report.py --out DIR RESULTS.jsonl [RESULTS.jsonl ...]
+
+Writes DIR/results.md and DIR/speedup.png. Every ratio compares times of
+one run (one process, interleaved rounds); "best fp32" is the faster of
+LibTorch's F.linear and, at M = 1, torch.mv.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--out", required=True)
+parser.add_argument("results", nargs="+")
+args = parser.parse_args()
+out = Path(args.out)
+
+runs = []
+for path in args.results:
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines()
+            if line.startswith("{")]
+    if not rows:
+        raise SystemExit(f"error: no results in {path}")
+    runs.append((Path(path).stem.removeprefix("results-"), rows))
+
+
+def best_fp32(results):
+    names = [n for n in ("linear", "mv") if n in results]
+    return min(names, key=lambda n: results[n]["median_ms"])
+
+
+lines = ["# qtensor CPU benchmark", ""]
+for run, rows in runs:
+    first = rows[0]
+    lines += [f"## Run: {run}", "",
+              f"- BLAS: {first['blas']}",
+              f"- DRAM read bandwidth measured in this run: "
+              f"{first['dram_read_gbs']:.1f} GB/s", "",
+              "| layer (K x N) | M | qtensor ms | best fp32 ms (path) | "
+              "vs best fp32 | module swap ms | vs swap | dynamic int8 ms | "
+              "vs dynamic | qtensor GFLOP/s | qtensor weight GB/s (% DRAM) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        r = row["results"]
+        ours = r["qtensor"]["median_ms"]
+        if row["layer"] == "toy":
+            eager = r["eager"]["median_ms"]
+            lines.append(
+                f"| ToyModel forward (x 64x64x64) | 4096 | {ours:.3f} | "
+                f"{eager:.3f} (LibTorch float module) | {eager / ours:.2f}x | "
+                f"{r['swap']['median_ms']:.3f} | "
+                f"{r['swap']['median_ms'] / ours:.2f}x | - | - | "
+                f"{r['qtensor']['gflops']:.1f} | - |")
+            continue
+        best = best_fp32(r)
+        bw = r["qtensor"]["weight_gbs"]
+        lines.append(
+            f"| {row['k']} x {row['n']} | {row['m']} | {ours:.3f} | "
+            f"{r[best]['median_ms']:.3f} ({best}) | "
+            f"{r[best]['median_ms'] / ours:.2f}x | "
+            f"{r['swap']['median_ms']:.3f} | {r['swap']['median_ms'] / ours:.2f}x | "
+            f"{r['dynamic']['median_ms']:.3f} | "
+            f"{r['dynamic']['median_ms'] / ours:.2f}x | "
+            f"{r['qtensor']['gflops']:.1f} | "
+            f"{bw:.1f} ({100 * bw / row['dram_read_gbs']:.0f}%) |")
+    lines.append("")
+lines += ["Times are medians over interleaved rounds; min times are in the "
+          "JSON files. Ratios above 1 mean qtensor is faster.", ""]
+(out / "results.md").write_text("\n".join(lines))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+run, rows = runs[-1]
+layers = sorted({row["layer"] for row in rows if row["layer"] != "toy"})
+fig, axes = plt.subplots(1, len(layers), figsize=(5 * len(layers), 4),
+                         squeeze=False)
+for ax, layer in zip(axes[0], layers):
+    picked = sorted((row for row in rows if row["layer"] == layer),
+                    key=lambda row: row["m"])
+    ms = [row["m"] for row in picked]
+    for label, key in (("vs best LibTorch fp32", None),
+                       ("vs seed module swap", "swap"),
+                       ("vs LibTorch dynamic int8", "dynamic")):
+        speedups = []
+        for row in picked:
+            r = row["results"]
+            base = r[best_fp32(r) if key is None else key]["median_ms"]
+            speedups.append(base / r["qtensor"]["median_ms"])
+        ax.plot(ms, speedups, marker="o", label=label)
+    ax.axhline(1.0, color="gray", linewidth=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_xlabel("M (rows)")
+    ax.set_ylabel("speedup of qtensor (x)")
+    ax.set_title(f"K x N = {layer} ({run})")
+    ax.legend(fontsize=8)
+fig.tight_layout()
+fig.savefig(out / "speedup.png", dpi=110)
+print(f"wrote {out / 'results.md'} and {out / 'speedup.png'}")

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs qtensor's CPU benchmark: the compiled int8 model against LibTorch's
+# fp32 (F.linear, torch.mv), the seed's module swap and LibTorch's dynamic
+# int8 Linear, for M in {1, 4, 16, 64, 256, 1024, 4096} and the layers
+# (K, N) = (4096, 4096), (4096, 11008), (11008, 4096), plus the ToyModel.
+#
+#   bench/run.sh [--quick] [--no-build] [--build-dir DIR] [--out DIR]
+#
+# Writes DIR/results-*.jsonl (one JSON object per row), DIR/results.md (the
+# table) and DIR/speedup.png (speedup against M per layer). The baselines run
+# with the environment as it is and, when OPENBLAS_CORETYPE is set, once more
+# without it (OpenBLAS then picks its kernel for this CPU). --quick runs a
+# small layer in a few seconds: the test suite's smoke test.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build="$root/build"
+out="$root/build/bench"
+quick=0
+do_build=1
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --no-build) do_build=0 ;;
+    --build-dir) build=$2; shift ;;
+    --out) out=$2; shift ;;
+    *) echo "error: unknown option '$1' (expected --quick, --no-build, --build-dir DIR, --out DIR)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if ((do_build)); then
+  cmake -S "$root" -B "$build" -G Ninja > /dev/null
+  cmake --build "$build" --target qtensor-bench
+fi
+bench="$build/bin/qtensor-bench"
+[[ -x "$bench" ]] || { echo "error: $bench not built" >&2; exit 2; }
+
+mkdir -p "$out/models"
+if ((quick)); then
+  shapes=256x512
+  args=(--batches 1,16 --rounds 3 --row-budget-s 1 --min-sample-ms 0.5)
+else
+  shapes=4096x4096,4096x11008,11008x4096
+  args=(--batches 1,4,16,64,256,1024,4096 --rounds 9 --row-budget-s 7)
+fi
+/usr/bin/python3 "$root/bench/make_bench_models.py" "$out/models" ${shapes//,/ }
+
+runs=(as-is)
+if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then runs+=(best-kernel); fi
+files=()
+for run in "${runs[@]}"; do
+  file="$out/results-$run.jsonl"
+  echo "== run '$run' (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})" >&2
+  if [[ "$run" == best-kernel ]]; then
+    env -u OPENBLAS_CORETYPE "$bench" --models "$out/models" --shapes "$shapes" "${args[@]}" > "$file"
+  else
+    "$bench" --models "$out/models" --shapes "$shapes" "${args[@]}" > "$file"
+  fi
+  files+=("$file")
+done
+/usr/bin/python3 "$root/bench/report.py" --out "$out" "${files[@]}"
