@@ -25,6 +25,16 @@
 // RUN: %expect_exit 2 qtensor-opt %t/garbage.mlir 2>&1 | FileCheck %s --check-prefix=GARBAGE
 // GARBAGE: error:
 
+// Invalid pass options are one `error:` line too, checked before anything
+// is read or written, not LLVM's option-parser format.
+// RUN: %expect_exit 2 qtensor-opt %s --qtensor-cpu-pipeline=tile-m=abc -o %t/opt.mlir 2>&1 | FileCheck %s --check-prefix=OPTION-VALUE
+// RUN: not test -e %t/opt.mlir
+// OPTION-VALUE: error: invalid --qtensor-cpu-pipeline options: for the --tile-m option: 'abc' value invalid for long argument!
+// RUN: %expect_exit 2 qtensor-opt %s --qtensor-cpu-pipeline=bogus=1 2>&1 | FileCheck %s --check-prefix=OPTION-NAME
+// OPTION-NAME: error: invalid --qtensor-cpu-pipeline options: no such option bogus
+// RUN: %expect_exit 2 qtensor-opt %s '--pass-pipeline=builtin.module(nonexistent)' 2>&1 | FileCheck %s --check-prefix=PIPELINE
+// PIPELINE: error: invalid --pass-pipeline options: 'nonexistent' does not refer to a registered pass or pass pipeline
+
 // An empty file is a valid empty module.
 // RUN: touch %t/empty.mlir
 // RUN: qtensor-opt %t/empty.mlir | FileCheck %s --check-prefix=EMPTY

@@ -10,12 +10,107 @@
 #include "qtensor/Tools/ToolSupport.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+/// Runs `parse` with stderr captured, since LLVM's option parser prints
+/// option value errors itself; returns what it printed.
+static std::string captureStderr(llvm::function_ref<void()> parse) {
+  llvm::errs().flush();
+  std::fflush(stderr);
+  FILE *capture = std::tmpfile();
+  int saved = dup(STDERR_FILENO);
+  if (!capture || saved < 0) {
+    parse();
+    return "";
+  }
+  dup2(fileno(capture), STDERR_FILENO);
+  parse();
+  llvm::errs().flush();
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::string text;
+  std::rewind(capture);
+  char chunk[512];
+  while (size_t got = std::fread(chunk, 1, sizeof(chunk), capture))
+    text.append(chunk, got);
+  std::fclose(capture);
+  return text;
+}
+
+/// Checks every pass, pipeline and --pass-pipeline argument before the
+/// options are parsed for real, so that a bad option value is one `error:`
+/// line (LLVM's parser would print its own format).
+static int checkPassArguments(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    if (!arg.consume_front("-"))
+      continue;
+    arg.consume_front("-");
+    auto [name, value] = arg.split('=');
+    bool hasValue = arg.contains('=');
+    std::string pipeline;
+    if (name == "pass-pipeline" && hasValue)
+      pipeline = value.str();
+    else if (mlir::PassPipelineInfo::lookup(name) ||
+             mlir::PassInfo::lookup(name))
+      pipeline = hasValue ? (name + "{" + value + "}").str() : name.str();
+    else
+      continue;
+    bool failed = false;
+    std::string printed = captureStderr([&] {
+      std::string reason;
+      llvm::raw_string_ostream reasonStream(reason);
+      if (name == "pass-pipeline") {
+        failed = mlir::failed(mlir::parsePassPipeline(pipeline, reasonStream));
+      } else {
+        mlir::OpPassManager pm(mlir::OpPassManager::Nesting::Implicit);
+        failed =
+            mlir::failed(mlir::parsePassPipeline(pipeline, pm, reasonStream));
+      }
+      llvm::errs() << reason;
+    });
+    if (!failed)
+      continue;
+    // The first line that says something, without the parsers' prefixes.
+    llvm::SmallVector<llvm::StringRef> lines;
+    llvm::StringRef(printed).split(lines, '\n', -1, false);
+    std::string why = "invalid value";
+    for (llvm::StringRef line : lines) {
+      line = line.trim();
+      for (llvm::StringRef prefix :
+           {"<unknown>:0: error: ", "MLIR Textual PassPipeline Parser:",
+            "<Pass-Options-Parser>: ", "qtensor-opt: "})
+        if (line.starts_with(prefix))
+          line = line.drop_front(prefix.size());
+      line = line.ltrim(" :");
+      // "1:1: error: " locates the problem in the pipeline text.
+      if (size_t at = line.find("error: "); at != llvm::StringRef::npos)
+        line = line.drop_front(at + 7);
+      line = line.trim();
+      if (!line.empty() && line != "^") {
+        why = line.str();
+        break;
+      }
+    }
+    return mlir::qtensor::reportBadInput(llvm::Twine("invalid --") + name +
+                                         " options: " + why);
+  }
+  return 0;
+}
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::qtensor::registerAllDialects(registry);
   mlir::qtensor::registerAllPasses();
+  if (int status = checkPassArguments(argc, argv))
+    return status;
   auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "qtensor modular optimizer driver\n", registry);
 
