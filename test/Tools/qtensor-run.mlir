@@ -84,6 +84,17 @@
 // RUN: %torch_python -c "import numpy as np; np.save('%t/f64.npy', np.zeros((2, 64)))"
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/f64.npy 2>&1 | FileCheck %s --check-prefix=F64-NPY
 // F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4')
+// A .npy file cut short, an empty one, and one whose shape overflows.
+// RUN: %torch_python -c "import numpy as np; np.save('%t/full.npy', np.zeros((2, 64), np.float32))"
+// RUN: head -c 300 %t/full.npy > %t/short.npy
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/short.npy 2>&1 | FileCheck %s --check-prefix=SHORT-NPY
+// SHORT-NPY: error: '{{.*}}short.npy': the .npy data has 172 bytes, its shape needs 512
+// RUN: touch %t/empty.npy
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/empty.npy 2>&1 | FileCheck %s --check-prefix=EMPTY-NPY
+// EMPTY-NPY: error: '{{.*}}empty.npy': not a .npy file
+// RUN: %torch_python -c "h = \"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 64), }\"; h += ' ' * (118 - len(h)) + '\n'; open('%t/huge.npy', 'wb').write(b'\x93NUMPY\x01\x00' + len(h).to_bytes(2, 'little') + h.encode())"
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/huge.npy 2>&1 | FileCheck %s --check-prefix=HUGE-NPY
+// HUGE-NPY: error: '{{.*}}huge.npy': the .npy shape has too many elements
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --output %t/no/dir/y.npy 2>&1 | FileCheck %s --check-prefix=OUT
 // OUT: error: cannot write '{{.*}}y.npy': directory '{{.*}}dir' does not exist
 // RUN: qtensor-import %t/toy.pt --input-shape 4x64 -o %t/toy.mlir
