@@ -151,21 +151,46 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
       partials.push_back(partial);
   }
   // The rows after the last full tile (a dynamic batch's remainder, all of
-  // it when the batch is smaller than tile-m, as for M = 1) go one row at a
-  // time: a static 1 x tile-n tile still vectorizes.
-  for (scf::ForOp partial : partials) {
-    linalg::GenericOp remainder;
-    partial.getBody()->walk([&](linalg::GenericOp generic) {
+  // it when the batch is smaller than tile-m) go 4 rows at a time, then one:
+  // static 4 x tile-n and 1 x tile-n tiles still vectorize, and 4-row tiles
+  // read each weight tile once for 4 rows.
+  auto findRowRoot = [](Operation *scope) {
+    linalg::GenericOp root;
+    scope->walk([&](linalg::GenericOp generic) {
       if (generic.getNumLoops() == 2 && generic.getNumReductionLoops() == 0 &&
           ShapedType::isDynamic(generic.getStaticLoopRanges()[0]))
-        remainder = generic;
+        root = generic;
     });
-    if (!remainder)
-      continue;
-    scf::SCFTilingOptions rows;
-    rows.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(0)});
-    if (failed(tileAndFuse(rewriter, remainder, rows)))
-      return remainder.emitOpError("could not be tiled by rows");
+    return root;
+  };
+  SmallVector<int64_t, 2> rowSteps;
+  if (tileM > 4)
+    rowSteps.push_back(4);
+  rowSteps.push_back(1);
+  for (scf::ForOp partial : partials) {
+    Operation *scope = partial;
+    for (int64_t step : rowSteps) {
+      linalg::GenericOp remainder = findRowRoot(scope);
+      if (!remainder)
+        break;
+      scf::SCFTilingOptions rows;
+      rows.setTileSizes(
+          {rewriter.getIndexAttr(step), rewriter.getIndexAttr(0)});
+      FailureOr<scf::SCFTileAndFuseResult> tiled =
+          tileAndFuse(rewriter, remainder, rows);
+      if (failed(tiled))
+        return remainder.emitOpError("could not be tiled by rows");
+      if (step == 1 || tiled->loops.empty())
+        break;
+      // The last, partial step of the 4-row loop holds the last rows.
+      auto loop = dyn_cast<scf::ForOp>(tiled->loops.front().getOperation());
+      scf::ForOp rest;
+      if (!loop ||
+          failed(scf::peelForLoopAndSimplifyBounds(rewriter, loop, rest)) ||
+          !rest)
+        break;
+      scope = rest;
+    }
   }
 
   // Walk K in fixed steps inside each tile, converting the weights of each

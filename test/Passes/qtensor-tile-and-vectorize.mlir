@@ -2,14 +2,16 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{vectorize=false}),canonicalize,cse)' | FileCheck %s --check-prefix=SCALAR
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{tile-m=2 tile-n=8 tile-k=8}),canonicalize,cse)' | FileCheck %s --check-prefix=SMALL
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{parallel-chunk=40}),canonicalize,cse)' | FileCheck %s --check-prefix=PARALLEL
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{tile-m=16}),canonicalize,cse)' | FileCheck %s --check-prefix=TILE16
 // RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{tile-k=0}))' 2>&1 | FileCheck %s --check-prefix=BAD-TILE
 
 // Tests that a fused kernel with a dynamic batch is tiled 4 x 16 over its
 // output with the contraction fused into each tile, that K is walked in
 // steps of 16 by a sequential loop (fixed reduction order) that converts
 // each 16 x 16 weight tile once, that full tiles become vector code, and
-// that the rows after the last full tile go one at a time as 1 x 16 vector
-// tiles.
+// that the rows after the last full tile go four at a time, then one at a
+// time, as 4 x 16 and 1 x 16 vector tiles. (tile-m is 4 in the default run,
+// so only the 1-row step shows; the TILE16 run has both.)
 // CHECK-LABEL: func.func @fused_dynamic_batch
 // CHECK: %[[MAIN:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
 // CHECK:   vector.transfer_write %{{.*}} : vector<4x16xf32>, tensor<4x16xf32>
@@ -26,6 +28,17 @@
 // CHECK:       arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
 // CHECK:       vector.contract {{.*}} : vector<1x16xf32>, vector<16x16xf32> into vector<1x16xf32>
 // CHECK:     arith.maximumf {{.*}} : vector<1x16xf32>
+
+// TILE16-LABEL: func.func @fused_dynamic_batch
+// TILE16: %[[MAIN16:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c16
+// TILE16:   vector.contract {{.*}} : vector<16x16xf32>, vector<16x16xf32> into vector<16x16xf32>
+// TILE16: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16 iter_args(%{{.*}} = %[[MAIN16]])
+// TILE16-NOT: linalg.generic
+// TILE16:   %[[ROWS4:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
+// TILE16:     vector.contract {{.*}} : vector<4x16xf32>, vector<16x16xf32> into vector<4x16xf32>
+// TILE16:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4 iter_args(%{{.*}} = %[[ROWS4]])
+// TILE16:     scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// TILE16:       vector.contract {{.*}} : vector<1x16xf32>, vector<16x16xf32> into vector<1x16xf32>
 
 // SCALAR-LABEL: func.func @fused_dynamic_batch
 // SCALAR-NOT: vector.
