@@ -2,7 +2,7 @@
 # Builds qtensor's libFuzzer targets with clang + ASan + UBSan in build-fuzz/
 # and runs each for a given time.
 #
-#   scripts/fuzz.sh [--replay] [SECONDS] [npy|mlir|torchscript ...]
+#   scripts/fuzz.sh [--replay|--build-only] [SECONDS] [npy|mlir|torchscript ...]
 #
 # --replay only runs the seed corpora and the checked-in regression inputs
 # (test/Fuzz/regressions/<target>/) once each: that is what the test suite
@@ -10,12 +10,17 @@
 # and its corpus in build-fuzz/fuzz/<target>/corpus, and any crashing input
 # is left in build-fuzz/fuzz/<target>/artifacts/. The summary line per target
 # gives the run time, the executions and the number of crashes.
+# --build-only configures and builds the targets and stops (scripts/test.sh
+# then runs their replay tests through ctest). QTENSOR_FUZZ_BUILD_DIR moves
+# the build (default: build-fuzz/ in the source tree).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build="$root/build-fuzz"
+build=${QTENSOR_FUZZ_BUILD_DIR:-$root/build-fuzz}
 replay=0
+build_only=0
 if [[ "${1:-}" == "--replay" ]]; then replay=1; shift; fi
+if [[ "${1:-}" == "--build-only" ]]; then build_only=1; shift; fi
 seconds=600
 if [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$1; shift; fi
 targets=("$@")
@@ -37,6 +42,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang \
   { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" --target qtensor-fuzzers
 flock -u 9
+if ((build_only)); then exit 0; fi
 
 status=0
 for target in "${targets[@]}"; do

@@ -43,10 +43,7 @@ if [[ "${QTENSOR_SKIP_FUZZ:-0}" != 1 ]]; then
   echo
   echo "== fuzz targets: replay of seeds and regression inputs =="
   fuzz_build="$build-fuzz"
-  cmake -S "$root" -B "$fuzz_build" -G Ninja -DCMAKE_C_COMPILER=clang \
-    -DCMAKE_CXX_COMPILER=clang++ -DQTENSOR_FUZZ=ON \
-    -DQTENSOR_SANITIZE=address,undefined
-  cmake --build "$fuzz_build" --target qtensor-fuzzers
+  QTENSOR_FUZZ_BUILD_DIR="$fuzz_build" "$root/scripts/fuzz.sh" --build-only
   rm -rf "$fuzz_build/test-results"
   mkdir -p "$fuzz_build/test-results"
   ctest --test-dir "$fuzz_build" -R '^fuzz-replay-' --output-on-failure \

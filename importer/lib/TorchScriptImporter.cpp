@@ -1228,9 +1228,10 @@ static std::shared_ptr<jit::Graph> loadForwardGraph(const std::string &path,
   return graph;
 }
 
-/// The error for a LibTorch exception raised while loading `path`.
-static llvm::Error loadError(StringRef path, StringRef reason) {
-  if (reason.contains("constants.pkl"))
+/// The error for a failure to load `path` with LibTorch, `reason` being
+/// LibTorch's message or what became of its loader process.
+static llvm::Error loadError(StringRef path, const llvm::Twine &reason) {
+  if (StringRef(reason.str()).contains("constants.pkl"))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "'" + path +
@@ -1279,11 +1280,7 @@ static uint64_t currentDataSize() {
 /// caller's process loads it only once the child succeeded, and otherwise
 /// gets an error value.
 static llvm::Error loadInChildProcess(StringRef path, uint64_t fileSize) {
-  auto error = [&](const llvm::Twine &why) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "cannot load '" + path +
-                                       "' as TorchScript: " + why);
-  };
+  auto error = [&](const llvm::Twine &why) { return loadError(path, why); };
   std::string pathCopy = path.str();
   int channel[2];
   if (pipe(channel) != 0)
@@ -1430,8 +1427,7 @@ mlir::qtensor::importTorchScript(MLIRContext &context, StringRef path,
   } catch (const c10::Error &failure) {
     return loadError(path, firstLine(failure.what_without_backtrace()));
   } catch (const std::exception &failure) {
-    return error("cannot load '" + path +
-                 "' as TorchScript: " + firstLine(failure.what()));
+    return loadError(path, firstLine(failure.what()));
   }
 }
 

@@ -114,10 +114,7 @@ Value buildContraction(OpBuilder &builder, Location loc, Value lhs, Value rhs,
       {utils::IteratorType::parallel, utils::IteratorType::parallel,
        utils::IteratorType::reduction},
       [&](OpBuilder &b, Location l, ValueRange args) {
-        Value weight = args[1];
-        if (isa<IntegerType>(weight.getType()))
-          weight = arith::SIToFPOp::create(b, l, elementType, weight);
-        Value product = arith::MulFOp::create(b, l, args[0], weight);
+        Value product = arith::MulFOp::create(b, l, args[0], args[1]);
         return arith::AddFOp::create(b, l, args[2], product).getResult();
       });
 }

@@ -49,8 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // The MLIR lexer expects the NUL terminator that file buffers have (the
   // tools read files), so give the input one.
   std::unique_ptr<llvm::WritableMemoryBuffer> buffer =
-      llvm::WritableMemoryBuffer::getNewUninitMemBuffer(size + 1,
-                                                        "fuzz-input");
+      llvm::WritableMemoryBuffer::getNewUninitMemBuffer(size + 1, "fuzz-input");
   std::memcpy(buffer->getBufferStart(), data, size);
   buffer->getBufferStart()[size] = 0;
   llvm::SourceMgr sourceMgr;

@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::abort();
     file.write(reinterpret_cast<const char *>(data), size);
   }
-  auto module = qtensor::importTorchScript(state.context, state.path,
-                                           state.options);
+  auto module =
+      qtensor::importTorchScript(state.context, state.path, state.options);
   if (!module)
     llvm::consumeError(module.takeError());
   return 0;

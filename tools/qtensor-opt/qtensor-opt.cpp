@@ -65,16 +65,12 @@ static int checkPassArguments(int argc, char **argv) {
       continue;
     bool failed = false;
     std::string printed = captureStderr([&] {
-      std::string reason;
-      llvm::raw_string_ostream reasonStream(reason);
       if (name == "pass-pipeline") {
-        failed = mlir::failed(mlir::parsePassPipeline(pipeline, reasonStream));
+        failed = mlir::failed(mlir::parsePassPipeline(pipeline));
       } else {
         mlir::OpPassManager pm(mlir::OpPassManager::Nesting::Implicit);
-        failed =
-            mlir::failed(mlir::parsePassPipeline(pipeline, pm, reasonStream));
+        failed = mlir::failed(mlir::parsePassPipeline(pipeline, pm));
       }
-      llvm::errs() << reason;
     });
     if (!failed)
       continue;
@@ -83,17 +79,13 @@ static int checkPassArguments(int argc, char **argv) {
     llvm::StringRef(printed).split(lines, '\n', -1, false);
     std::string why = "invalid value";
     for (llvm::StringRef line : lines) {
-      line = line.trim();
-      for (llvm::StringRef prefix :
-           {"<unknown>:0: error: ", "MLIR Textual PassPipeline Parser:",
-            "<Pass-Options-Parser>: ", "qtensor-opt: "})
-        if (line.starts_with(prefix))
-          line = line.drop_front(prefix.size());
-      line = line.ltrim(" :");
-      // "1:1: error: " locates the problem in the pipeline text.
-      if (size_t at = line.find("error: "); at != llvm::StringRef::npos)
+      // Diagnostics end in "...: error: <why>"; option errors start with
+      // the parser's or the program's name.
+      if (size_t at = line.rfind("error: "); at != llvm::StringRef::npos)
         line = line.drop_front(at + 7);
-      line = line.trim();
+      for (llvm::StringRef prefix : {"<Pass-Options-Parser>:", "qtensor-opt:"})
+        line.consume_front(prefix);
+      line = line.trim().ltrim(':').trim();
       if (!line.empty() && line != "^") {
         why = line.str();
         break;
