@@ -9,6 +9,7 @@
 #include "qtensor/Passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -115,6 +116,127 @@ tileAndFuse(IRRewriter &rewriter, linalg::GenericOp root,
   return fused;
 }
 
+/// True when `map` has exactly the dimensions `dims`, in order.
+bool hasResults(AffineMap map, ArrayRef<unsigned> dims) {
+  if (map.getNumResults() != dims.size())
+    return false;
+  for (auto [expr, dim] : llvm::zip(map.getResults(), dims))
+    if (!expr.isFunctionOfDim(dim) || !isa<AffineDimExpr>(expr))
+      return false;
+  return true;
+}
+
+/// Rewrites a one-row contraction `y[0, n] = sum_k x[0, k] * float(w[n, k])`
+/// (weights in torch's [N, K] layout) into its GEMV form: K is walked in
+/// steps of `lanes` with `lanes` partial sums per output column,
+///   acc[0, n, l] = fma(x[0, k + l], float(w[n, k + l]), acc[0, n, l]),
+/// so each step is `lanes` contiguous weights per column times one contiguous
+/// piece of x, with no transpose and a dependency chain per (n, l). The
+/// partial sums are added once after the loop, in lane order: the result
+/// does not depend on the thread count. Returns false, leaving the IR
+/// untouched, for contractions of another form.
+FailureOr<bool> rewriteRowAsGemv(IRRewriter &rewriter,
+                                 linalg::GenericOp contraction, int64_t lanes) {
+  SmallVector<int64_t> ranges = contraction.getStaticLoopRanges();
+  if (contraction.getNumLoops() != 3 || contraction.getNumDpsInputs() != 2 ||
+      ranges[0] != 1 || ShapedType::isDynamic(ranges[1]) ||
+      ShapedType::isDynamic(ranges[2]) || ranges[2] % lanes != 0)
+    return false;
+  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
+  if (!hasResults(maps[0], {0, 2}) || !hasResults(maps[1], {1, 2}) ||
+      !hasResults(maps[2], {0, 1}))
+    return false;
+  // The body must be the plain multiply-accumulate lower-to-linalg builds.
+  Block &body = contraction.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (body.getOperations().size() != 3 || !add)
+    return false;
+  auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
+  if (!mul || add.getLhs() != body.getArgument(2) ||
+      mul.getLhs() != body.getArgument(0) ||
+      mul.getRhs() != body.getArgument(1))
+    return false;
+
+  Location loc = contraction.getLoc();
+  Value lhs = contraction.getDpsInputOperand(0)->get();
+  Value rhs = contraction.getDpsInputOperand(1)->get();
+  // Read the int8 weights themselves and convert them in the loop body.
+  auto conversion = rhs.getDefiningOp<linalg::GenericOp>();
+  if (conversion && isWeightConversion(rhs))
+    rhs = conversion.getDpsInputOperand(0)->get();
+  else
+    conversion = nullptr;
+  Type elementType = contraction.getDpsInitOperand(0)->get().getType();
+  elementType = cast<RankedTensorType>(elementType).getElementType();
+  int64_t columns = ranges[1];
+
+  rewriter.setInsertionPoint(contraction);
+  auto accType = RankedTensorType::get({1, columns, lanes}, elementType);
+  Value zero = arith::ConstantOp::create(rewriter, loc,
+                                         rewriter.getZeroAttr(elementType));
+  Value empty =
+      tensor::EmptyOp::create(rewriter, loc, accType.getShape(), elementType);
+  Value acc0 = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+
+  MLIRContext *context = rewriter.getContext();
+  AffineExpr m, n, l;
+  bindDims(context, m, n, l);
+  SmallVector<AffineMap> stepMaps = {AffineMap::get(3, 0, {m, l}, context),
+                                     AffineMap::get(3, 0, {n, l}, context),
+                                     AffineMap::get(3, 0, {m, n, l}, context)};
+  SmallVector<utils::IteratorType> parallel(3, utils::IteratorType::parallel);
+  Value lower = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(rewriter, loc, ranges[2]);
+  Value step = arith::ConstantIndexOp::create(rewriter, loc, lanes);
+  auto loop = scf::ForOp::create(
+      rewriter, loc, lower, upper, step, ValueRange{acc0},
+      [&](OpBuilder &b, Location bodyLoc, Value k, ValueRange iterArgs) {
+        SmallVector<OpFoldResult> lhsOffsets = {b.getIndexAttr(0), k};
+        SmallVector<OpFoldResult> lhsSizes = {b.getIndexAttr(1),
+                                              b.getIndexAttr(lanes)};
+        SmallVector<OpFoldResult> rhsSizes = {b.getIndexAttr(columns),
+                                              b.getIndexAttr(lanes)};
+        SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+        Value lhsStep = tensor::ExtractSliceOp::create(
+            b, bodyLoc, lhs, lhsOffsets, lhsSizes, strides);
+        Value rhsStep = tensor::ExtractSliceOp::create(
+            b, bodyLoc, rhs, lhsOffsets, rhsSizes, strides);
+        auto fma = linalg::GenericOp::create(
+            b, bodyLoc, accType, ValueRange{lhsStep, rhsStep}, iterArgs[0],
+            stepMaps, parallel,
+            [&](OpBuilder &inner, Location innerLoc, ValueRange args) {
+              Value weight = args[1];
+              if (isa<IntegerType>(weight.getType()))
+                weight = arith::SIToFPOp::create(inner, innerLoc, elementType,
+                                                 weight);
+              Value sum = math::FmaOp::create(inner, innerLoc, args[0], weight,
+                                              args[2]);
+              linalg::YieldOp::create(inner, innerLoc, sum);
+            });
+        scf::YieldOp::create(b, bodyLoc, fma.getResult(0));
+      });
+
+  // y[0, n] = init[0, n] + sum_l acc[0, n, l].
+  SmallVector<AffineMap> reduceMaps = {AffineMap::get(3, 0, {m, n, l}, context),
+                                       AffineMap::get(3, 0, {m, n}, context)};
+  SmallVector<utils::IteratorType> reduceIterators = {
+      utils::IteratorType::parallel, utils::IteratorType::parallel,
+      utils::IteratorType::reduction};
+  auto reduce = linalg::GenericOp::create(
+      rewriter, loc, contraction.getResultTypes(), loop.getResult(0),
+      contraction.getDpsInitOperand(0)->get(), reduceMaps, reduceIterators,
+      [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        linalg::YieldOp::create(
+            b, bodyLoc,
+            arith::AddFOp::create(b, bodyLoc, args[1], args[0]).getResult());
+      });
+  rewriter.replaceOp(contraction, reduce.getResults());
+  if (conversion && conversion->use_empty())
+    rewriter.eraseOp(conversion);
+  return true;
+}
+
 } // namespace
 
 LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
@@ -207,6 +329,13 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
   for (scf::ForOp partial : partials)
     collect(partial);
   for (linalg::GenericOp contraction : contractions) {
+    // One-row tiles (the rows of a dynamic batch after the last full tile,
+    // or a batch of one) take the GEMV form instead.
+    FailureOr<bool> gemv = rewriteRowAsGemv(rewriter, contraction, tileK);
+    if (failed(gemv))
+      return failure();
+    if (*gemv)
+      continue;
     SmallVector<OpFoldResult> sizes(contraction.getNumLoops(),
                                     rewriter.getIndexAttr(0));
     SmallVector<int64_t> opRanges = contraction.getStaticLoopRanges();

@@ -11,7 +11,9 @@
 // each 16 x 16 weight tile once, that full tiles become vector code, and
 // that the rows after the last full tile go four at a time, then one at a
 // time, as 4 x 16 and 1 x 16 vector tiles. (tile-m is 4 in the default run,
-// so only the 1-row step shows; the TILE16 run has both.)
+// so only the 1-row step shows; the TILE16 run has both.) A one-row tile is
+// a GEMV: it keeps 16 partial sums per column (K in vector lanes, int8
+// converted in the loop, no transpose) and adds them up after its K loop.
 // CHECK-LABEL: func.func @fused_dynamic_batch
 // CHECK: %[[MAIN:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
 // CHECK:   vector.transfer_write %{{.*}} : vector<4x16xf32>, tensor<4x16xf32>
@@ -24,9 +26,18 @@
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4 iter_args(%{{.*}} = %[[MAIN]])
 // CHECK-NOT: linalg.generic
 // CHECK:   scf.for %{{.*}} = %c0 to %{{.*}} step %c1
-// CHECK:     scf.for %{{.*}} = %c0 to %c32 step %c16
-// CHECK:       arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
-// CHECK:       vector.contract {{.*}} : vector<1x16xf32>, vector<16x16xf32> into vector<1x16xf32>
+// CHECK:     %[[PARTIAL:.*]] = scf.for %{{.*}} = %c0 to %c32 step %c16 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x16x16xf32>)
+// CHECK:       %[[X:.*]] = vector.transfer_read {{.*}} : tensor<1x16xf32>, vector<1x16xf32>
+// CHECK:       %[[XB:.*]] = vector.broadcast %[[X]] : vector<1x16xf32> to vector<1x16x16xf32>
+// CHECK:       %[[W8:.*]] = vector.transfer_read {{.*}} : tensor<16x16xi8>, vector<16x16xi8>
+// CHECK:       %[[WB:.*]] = vector.broadcast %[[W8]] : vector<16x16xi8> to vector<1x16x16xi8>
+// CHECK:       %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<1x16x16xf32>, vector<1x16x16xf32>
+// CHECK:       %[[W:.*]] = arith.sitofp %[[WB]] : vector<1x16x16xi8> to vector<1x16x16xf32>
+// CHECK:       math.fma %[[XB]], %[[W]], %[[ACC]] : vector<1x16x16xf32>
+// CHECK-NOT:   vector.transpose
+// CHECK:     }
+// CHECK:     %[[SUMS:.*]] = vector.transfer_read %[[PARTIAL]]
+// CHECK:     vector.multi_reduction <add>, %[[SUMS]], %{{.*}} [2] : vector<1x16x16xf32> to vector<1x16xf32>
 // CHECK:     arith.maximumf {{.*}} : vector<1x16xf32>
 
 // TILE16-LABEL: func.func @fused_dynamic_batch
@@ -38,7 +49,8 @@
 // TILE16:     vector.contract {{.*}} : vector<4x16xf32>, vector<16x16xf32> into vector<4x16xf32>
 // TILE16:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4 iter_args(%{{.*}} = %[[ROWS4]])
 // TILE16:     scf.for %{{.*}} = %c0 to %{{.*}} step %c1
-// TILE16:       vector.contract {{.*}} : vector<1x16xf32>, vector<16x16xf32> into vector<1x16xf32>
+// TILE16:       math.fma {{.*}} : vector<1x16x16xf32>
+// TILE16:       vector.multi_reduction <add>, {{.*}} [2] : vector<1x16x16xf32> to vector<1x16xf32>
 
 // SCALAR-LABEL: func.func @fused_dynamic_batch
 // SCALAR-NOT: vector.

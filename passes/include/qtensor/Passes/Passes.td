@@ -177,6 +177,13 @@ def QTensorTileAndVectorize
     every op in a tile is vectorized, with masks where the dynamic batch
     dimension leaves a partial tile.
 
+    One-row tiles (a batch of one, the last rows of a dynamic batch) are
+    GEMVs and take another form when K is a multiple of `tile-k`: each step
+    multiplies `tile-k` contiguous weights per column (int8 converted in the
+    loop) by the same piece of the input row into `tile-k` partial sums per
+    column, vector lanes along K, so no weight tile is transposed; the
+    partial sums are added in lane order after the K loop.
+
     With `parallel-chunk`, the output columns are first split into chunks
     by an `scf.forall` (the CPU pipeline maps it to OpenMP threads). Every
     output element is still computed by one task in the same order, so
@@ -197,6 +204,7 @@ def QTensorTileAndVectorize
            "multiple of tile-n that divides N, at most this); 0: sequential">
   ];
   let dependentDialects = [
+    "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
   ];
