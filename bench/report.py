@@ -9,6 +9,7 @@ LibTorch's F.linear and, at M = 1, torch.mv.
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 parser = argparse.ArgumentParser()
@@ -49,7 +50,11 @@ for run, rows in runs:
               f"{first['dram_read_gbs']:.1f} GB/s (2 threads summing 1 GiB); "
               f"peak read seen: {peak:.1f} GB/s (the higher of that and "
               f"torch.mv's effective weight bandwidth), the 100% of the last "
-              f"column", "",
+              f"column",
+              "- Idle thread pools: " + ", ".join(
+                  f"{name}={os.environ.get(name, 'unset')}"
+                  for name in ("OMP_WAIT_POLICY", "KMP_BLOCKTIME",
+                               "OPENBLAS_THREAD_TIMEOUT")), "",
               "| layer (K x N) | M | qtensor ms | best fp32 ms (path) | "
               "vs best fp32 | module swap ms | vs swap | dynamic int8 ms | "
               "vs dynamic | qtensor GFLOP/s | qtensor weight GB/s (% DRAM) |",

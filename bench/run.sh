@@ -46,6 +46,16 @@ else
 fi
 /usr/bin/python3 "$root/bench/make_bench_models.py" "$out/models" ${shapes//,/ }
 
+# Three thread pools share the cores: qtensor's libomp, LibTorch's OpenMP
+# (libgomp) and OpenBLAS's pthreads. By default each spins after its work
+# (libomp for 200 ms, OpenBLAS for ~2^28 cycles), taking the cores from
+# whichever candidate comes next in a round: on 2 cores that doubled or
+# halved single rows at random. Here every pool's idle workers sleep at once,
+# for all candidates alike; set the variables to override.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+export KMP_BLOCKTIME=${KMP_BLOCKTIME:-0}
+export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
+
 runs=(as-is)
 if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then runs+=(best-kernel); fi
 files=()

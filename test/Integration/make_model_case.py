@@ -10,6 +10,9 @@ CASE is one of:
                linalg.matmul with a constant [K, N] right-hand side
   dynamic      a two-layer model with a dynamic batch dimension, run on
                batches of 1, 6 and 13 rows (partial register tiles)
+  padded       a dynamic batch whose first layer has K = 512 (rows 2 KiB
+               apart, copied with a padded stride), run on batches of 1, 5
+               and 21 rows (a full 16-row tile, 4-row and 1-row ones)
   quantize     `qtensor.quantize` of weights only known at run time (random
                rows and the crafted edge rows), printing the int8 data and
                the bits of the f32 scales, which must equal the seed's
@@ -187,7 +190,7 @@ func.func @main() {{
 def build_case(case):
     if case == "quantize":
         return build_quantize_case()
-    torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3}[case])
+    torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3, "padded": 5}[case])
     if case == "toy":
         model = torch.nn.Sequential(torch.nn.Linear(64, 128, bias=False),
                                     torch.nn.Linear(128, 32, bias=False))
@@ -214,14 +217,15 @@ def build_case(case):
             return oracle_linear(h, w3)
         in_type = ttype([2, 3, 5, 16])
     else:
-        l1, l2 = torch.nn.Linear(24, 40), torch.nn.Linear(40, 20, bias=False)
-        inputs = [torch.randn(rows, 24) for rows in (1, 6, 13)]
-        builder = Builder([None, 24])
+        features, batches = (24, (1, 6, 13)) if case == "dynamic" else (512, (1, 5, 21))
+        l1, l2 = torch.nn.Linear(features, 40), torch.nn.Linear(40, 20, bias=False)
+        inputs = [torch.randn(rows, features) for rows in batches]
+        builder = Builder([None, features])
         builder.linear("l1", l1.weight.detach(), l1.bias.detach())
         builder.relu()
         builder.linear("l2", l2.weight.detach())
         reference = lambda x: oracle_linear(torch.relu(oracle_linear(x, l1.weight, l1.bias)), l2.weight)
-        in_type = ttype([None, 24])
+        in_type = ttype([None, features])
     with torch.no_grad():
         expected = [reference(x).detach() for x in inputs]
     forward = builder.forward(in_type)

@@ -15,6 +15,7 @@
 // a GEMV: it keeps 16 partial sums per column (K in vector lanes, int8
 // converted in the loop, no transpose) and adds them up after its K loop.
 // CHECK-LABEL: func.func @fused_dynamic_batch
+// CHECK-NOT: linalg.copy
 // CHECK: %[[MAIN:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
 // CHECK:   vector.transfer_write %{{.*}} : vector<4x16xf32>, tensor<4x16xf32>
 // CHECK:   scf.for %{{.*}} = %c0 to %c32 step %c16
@@ -87,4 +88,37 @@ func.func @fused_dynamic_batch(%x: tensor<?x32xf32>, %d: tensor<16x32xi8>, %s: t
 func.func @parallel_columns(%x: tensor<?x32xf32>, %d: tensor<64x32xi8>, %s: tensor<64x1xf32>) -> tensor<?x64xf32> {
   %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x32xf32>, tensor<64x32xi8>, tensor<64x1xf32> -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
+}
+
+// Tests that input rows whose stride is a multiple of 2 KiB (K = 512 f32
+// values) are copied once, before the kernel, into rows 64 bytes longer,
+// and that the tiles read the copy; the kernels above (K = 32) read their
+// input in place.
+// CHECK-LABEL: func.func @padded_input_rows
+// CHECK-SAME: (%[[X:.*]]: tensor<?x512xf32>
+// CHECK: %[[BUF:.*]] = tensor.empty(%{{.*}}) : tensor<?x528xf32>
+// CHECK: %[[VIEW:.*]] = tensor.extract_slice %[[BUF]][0, 0] [%{{.*}}, 512] [1, 1] : tensor<?x528xf32> to tensor<?x512xf32>
+// CHECK: %[[COPY:.*]] = linalg.copy ins(%[[X]] : tensor<?x512xf32>) outs(%[[VIEW]] : tensor<?x512xf32>)
+// CHECK: scf.for
+// CHECK: tensor.extract_slice %[[COPY]]
+// CHECK-NOT: linalg.copy
+// CHECK-LABEL: func.func @gemv_packed_weight
+func.func @padded_input_rows(%x: tensor<?x512xf32>, %d: tensor<16x512xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x512xf32>, tensor<16x512xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// Tests that a batch of one with weights packed as [K, N] is a GEMV too,
+// with N in the vector lanes: each step multiplies 16 contiguous weight rows
+// by 16 broadcast inputs into 16 partial rows, added up after the K loop.
+// CHECK: %[[PARTIAL:.*]] = scf.for %{{.*}} = %c0 to %c64 step %c16 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x16x16xf32>)
+// CHECK:   vector.transfer_read {{.*}} : tensor<1x16xf32>, vector<1x16xf32>
+// CHECK:   vector.transfer_read {{.*}} : tensor<16x16xi8>, vector<16x16xi8>
+// CHECK:   %[[W:.*]] = arith.sitofp %{{.*}} : vector<1x16x16xi8> to vector<1x16x16xf32>
+// CHECK:   math.fma %{{.*}}, %[[W]], %{{.*}} : vector<1x16x16xf32>
+// CHECK: }
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]{{.*}} ins(%[[PARTIAL]] : tensor<1x16x16xf32>)
+func.func @gemv_packed_weight(%x: tensor<1x64xf32>, %d: tensor<64x16xi8>, %s: tensor<16x1xf32>) -> tensor<1x16xf32> {
+  %y = qtensor.fused_int8_matmul %x, %d, %s weight_transposed : tensor<1x64xf32>, tensor<64x16xi8>, tensor<16x1xf32> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
 }
