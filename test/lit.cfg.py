@@ -42,3 +42,14 @@ config.substitutions.append(
      f"{os.path.join(config.llvm_tools_dir, 'mlir-runner')} -e main "
      f"-entry-point-result=void -shared-libs={runner_libs}")
 )
+
+# `%extract_ptx FILE` prints the PTX of every gpu.binary in FILE (format=isa);
+# with `--ptxas %ptxas --gpu-name sm_XX` it assembles each one instead.
+config.substitutions.append(
+    ("%extract_ptx", f"{sys.executable} {os.path.join(config.test_source_root, 'Inputs', 'extract-ptx.py')}")
+)
+# The `ptxas` feature: the CUDA toolkit's assembler is installed.
+ptxas = "/usr/local/cuda/bin/ptxas"
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

@@ -3,6 +3,7 @@
 #include "qtensor/Tools/Registration.h"
 
 #include "qtensor/Dialect/QTensorDialect.h"
+#include "qtensor/Passes/GpuPipeline.h"
 #include "qtensor/Passes/Passes.h"
 #include "qtensor/Passes/Pipelines.h"
 
@@ -22,6 +23,7 @@ void mlir::qtensor::registerAllPasses() {
     mlir::registerAllPasses();
     registerQTensorPasses();
     registerCpuPipeline();
+    registerGpuPipeline();
     return true;
   }();
   (void)registered;

@@ -227,4 +227,103 @@ def QTensorHoistAccumulators
   ];
 }
 
+def QTensorCheckGpuTarget : Pass<"qtensor-check-gpu-target", "ModuleOp"> {
+  let summary = "Validate the GPU target options before any code is generated";
+  let description = [{
+    The first pass of `--qtensor-gpu-pipeline`. It checks its options when
+    the pass manager initializes, before any pass runs: NVPTX reports some
+    bad chip / PTX-version combinations with `LLVM ERROR` and exits the
+    process, and `gpu-module-to-binary` only finds out that `ptxas` is
+    missing after the whole module has been lowered. A bad value is one
+    `error:` diagnostic. The pass itself changes nothing.
+
+    - `chip` must be one of `sm_80`, `sm_86`, `sm_89`, `sm_90`, `sm_90a`
+      (every one is compiled with PTX ISA 8.0, `+ptx80`);
+    - `format` must be `isa` (PTX text, no toolkit needed), `bin` (cubin,
+      needs `ptxas`) or `fatbin` (needs `ptxas` and `fatbinary`), searched
+      in `toolkit`/bin, then `PATH`, then `$CUDA_ROOT`, `$CUDA_HOME` and
+      `$CUDA_PATH` (each followed by `/bin`), where `gpu-module-to-binary`
+      looks for them.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+           "Target GPU architecture">,
+    Option<"format", "format", "std::string", /*default=*/"\"isa\"",
+           "Kernel binary format: isa, bin or fatbin">,
+    Option<"toolkit", "toolkit", "std::string", /*default=*/"\"\"",
+           "CUDA toolkit root searched first for ptxas and fatbinary">
+  ];
+}
+
+def QTensorMapKernelsToGpu
+    : Pass<"qtensor-map-kernels-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite bufferized fused int8 linears into GPU kernels";
+  let description = [{
+    Runs on buffers. Every fused kernel left by `qtensor-lower-to-linalg`
+    (the int8 weight conversion, the zero fill, the contraction and the
+    `qtensor.epilogue` generic, weight in its `[N, K]` layout, f32
+    activations) is replaced by two kernels and an `scf.if` on the batch
+    size `M` that picks one at launch time (only one is emitted when `M` is
+    static):
+
+    - **tiled** (`M > small-m`): blocks of 32 x 4 threads; each thread
+      computes `tile-m` rows of one output column, reading the weight row in
+      `vector<Vxi8>` loads with `{alignment = V}` (V = 16 when K is a
+      multiple of 16: one `ld.global.v4` per load), converting to f32 in
+      registers and accumulating `V` partial sums per row with `vector.fma`;
+      the partial sums are added after the K loop, then scale, bias and relu
+      (the epilogue's own body) are applied and the element is stored.
+    - **split-K** (`M <= small-m`, GEMV-like): one warp per output element,
+      4 warps per block, grid `[ceil(N / 4), M]`; lane `l` accumulates the
+      slices `k = V * l + 32 * V * j`, then a butterfly of `gpu.shuffle xor`
+      (offsets 16, 8, 4, 2, 1) adds the 32 partial sums in a fixed order, so
+      results are deterministic; lane 0 applies the epilogue.
+
+    Grid sizes are computed from `M` on the host, so one compiled program
+    serves every batch size (a batch of 0 launches an empty grid). Rows and
+    columns past the end are clamped for loads and skipped for stores.
+
+    With `emulate`, the same kernel bodies are emitted inside `scf.parallel`
+    loops over the grid and the block instead of `gpu.launch`, and the warp's
+    32 lanes become a sequential loop whose butterfly uses `vector.shuffle`
+    in the same order: the CPU pipeline can execute the tiling and the
+    reductions of the GPU kernels without a GPU.
+
+    Fused kernels with packed `[K, N]` weights or non-f32 activations are
+    left alone (the generic loop mapping of the GPU pipeline handles them).
+  }];
+  let options = [
+    Option<"smallM", "small-m", "int64_t", /*default=*/"4",
+           "Batches of at most this many rows use the split-K kernel">,
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
+           "Output rows per thread in the tiled kernel">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Emit scf.parallel loops (CPU-executable) instead of gpu.launch">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def QTensorUseDeviceMemory
+    : Pass<"qtensor-use-device-memory", "::mlir::func::FuncOp"> {
+  let summary = "Allocate host-side buffers in GPU memory";
+  let description = [{
+    After kernel mapping and buffer deallocation, every buffer the host code
+    allocates is read and written by kernels only: `memref.alloc` becomes
+    `gpu.alloc`, `memref.dealloc` becomes `gpu.dealloc` and `memref.copy`
+    becomes `gpu.memcpy`. Function arguments are expected in device memory
+    (the runtime uploads parameters once) and results are device buffers.
+    A weight left as a `memref.get_global` (host memory) that a kernel reads
+    is an error: the GPU pipeline needs `parameters=true`.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // QTENSOR_PASSES_PASSES_TD

@@ -1,0 +1,88 @@
+//===- GpuPipeline.h - the qtensor GPU pipeline -----------------*- C++ -*-===//
+
+#ifndef QTENSOR_PASSES_GPUPIPELINE_H
+#define QTENSOR_PASSES_GPUPIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir {
+namespace qtensor {
+
+/// Options of `--qtensor-gpu-pipeline`.
+struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("Target GPU: sm_80, sm_86, sm_89, sm_90 or sm_90a"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary: isa (PTX text), bin (cubin, needs "
+                     "ptxas) or fatbin (needs ptxas and fatbinary)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit root searched first for ptxas and "
+                     "fatbinary"),
+      llvm::cl::init("")};
+  PassOptions::Option<int64_t> optLevel{
+      *this, "opt-level",
+      llvm::cl::desc("Optimization level of the NVPTX code generator"),
+      llvm::cl::init(3)};
+  PassOptions::Option<bool> quantize{
+      *this, "quantize",
+      llvm::cl::desc("Quantize constant weights to int8 (stage 1)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> fuse{
+      *this, "fuse",
+      llvm::cl::desc("Fuse each linear into one kernel (stage 3); off "
+                     "compiles the unfused stage-2 program with the generic "
+                     "loop mapping"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> parameters{
+      *this, "parameters",
+      llvm::cl::desc("Move weight-sized constants into entry-point "
+                     "parameters (required unless emulate=true)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> smallM{
+      *this, "small-m",
+      llvm::cl::desc("Batches of at most this many rows run the split-K "
+                     "(GEMV-like) kernel"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> tileM{
+      *this, "tile-m",
+      llvm::cl::desc("Output rows per thread in the tiled kernel"),
+      llvm::cl::init(4)};
+  PassOptions::Option<bool> emulate{
+      *this, "emulate",
+      llvm::cl::desc("Stop before GPU outlining and compile the kernels' "
+                     "loop nests for the host CPU (LLVM dialect, runs under "
+                     "mlir-runner): checks tiling without a GPU"),
+      llvm::cl::init(false)};
+};
+
+/// Stage-0 IR (float weights) to host LLVM dialect + a `gpu.binary` holding
+/// the kernels for `options.chip` (or, with `emulate`, to CPU code running
+/// the same kernel loop nests).
+void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
+
+/// Registers `--qtensor-gpu-pipeline` with the global pass registry.
+void registerGpuPipeline();
+
+/// The PTX feature string the pipeline compiles `chip` with, or nullopt
+/// when the chip is not supported.
+std::optional<std::string> getGpuChipFeatures(llvm::StringRef chip);
+
+/// The path of CUDA tool `name` (ptxas, fatbinary): `toolkit`/bin, then
+/// PATH, then $CUDA_ROOT, $CUDA_HOME, $CUDA_PATH (each + /bin), where
+/// gpu-module-to-binary looks. nullopt when it is nowhere.
+std::optional<std::string> findCudaTool(llvm::StringRef name,
+                                        llvm::StringRef toolkit);
+
+} // namespace qtensor
+} // namespace mlir
+
+#endif // QTENSOR_PASSES_GPUPIPELINE_H

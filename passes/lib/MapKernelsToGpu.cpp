@@ -1,0 +1,523 @@
+//===- MapKernelsToGpu.cpp - fused int8 linears as GPU kernels ------------===//
+//
+// Rewrites each bufferized fused kernel (weight conversion + zero fill +
+// contraction + epilogue, as qtensor-lower-to-linalg emits them) into GPU
+// kernels written directly as gpu.launch bodies: scf loops, aligned vector
+// loads of the int8 weight, f32 accumulation, the epilogue's own body. The
+// same bodies can be emitted inside scf.parallel loops instead, so that the
+// CPU can execute the tiling of the GPU kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Passes/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir {
+namespace qtensor {
+#define GEN_PASS_DEF_QTENSORMAPKERNELSTOGPU
+#include "qtensor/Passes/Passes.h.inc"
+} // namespace qtensor
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::qtensor;
+
+/// Attributes qtensor-lower-to-linalg puts on the ops of a fused kernel.
+static constexpr llvm::StringLiteral kEpilogueAttr = "qtensor.epilogue";
+static constexpr llvm::StringLiteral kWeightConvertAttr =
+    "qtensor.weight_convert";
+
+static constexpr int64_t kWarpSize = 32;
+/// Tiled kernel: threads along N (x, one warp: neighbouring columns) and
+/// along M (y).
+static constexpr int64_t kTiledBlockN = 32;
+static constexpr int64_t kTiledBlockM = 4;
+/// Split-K kernel: warps per block, one output element each.
+static constexpr int64_t kWarpsPerBlock = 4;
+
+namespace {
+
+/// The ops and buffers of one bufferized fused kernel.
+struct FusedKernel {
+  linalg::GenericOp convert, contraction, epilogue;
+  linalg::FillOp fill;
+  /// [M, K] f32 activations, [N, K] i8 weight, [M, N] epilogue output.
+  Value input, weight, output;
+  int64_t n = 0, k = 0;
+};
+
+bool isMap(AffineMap map, ArrayRef<unsigned> dims) {
+  if (map.getNumResults() != dims.size())
+    return false;
+  for (auto [expr, dim] : llvm::zip(map.getResults(), dims)) {
+    auto dimExpr = dyn_cast<AffineDimExpr>(expr);
+    if (!dimExpr || dimExpr.getPosition() != dim)
+      return false;
+  }
+  return true;
+}
+
+bool hasUnitInnerStride(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  return type.isLastDimUnitStride();
+}
+
+/// Matches the fused kernel that ends in `epilogue`; nullopt when any part
+/// differs from what qtensor-lower-to-linalg emits for the [N, K] weight
+/// layout and f32 activations.
+std::optional<FusedKernel> matchFusedKernel(linalg::GenericOp epilogue) {
+  if (!epilogue->hasAttr(kEpilogueAttr) || !epilogue.hasPureBufferSemantics() ||
+      epilogue.getNumDpsInits() != 1 || epilogue.getNumLoops() != 2 ||
+      epilogue.getNumReductionLoops() != 0 || epilogue.getNumDpsInputs() < 1)
+    return std::nullopt;
+  SmallVector<AffineMap> epilogueMaps = epilogue.getIndexingMapsArray();
+  if (!isMap(epilogueMaps.front(), {0, 1}) ||
+      !isMap(epilogueMaps.back(), {0, 1}))
+    return std::nullopt;
+  // The other inputs (scale, bias) are read at dims or constants only.
+  for (AffineMap map : ArrayRef(epilogueMaps).drop_front().drop_back())
+    for (AffineExpr expr : map.getResults())
+      if (!isa<AffineDimExpr, AffineConstantExpr>(expr))
+        return std::nullopt;
+  // The body reads no output element.
+  Block &body = epilogue.getRegion().front();
+  if (!body.getArguments().back().use_empty())
+    return std::nullopt;
+
+  FusedKernel kernel;
+  kernel.epilogue = epilogue;
+  kernel.output = epilogue.getDpsInitOperand(0)->get();
+  Value acc = epilogue.getDpsInputOperand(0)->get();
+  for (Operation *user : acc.getUsers()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(user);
+        fill && fill.getDpsInitOperand(0)->get() == acc)
+      kernel.fill = fill;
+    if (auto generic = dyn_cast<linalg::GenericOp>(user);
+        generic && generic != epilogue && generic.getNumDpsInits() == 1 &&
+        generic.getDpsInitOperand(0)->get() == acc &&
+        generic.getNumReductionLoops() == 1)
+      kernel.contraction = generic;
+  }
+  if (!kernel.fill || !kernel.contraction)
+    return std::nullopt;
+  linalg::GenericOp contraction = kernel.contraction;
+  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
+  if (contraction.getNumDpsInputs() != 2 || contraction.getNumLoops() != 3 ||
+      contraction.getNumReductionLoops() != 1 ||
+      contraction.getIteratorTypesArray()[2] !=
+          utils::IteratorType::reduction ||
+      !isMap(maps[0], {0, 2}) || !isMap(maps[1], {1, 2}) ||
+      !isMap(maps[2], {0, 1}))
+    return std::nullopt;
+  // The fill, the contraction and the epilogue run in this order, next to
+  // each other as far as the accumulator is concerned.
+  if (kernel.fill->getBlock() != epilogue->getBlock() ||
+      contraction->getBlock() != epilogue->getBlock() ||
+      !kernel.fill->isBeforeInBlock(contraction) ||
+      !contraction->isBeforeInBlock(epilogue))
+    return std::nullopt;
+  // Bufferization usually writes the epilogue in place: then the
+  // accumulator is the output, and later ops read it.
+  for (Operation *user : acc.getUsers())
+    if (user != kernel.fill && user != contraction && user != epilogue &&
+        !(acc == kernel.output && user->getBlock() == epilogue->getBlock() &&
+          epilogue->isBeforeInBlock(user)))
+      return std::nullopt;
+
+  kernel.input = contraction.getDpsInputOperand(0)->get();
+  Value converted = contraction.getDpsInputOperand(1)->get();
+  for (Operation *user : converted.getUsers())
+    if (auto generic = dyn_cast<linalg::GenericOp>(user);
+        generic && generic->hasAttr(kWeightConvertAttr) &&
+        generic.getDpsInitOperand(0)->get() == converted)
+      kernel.convert = generic;
+  if (!kernel.convert || kernel.convert.getNumDpsInputs() != 1)
+    return std::nullopt;
+  kernel.weight = kernel.convert.getDpsInputOperand(0)->get();
+
+  auto inputType = cast<MemRefType>(kernel.input.getType());
+  auto weightType = cast<MemRefType>(kernel.weight.getType());
+  auto outputType = cast<MemRefType>(kernel.output.getType());
+  if (!inputType.getElementType().isF32() ||
+      !outputType.getElementType().isF32() ||
+      !weightType.getElementType().isInteger(8) ||
+      !weightType.hasStaticShape() || !inputType.hasRank() ||
+      inputType.getRank() != 2 ||
+      ShapedType::isDynamic(inputType.getDimSize(1)))
+    return std::nullopt;
+  if (!hasUnitInnerStride(kernel.input) || !hasUnitInnerStride(kernel.weight))
+    return std::nullopt;
+  kernel.n = weightType.getDimSize(0);
+  kernel.k = weightType.getDimSize(1);
+  return kernel;
+}
+
+/// The kernel name stem of `kernel`: its weight's parameter name ("fc1.weight"
+/// from "fc1.weight.data") as an identifier, else "linear<index>".
+std::string getKernelStem(const FusedKernel &kernel, unsigned index) {
+  std::string name;
+  if (auto arg = dyn_cast<BlockArgument>(kernel.weight))
+    if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+      if (auto attr = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                        "qtensor.parameter"))
+        name = attr.getValue().str();
+  StringRef stem(name);
+  stem.consume_back(".data");
+  if (stem.empty())
+    return "linear" + std::to_string(index);
+  std::string identifier;
+  for (char c : stem)
+    identifier.push_back(llvm::isAlnum(c) ? c : '_');
+  return identifier;
+}
+
+/// Block and thread ids of one (emulated or real) GPU thread, x and y.
+struct ThreadIds {
+  Value blockX, blockY, threadX, threadY;
+};
+
+/// Emits the code of one fused kernel's variants at the builder's position.
+class KernelEmitter {
+public:
+  KernelEmitter(OpBuilder &builder, Location loc, const FusedKernel &kernel,
+                bool emulate, int64_t tileM, std::string stem)
+      : b(builder), loc(loc), kernel(kernel), emulate(emulate), tileM(tileM),
+        stem(std::move(stem)) {
+    // The widest load that tiles every weight row: 16 int8 values (one
+    // 128-bit load) when K allows. Rows start at multiples of K bytes, so
+    // the alignment holds for any row of a buffer that is itself aligned
+    // (device allocations are 256-byte aligned).
+    for (int64_t width : {16, 8, 4, 2, 1})
+      if (kernel.k % width == 0) {
+        vectorWidth = width;
+        break;
+      }
+    rows = memref::DimOp::create(b, loc, kernel.output, 0);
+  }
+
+  /// Emits both variants and the choice between them by the batch size
+  /// (only one when M is static).
+  void emit(int64_t smallM) {
+    auto outputType = cast<MemRefType>(kernel.output.getType());
+    int64_t staticRows = outputType.getDimSize(0);
+    if (!ShapedType::isDynamic(staticRows)) {
+      if (staticRows <= smallM)
+        emitSplitK();
+      else
+        emitTiled();
+      return;
+    }
+    Value isSmall = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                          rows, constant(smallM));
+    scf::IfOp::create(
+        b, loc, isSmall,
+        [&](OpBuilder &, Location) {
+          emitSplitK();
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &, Location) {
+          emitTiled();
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+private:
+  Value constant(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+
+  /// A grid of `gridX` x `gridY` blocks of `blockX` x `blockY` threads
+  /// running `body`: a gpu.launch, or with `emulate` an scf.parallel over
+  /// the four ids.
+  void emitGrid(StringRef variant, Value gridX, Value gridY, int64_t blockX,
+                int64_t blockY, function_ref<void(ThreadIds)> body) {
+    Value one = constant(1);
+    if (!emulate) {
+      // Outlining names the kernel (and its module) after these.
+      auto name =
+          FlatSymbolRefAttr::get(b.getContext(), (stem + "_" + variant).str());
+      auto launch = gpu::LaunchOp::create(
+          b, loc, gridX, gridY, one, constant(blockX), constant(blockY), one,
+          /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+          /*asyncDependencies=*/{}, /*workgroupAttributions=*/{},
+          /*privateAttributions=*/{}, /*clusterSizeX=*/nullptr,
+          /*clusterSizeY=*/nullptr, /*clusterSizeZ=*/nullptr, name, name);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&launch.getBody().front());
+      body({launch.getBlockIds().x, launch.getBlockIds().y,
+            launch.getThreadIds().x, launch.getThreadIds().y});
+      gpu::TerminatorOp::create(b, loc);
+      return;
+    }
+    Value zero = constant(0);
+    auto parallel = scf::ParallelOp::create(
+        b, loc, ValueRange{zero, zero, zero, zero},
+        ValueRange{gridX, gridY, constant(blockX), constant(blockY)},
+        ValueRange{one, one, one, one});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(parallel.getBody()->getTerminator());
+    ValueRange ivs = parallel.getInductionVars();
+    body({ivs[0], ivs[1], ivs[2], ivs[3]});
+  }
+
+  /// Runs `then` when `condition` holds.
+  void emitIf(Value condition, function_ref<void()> then) {
+    auto ifOp = scf::IfOp::create(b, loc, condition, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    then();
+  }
+
+  /// For each row index in `rowIndices`, `vectorWidth` partial sums of
+  /// x[row, k] * float(w[column, k]) over k = lower, lower + step, ... < K
+  /// (each step reads `vectorWidth` consecutive k). The weight slice is
+  /// loaded and converted once for all rows.
+  SmallVector<Value> emitPartialSums(ValueRange rowIndices, Value column,
+                                     Value lower, int64_t step) {
+    Type f32 = b.getF32Type();
+    auto accType = VectorType::get({vectorWidth}, f32);
+    auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
+    Value zeros = arith::ConstantOp::create(
+        b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+    SmallVector<Value> inits(rowIndices.size(), zeros);
+    // 16 bytes at most: an aligned f32 slice is one ld.global.v4.f32.
+    int64_t inputAlign = std::min<int64_t>(4 * vectorWidth, 16);
+    auto loop = scf::ForOp::create(
+        b, loc, lower, constant(kernel.k), constant(step), inits,
+        [&](OpBuilder &nb, Location l, Value k, ValueRange accs) {
+          Value weight = vector::LoadOp::create(
+              nb, l, weightType, kernel.weight, ValueRange{column, k},
+              /*nontemporal=*/false, llvm::MaybeAlign(vectorWidth));
+          Value converted = arith::SIToFPOp::create(nb, l, accType, weight);
+          SmallVector<Value> next;
+          for (auto [row, acc] : llvm::zip(rowIndices, accs)) {
+            Value x = vector::LoadOp::create(
+                nb, l, accType, kernel.input, ValueRange{row, k},
+                /*nontemporal=*/false, llvm::MaybeAlign(inputAlign));
+            next.push_back(vector::FMAOp::create(nb, l, x, converted, acc));
+          }
+          scf::YieldOp::create(nb, l, next);
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  Value reduce(Value partialSums) {
+    return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                       partialSums);
+  }
+
+  /// output[row, column] = epilogue(sum): the epilogue's body, cloned, with
+  /// its other inputs (scale, bias) loaded through their indexing maps.
+  void emitEpilogueStore(Value sum, Value row, Value column) {
+    linalg::GenericOp epilogue = kernel.epilogue;
+    Block &body = epilogue.getRegion().front();
+    IRMapping mapping;
+    mapping.map(body.getArgument(0), sum);
+    SmallVector<AffineMap> maps = epilogue.getIndexingMapsArray();
+    for (unsigned i = 1, e = epilogue.getNumDpsInputs(); i < e; ++i) {
+      SmallVector<Value> indices;
+      for (AffineExpr expr : maps[i].getResults()) {
+        if (auto dim = dyn_cast<AffineDimExpr>(expr))
+          indices.push_back(dim.getPosition() == 0 ? row : column);
+        else
+          indices.push_back(
+              constant(cast<AffineConstantExpr>(expr).getValue()));
+      }
+      Value operand = epilogue.getDpsInputOperand(i)->get();
+      mapping.map(body.getArgument(i),
+                  memref::LoadOp::create(b, loc, operand, indices));
+    }
+    for (Operation &op : body.without_terminator())
+      b.clone(op, mapping);
+    Value result = mapping.lookup(body.getTerminator()->getOperand(0));
+    memref::StoreOp::create(b, loc, result, kernel.output,
+                            ValueRange{row, column});
+  }
+
+  /// Each thread computes `tileM` rows of one column; a block covers 32
+  /// columns x (4 * tileM) rows.
+  void emitTiled() {
+    int64_t rowsPerBlock = kTiledBlockM * tileM;
+    Value gridX = constant(llvm::divideCeil(kernel.n, kTiledBlockN));
+    // ceil(M / rowsPerBlock) without arith.ceildivui, which the LLVM
+    // lowerings do not handle.
+    Value gridY = arith::DivUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, rows, constant(rowsPerBlock - 1)),
+        constant(rowsPerBlock));
+    emitGrid(
+        "tiled", gridX, gridY, kTiledBlockN, kTiledBlockM, [&](ThreadIds ids) {
+          Value column = arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(b, loc, ids.blockX, constant(kTiledBlockN)),
+              ids.threadX);
+          auto body = [&] {
+            Value firstRow = arith::MulIOp::create(
+                b, loc,
+                arith::AddIOp::create(
+                    b, loc,
+                    arith::MulIOp::create(b, loc, ids.blockY,
+                                          constant(kTiledBlockM)),
+                    ids.threadY),
+                constant(tileM));
+            // Rows past the end read the last row (valid memory, no divergence
+            // in the K loop) and store nothing.
+            Value lastRow = arith::SubIOp::create(b, loc, rows, constant(1));
+            SmallVector<Value> rowIndices, clamped;
+            for (int64_t r = 0; r < tileM; ++r) {
+              Value row = arith::AddIOp::create(b, loc, firstRow, constant(r));
+              rowIndices.push_back(row);
+              clamped.push_back(arith::MinUIOp::create(b, loc, row, lastRow));
+            }
+            SmallVector<Value> sums =
+                emitPartialSums(clamped, column, constant(0), vectorWidth);
+            for (auto [row, partial] : llvm::zip(rowIndices, sums)) {
+              Value inside = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::ult, row, rows);
+              emitIf(inside,
+                     [&] { emitEpilogueStore(reduce(partial), row, column); });
+            }
+          };
+          if (kernel.n % kTiledBlockN == 0)
+            return body();
+          emitIf(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                       column, constant(kernel.n)),
+                 body);
+        });
+  }
+
+  /// One warp per output element: lanes split K, a butterfly of xor
+  /// shuffles adds their partial sums in a fixed order.
+  void emitSplitK() {
+    Value gridX = constant(llvm::divideCeil(kernel.n, kWarpsPerBlock));
+    // With emulate, the lanes are a loop inside each emulated warp.
+    int64_t blockX = emulate ? 1 : kWarpSize;
+    emitGrid("splitk", gridX, rows, blockX, kWarpsPerBlock, [&](ThreadIds ids) {
+      Value column = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, ids.blockX, constant(kWarpsPerBlock)),
+          ids.threadY);
+      Value row = ids.blockY;
+      auto body = [&] {
+        if (!emulate) {
+          Value sum = reduce(emitLanePartialSum(ids.threadX, row, column));
+          for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+            Value other = gpu::ShuffleOp::create(b, loc, sum, offset, kWarpSize,
+                                                 gpu::ShuffleMode::XOR)
+                              .getShuffleResult();
+            sum = arith::AddFOp::create(b, loc, sum, other);
+          }
+          Value isFirstLane = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq, ids.threadX, constant(0));
+          emitIf(isFirstLane, [&] { emitEpilogueStore(sum, row, column); });
+          return;
+        }
+        // The warp's lanes one after the other, their sums in one vector,
+        // then the same butterfly: lane l adds lane (l ^ offset).
+        auto lanesType = VectorType::get({kWarpSize}, b.getF32Type());
+        Value zeros = arith::ConstantOp::create(
+            b, loc, lanesType, DenseElementsAttr::get(lanesType, 0.0f));
+        auto lanes = scf::ForOp::create(
+            b, loc, constant(0), constant(kWarpSize), constant(1),
+            ValueRange{zeros},
+            [&](OpBuilder &nb, Location l, Value lane, ValueRange iter) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(nb.getInsertionBlock(),
+                                  nb.getInsertionPoint());
+              Value sum = reduce(emitLanePartialSum(lane, row, column));
+              Value next = vector::InsertOp::create(b, l, sum, iter[0],
+                                                    OpFoldResult(lane));
+              scf::YieldOp::create(b, l, next);
+            });
+        Value sums = lanes.getResult(0);
+        for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+          SmallVector<int64_t> partner;
+          for (int64_t lane = 0; lane < kWarpSize; ++lane)
+            partner.push_back(lane ^ offset);
+          Value other = vector::ShuffleOp::create(b, loc, sums, sums, partner);
+          sums = arith::AddFOp::create(b, loc, sums, other);
+        }
+        Value sum = vector::ExtractOp::create(b, loc, sums, int64_t(0));
+        emitEpilogueStore(sum, row, column);
+      };
+      if (kernel.n % kWarpsPerBlock == 0)
+        return body();
+      emitIf(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, column,
+                                   constant(kernel.n)),
+             body);
+    });
+  }
+
+  /// Lane `lane`'s partial sums: slices k = lane * V + 32 * V * j.
+  Value emitLanePartialSum(Value lane, Value row, Value column) {
+    Value lower = arith::MulIOp::create(b, loc, lane, constant(vectorWidth));
+    return emitPartialSums(ValueRange{row}, column, lower,
+                           kWarpSize * vectorWidth)
+        .front();
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const FusedKernel &kernel;
+  bool emulate;
+  int64_t tileM;
+  std::string stem;
+  int64_t vectorWidth = 1;
+  Value rows;
+};
+
+/// Erases `buffer`'s allocation when nothing uses it any more.
+void eraseIfUnused(Value buffer) {
+  if (auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+      alloc && alloc->use_empty())
+    alloc->erase();
+}
+
+class MapKernelsToGpuPass
+    : public qtensor::impl::QTensorMapKernelsToGpuBase<MapKernelsToGpuPass> {
+public:
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *context) override {
+    if (smallM < 0)
+      return emitError(UnknownLoc::get(context))
+             << "qtensor-map-kernels-to-gpu: small-m must be >= 0, got "
+             << static_cast<int64_t>(smallM);
+    if (tileM < 1 || tileM > 16)
+      return emitError(UnknownLoc::get(context))
+             << "qtensor-map-kernels-to-gpu: tile-m must be in [1, 16], got "
+             << static_cast<int64_t>(tileM);
+    return success();
+  }
+
+  void runOnOperation() override {
+    SmallVector<FusedKernel> kernels;
+    getOperation().walk([&](linalg::GenericOp generic) {
+      if (std::optional<FusedKernel> kernel = matchFusedKernel(generic))
+        kernels.push_back(*kernel);
+    });
+    for (auto [index, kernel] : llvm::enumerate(kernels)) {
+      OpBuilder builder(kernel.epilogue);
+      KernelEmitter(builder, kernel.epilogue.getLoc(), kernel, emulate, tileM,
+                    getKernelStem(kernel, index))
+          .emit(smallM);
+      Value acc = kernel.contraction.getDpsInitOperand(0)->get();
+      Value converted = kernel.convert.getDpsInitOperand(0)->get();
+      kernel.epilogue->erase();
+      kernel.contraction->erase();
+      kernel.fill->erase();
+      eraseIfUnused(acc);
+      // A conversion shared by several kernels stays until the last one.
+      if (llvm::all_of(converted.getUsers(), [&](Operation *user) {
+            return user == kernel.convert.getOperation();
+          })) {
+        kernel.convert->erase();
+        eraseIfUnused(converted);
+      }
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,45 @@
+// Tests that the GPU kernels' tiling and reductions are right without a
+// GPU: --qtensor-gpu-pipeline="emulate=true" emits the same kernel bodies
+// (grid and block ids as scf.parallel induction variables, a warp's lanes
+// as a loop whose butterfly adds lane l ^ offset in the shuffles' order),
+// compiles them for the CPU, and mlir-runner runs them; results must match
+// the oracle (the seed's quantizer and mm formula, run by PyTorch) with
+// rtol 1e-4 and atol 1e-5 * max|oracle|. The dynamic batch (1, 6 and 13
+// rows) takes the split-K kernel for 1 row and the tiled one for 6 and 13
+// with the defaults; small-m=0 forces the tiled kernel (with 3-row thread
+// tiles) and small-m=64 the split-K kernel for every batch. The padded case
+// has K = 512 (16 slices per lane), mlp4d a 4-D input, bias and relu;
+// fuse=false runs the unfused program through the generic loop mapping.
+
+// RUN: rm -rf %t && mkdir -p %t/dynamic %t/padded %t/mlp4d
+// RUN: %torch_python %S/make_model_case.py dynamic %t/dynamic
+// RUN: %torch_python %S/make_model_case.py padded %t/padded
+// RUN: %torch_python %S/make_model_case.py mlp4d %t/mlp4d
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/default.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0 tile-m=3" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/splitk.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false fuse=false" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/unfused.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/padded/model.mlir | %mlir_runner > %t/padded/default.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/padded/model.mlir | %mlir_runner > %t/padded/splitk.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/mlp4d/model.mlir | %mlir_runner > %t/mlp4d/default.txt
+// RUN: %torch_python %S/check_output.py %t/dynamic/expected.npz %t/dynamic/default.txt %t/dynamic/tiled.txt %t/dynamic/splitk.txt %t/dynamic/unfused.txt | FileCheck %s --check-prefix=DYNAMIC
+// RUN: %torch_python %S/check_output.py %t/padded/expected.npz %t/padded/default.txt %t/padded/splitk.txt | FileCheck %s --check-prefix=PADDED
+// RUN: %torch_python %S/check_output.py %t/mlp4d/expected.npz %t/mlp4d/default.txt | FileCheck %s --check-prefix=MLP4D
+
+// DYNAMIC: default.txt result 0 vs oracle: allclose=True
+// DYNAMIC: default.txt result 1 vs oracle: allclose=True
+// DYNAMIC: default.txt result 2 vs oracle: allclose=True
+// DYNAMIC: tiled.txt result 0 vs oracle: allclose=True
+// DYNAMIC: tiled.txt result 1 vs oracle: allclose=True
+// DYNAMIC: tiled.txt result 2 vs oracle: allclose=True
+// DYNAMIC: splitk.txt result 0 vs oracle: allclose=True
+// DYNAMIC: splitk.txt result 1 vs oracle: allclose=True
+// DYNAMIC: splitk.txt result 2 vs oracle: allclose=True
+// DYNAMIC: unfused.txt result 2 vs oracle: allclose=True
+// PADDED: default.txt result 0 vs oracle: allclose=True
+// PADDED: default.txt result 1 vs oracle: allclose=True
+// PADDED: default.txt result 2 vs oracle: allclose=True
+// PADDED: splitk.txt result 0 vs oracle: allclose=True
+// PADDED: splitk.txt result 1 vs oracle: allclose=True
+// PADDED: splitk.txt result 2 vs oracle: allclose=True
+// MLP4D: default.txt result 0 vs oracle: allclose=True

@@ -1,0 +1,39 @@
+// REQUIRES: ptxas
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_80" %s -o %t.sm80.mlir
+// RUN: %extract_ptx %t.sm80.mlir --ptxas %ptxas --gpu-name sm_80 | FileCheck %s --check-prefixes=CHECK,SM80
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90" %s -o %t.sm90.mlir
+// RUN: %extract_ptx %t.sm90.mlir --ptxas %ptxas --gpu-name sm_90 | FileCheck %s --check-prefixes=CHECK,SM90
+
+// Tests that ptxas assembles every kernel of a ToyModel-sized and a
+// 4096 x 4096 layer for sm_80 and sm_90 at the default tile sizes, with no
+// spills and no local memory (the tiled kernel keeps tile-m x 16 partial
+// sums in registers).
+// CHECK-LABEL: // gpu.binary @fc1_weight_splitk
+// SM80: Compiling entry function 'fc1_weight_splitk' for 'sm_80'
+// SM90: Compiling entry function 'fc1_weight_splitk' for 'sm_90'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: lmem
+// CHECK-LABEL: // gpu.binary @fc1_weight_tiled
+// CHECK: Compiling entry function 'fc1_weight_tiled'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: lmem
+// CHECK-LABEL: // gpu.binary @big_weight_splitk
+// CHECK: Compiling entry function 'big_weight_splitk'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: lmem
+// CHECK-LABEL: // gpu.binary @big_weight_tiled
+// CHECK: Compiling entry function 'big_weight_tiled'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: lmem
+func.func @forward(%x: tensor<?x64xf32>) -> tensor<?x128xf32> {
+  %w = arith.constant dense<0.5> : tensor<128x64xf32> loc("fc1.weight")
+  %b = arith.constant dense<0.125> : tensor<128xf32> loc("fc1.bias")
+  %y = qtensor.linear %x, %w, %b : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
+}
+
+func.func @big(%x: tensor<?x4096xf32>) -> tensor<?x4096xf32> {
+  %w = arith.constant dense<0.5> : tensor<4096x4096xf32> loc("big.weight")
+  %y = qtensor.linear %x, %w : tensor<?x4096xf32>, tensor<4096x4096xf32> -> tensor<?x4096xf32>
+  return %y : tensor<?x4096xf32>
+}

@@ -1,0 +1,69 @@
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90 format=isa" %s -o %t.mlir
+// RUN: FileCheck %s --check-prefix=HOST < %t.mlir
+// RUN: %extract_ptx %t.mlir | FileCheck %s
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_80" %s | %extract_ptx /dev/stdin | FileCheck %s --check-prefix=SM80
+
+// Tests that each fused linear of a dynamic batch becomes two kernels, the
+// split-K one and the tiled one, picked at launch time by the batch size;
+// that the weights stay arguments of @forward (device pointers the runtime
+// uploads once), and that the host code calls the mgpu* runtime.
+// HOST: module attributes {gpu.container_module, qtensor.parameters = [{{.*}}name = "fc1.weight.data"
+// HOST: llvm.func @forward(
+// HOST: llvm.call @mgpuMemAlloc(
+// HOST: llvm.icmp "ule" %{{.*}}, %{{.*}} : i64
+// HOST: gpu.launch_func  @fc1_weight_splitk::@fc1_weight_splitk blocks in
+// HOST: gpu.launch_func  @fc1_weight_tiled::@fc1_weight_tiled blocks in
+// HOST: gpu.launch_func  @fc2_weight_splitk::@fc2_weight_splitk blocks in
+// HOST: gpu.launch_func  @fc2_weight_tiled::@fc2_weight_tiled blocks in
+// HOST-NOT: llvm.mlir.global {{.*}}weight
+// HOST: gpu.binary @fc1_weight_splitk
+// HOST-SAME: #nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
+
+// The split-K kernel: 128-bit weight loads (K = 64, 16 int8 per lane), the
+// butterfly of five xor shuffles, one store by lane 0.
+// CHECK-LABEL: // gpu.binary @fc1_weight_splitk
+// CHECK: .target sm_90
+// CHECK: .visible .entry fc1_weight_splitk(
+// CHECK: ld.global.v4.b32
+// CHECK-COUNT-5: shfl.sync.bfly.b32
+// CHECK: st.global.b32
+// CHECK-NOT: .local
+
+// The tiled kernel: the same weight loads, f32 accumulation, no shuffles.
+// CHECK-LABEL: // gpu.binary @fc1_weight_tiled
+// CHECK: .visible .entry fc1_weight_tiled(
+// CHECK: ld.global.v4.b32
+// CHECK: cvt.rn.f32.s16
+// CHECK: fma.rn.f32
+// CHECK-NOT: shfl.sync
+// CHECK: st.global.b32
+// CHECK-NOT: .local
+
+// K = 24 is no multiple of 16: 8-byte weight loads (two b32 lanes).
+// CHECK-LABEL: // gpu.binary @fc2_weight_splitk
+// CHECK: .visible .entry fc2_weight_splitk(
+// CHECK: ld.global.v2.b32
+// CHECK-LABEL: // gpu.binary @fc2_weight_tiled
+// CHECK: .visible .entry fc2_weight_tiled(
+// CHECK: ld.global.v2.b32
+
+// A static batch of 2 rows gets the split-K kernel only.
+// CHECK-LABEL: // gpu.binary @fc3_weight_splitk
+// CHECK: .visible .entry fc3_weight_splitk(
+// CHECK-NOT: // gpu.binary @fc3_weight_tiled
+
+// SM80: .target sm_80
+// SM80: .visible .entry fc1_weight_splitk(
+func.func @forward(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
+  %w1 = arith.constant dense<0.5> : tensor<24x64xf32> loc("fc1.weight")
+  %h = qtensor.linear %x, %w1 : tensor<?x64xf32>, tensor<24x64xf32> -> tensor<?x24xf32>
+  %w2 = arith.constant dense<0.25> : tensor<8x24xf32> loc("fc2.weight")
+  %y = qtensor.linear %h, %w2 : tensor<?x24xf32>, tensor<8x24xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+func.func @static_batch(%x: tensor<2x64xf32>) -> tensor<2x16xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x64xf32> loc("fc3.weight")
+  %y = qtensor.linear %x, %w : tensor<2x64xf32>, tensor<16x64xf32> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
