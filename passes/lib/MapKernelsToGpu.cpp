@@ -121,8 +121,10 @@ std::optional<FusedKernel> matchFusedKernel(linalg::GenericOp epilogue) {
     return std::nullopt;
   // Bufferization usually writes the epilogue in place: then the
   // accumulator is the output, and later ops read it.
+  // Shape queries read no element (canonicalization folds them away).
   for (Operation *user : acc.getUsers())
     if (user != kernel.fill && user != contraction && user != epilogue &&
+        !isa<memref::DimOp>(user) &&
         !(acc == kernel.output && user->getBlock() == epilogue->getBlock() &&
           epilogue->isBeforeInBlock(user)))
       return std::nullopt;

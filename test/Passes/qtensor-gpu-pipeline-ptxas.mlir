@@ -3,6 +3,8 @@
 // RUN: %extract_ptx %t.sm80.mlir --ptxas %ptxas --gpu-name sm_80 | FileCheck %s --check-prefixes=CHECK,SM80
 // RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90" %s -o %t.sm90.mlir
 // RUN: %extract_ptx %t.sm90.mlir --ptxas %ptxas --gpu-name sm_90 | FileCheck %s --check-prefixes=CHECK,SM90
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90 format=bin" %s | FileCheck %s --check-prefix=CUBIN
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_80 format=fatbin" %s | FileCheck %s --check-prefix=FATBIN
 
 // Tests that ptxas assembles every kernel of a ToyModel-sized and a
 // 4096 x 4096 layer for sm_80 and sm_90 at the default tile sizes, with no
@@ -25,6 +27,10 @@
 // CHECK: Compiling entry function 'big_weight_tiled'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
+// Tests that format=bin embeds a cubin (an ELF image) and format=fatbin a
+// fatbinary (magic 0xBA55ED50), both assembled by the toolkit's ptxas.
+// CUBIN: gpu.binary @fc1_weight_splitk  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
+// FATBIN: gpu.binary @fc1_weight_splitk  [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}, "P\EDU\BA
 func.func @forward(%x: tensor<?x64xf32>) -> tensor<?x128xf32> {
   %w = arith.constant dense<0.5> : tensor<128x64xf32> loc("fc1.weight")
   %b = arith.constant dense<0.125> : tensor<128xf32> loc("fc1.bias")
