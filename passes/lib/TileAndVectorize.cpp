@@ -58,6 +58,14 @@ public:
 
 private:
   LogicalResult tileRoot(IRRewriter &rewriter, linalg::GenericOp root);
+  /// Tiles `root` into blocks of rows, then columns, then register tiles of
+  /// rows, converting each column tile's weights once per block into a
+  /// float panel the register tiles share. Returns the outermost loop (null
+  /// when there is none) and appends the peeled, partial row loops to
+  /// `partials`.
+  FailureOr<Operation *>
+  tileWithWeightPanels(IRRewriter &rewriter, linalg::GenericOp root,
+                       SmallVectorImpl<scf::ForOp> &partials);
   /// Splits N into an scf.forall of chunks and returns the root inside it,
   /// or `root` itself when N cannot be split evenly.
   FailureOr<linalg::GenericOp> splitColumns(IRRewriter &rewriter,
@@ -126,6 +134,182 @@ bool hasResults(AffineMap map, ArrayRef<unsigned> dims) {
   return true;
 }
 
+constexpr llvm::StringLiteral kWeightPanelAttr = "qtensor.weight_panel";
+
+/// The contraction producing the first input of `root` (a kernel's
+/// epilogue) when it reads a converted int8 weight in torch's [N, K] layout.
+linalg::GenericOp findWeightContraction(linalg::GenericOp root) {
+  if (root.getNumDpsInputs() == 0)
+    return {};
+  auto contraction =
+      root.getDpsInputOperand(0)->get().getDefiningOp<linalg::GenericOp>();
+  if (!contraction || contraction.getNumLoops() != 3 ||
+      contraction.getNumReductionLoops() != 1 ||
+      contraction.getNumDpsInputs() != 2)
+    return {};
+  OpOperand *rhs = contraction.getDpsInputOperand(1);
+  if (!isWeightConversion(rhs->get()) ||
+      !hasResults(contraction.getMatchingIndexingMap(rhs), {1, 2}))
+    return {};
+  return contraction;
+}
+
+/// The tiled consumer of a tile-and-fuse: its 2-D elementwise generic that
+/// is not a weight conversion.
+linalg::GenericOp findTiledRoot(Operation *scope) {
+  linalg::GenericOp found;
+  scope->walk([&](linalg::GenericOp generic) {
+    if (generic.getNumLoops() == 2 && generic.getNumReductionLoops() == 0 &&
+        !generic->hasAttr("qtensor.weight_convert") &&
+        !generic->hasAttr(kWeightPanelAttr))
+      found = generic;
+  });
+  return found;
+}
+
+/// Replaces the [n, K] weight conversion that feeds `contraction` in one
+/// column tile by a float panel [K, n], computed only when the block has at
+/// least `minRows` rows (a full register tile; smaller tiles read the int8
+/// weights themselves), and makes the contraction read the panel as (k, n):
+/// register tiles then take weight rows of n contiguous floats, with no
+/// transpose per tile.
+LogicalResult buildWeightPanel(IRRewriter &rewriter,
+                               linalg::GenericOp contraction, int64_t tileK,
+                               int64_t minRows) {
+  OpOperand *rhs = contraction.getDpsInputOperand(1);
+  auto conversion = rhs->get().getDefiningOp<linalg::GenericOp>();
+  Value weights = conversion.getDpsInputOperand(0)->get();
+  auto weightType = cast<RankedTensorType>(weights.getType());
+  // A partial column tile whose width only canonicalization would make
+  // static converts its weights per register tile instead.
+  if (!weightType.hasStaticShape())
+    return success();
+  int64_t columns = weightType.getDimSize(0), depth = weightType.getDimSize(1);
+  Type elementType = cast<RankedTensorType>(conversion.getResult(0).getType())
+                         .getElementType();
+  auto panelType = RankedTensorType::get({depth, columns}, elementType);
+  MLIRContext *context = rewriter.getContext();
+  Location loc = conversion.getLoc();
+
+  rewriter.setInsertionPoint(conversion);
+  Value lhs = contraction.getDpsInputOperand(0)->get();
+  Value rows = tensor::DimOp::create(rewriter, loc, lhs, 0);
+  Value enough = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::sge, rows,
+      arith::ConstantIndexOp::create(rewriter, loc, minRows));
+  auto guard = scf::IfOp::create(rewriter, loc, TypeRange{panelType}, enough,
+                                 /*withElseRegion=*/true);
+  guard->setAttr(kWeightPanelAttr, rewriter.getUnitAttr());
+  AffineExpr n, k;
+  bindDims(context, n, k);
+  {
+    OpBuilder::InsertionGuard insertion(rewriter);
+    rewriter.setInsertionPointToStart(guard.thenBlock());
+    Value empty = tensor::EmptyOp::create(rewriter, loc, panelType.getShape(),
+                                          elementType);
+    SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {n, k}, context),
+                                   AffineMap::get(2, 0, {k, n}, context)};
+    SmallVector<utils::IteratorType> parallel(2, utils::IteratorType::parallel);
+    auto panel = linalg::GenericOp::create(
+        rewriter, loc, panelType, weights, empty, maps, parallel,
+        [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+          linalg::YieldOp::create(
+              b, bodyLoc,
+              arith::SIToFPOp::create(b, bodyLoc, elementType, args[0])
+                  .getResult());
+        });
+    panel->setAttr(kWeightPanelAttr, rewriter.getUnitAttr());
+    // Convert tile-k rows of the panel at a time (vectors of a tile's size).
+    scf::SCFTilingOptions steps;
+    steps.setTileSizes({rewriter.getIndexAttr(0),
+                        rewriter.getIndexAttr(std::min(tileK, depth))});
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(panel.getOperation()), steps);
+    if (failed(tiled))
+      return failure();
+    scf::YieldOp::create(rewriter, loc, tiled->replacements.front());
+    rewriter.eraseOp(panel);
+    rewriter.setInsertionPointToStart(guard.elseBlock());
+    scf::YieldOp::create(rewriter, loc,
+                         tensor::EmptyOp::create(
+                             rewriter, loc, panelType.getShape(), elementType)
+                             .getResult());
+  }
+  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
+  AffineExpr dm, dn, dk;
+  bindDims(context, dm, dn, dk);
+  maps[1] = AffineMap::get(3, 0, {dk, dn}, context);
+  rewriter.modifyOpInPlace(contraction, [&] {
+    rhs->set(guard.getResult(0));
+    contraction.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+  if (conversion->use_empty())
+    rewriter.eraseOp(conversion);
+  return success();
+}
+
+/// The int8 [n, K] weights behind a column tile's float panel, or null.
+Value findPanelWeights(Value rhs) {
+  // Tiling leaves whole-tensor slices of the panel behind.
+  while (auto slice = rhs.getDefiningOp<tensor::ExtractSliceOp>()) {
+    ArrayRef<int64_t> shape = slice.getSourceType().getShape();
+    for (auto [offset, size, full] :
+         llvm::zip(slice.getMixedOffsets(), slice.getMixedSizes(), shape))
+      if (getConstantIntValue(offset) != 0 || getConstantIntValue(size) != full)
+        return {};
+    rhs = slice.getSource();
+  }
+  auto guard = rhs.getDefiningOp<scf::IfOp>();
+  if (!guard || !guard->hasAttr(kWeightPanelAttr))
+    return {};
+  Value weights;
+  guard.getThenRegion().walk([&](linalg::GenericOp panel) {
+    if (!panel->hasAttr(kWeightPanelAttr))
+      return;
+    Value source = panel.getDpsInputOperand(0)->get();
+    if (auto slice = source.getDefiningOp<tensor::ExtractSliceOp>())
+      source = slice.getSource();
+    weights = source;
+  });
+  return weights;
+}
+
+/// Makes a register tile smaller than the panel's minimum read the int8
+/// weights behind the panel again, converted per K step as without panels.
+void readWeightsUnpacked(IRRewriter &rewriter, linalg::GenericOp contraction) {
+  OpOperand *rhs = contraction.getDpsInputOperand(1);
+  Value weights = findPanelWeights(rhs->get());
+  if (!weights)
+    return;
+  Location loc = contraction.getLoc();
+  rewriter.setInsertionPoint(contraction);
+  auto weightType = cast<RankedTensorType>(weights.getType());
+  Type elementType =
+      cast<RankedTensorType>(rhs->get().getType()).getElementType();
+  Value empty = tensor::EmptyOp::create(rewriter, loc, weightType.getShape(),
+                                        elementType);
+  AffineMap identity = rewriter.getMultiDimIdentityMap(2);
+  SmallVector<utils::IteratorType> parallel(2, utils::IteratorType::parallel);
+  auto conversion = linalg::GenericOp::create(
+      rewriter, loc, empty.getType(), weights, empty,
+      ArrayRef<AffineMap>{identity, identity}, parallel,
+      [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        linalg::YieldOp::create(
+            b, bodyLoc,
+            arith::SIToFPOp::create(b, bodyLoc, elementType, args[0])
+                .getResult());
+      });
+  conversion->setAttr("qtensor.weight_convert", rewriter.getUnitAttr());
+  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
+  maps[1] = AffineMap::get(
+      3, 0, {rewriter.getAffineDimExpr(1), rewriter.getAffineDimExpr(2)},
+      rewriter.getContext());
+  rewriter.modifyOpInPlace(contraction, [&] {
+    rhs->set(conversion.getResult(0));
+    contraction.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+}
+
 /// Rewrites a one-row contraction `y[0, n] = sum_k x[0, k] * float(w(n, k))`
 /// into its GEMV form: K is walked in steps of `lanes`, and each step adds
 /// `lanes` products per output column into `lanes` separate partial sums,
@@ -145,6 +329,13 @@ FailureOr<bool> rewriteRowAsGemv(IRRewriter &rewriter,
       ShapedType::isDynamic(ranges[2]) || ranges[2] % lanes != 0)
     return false;
   SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
+  Value rhs = contraction.getDpsInputOperand(1)->get();
+  // A one-row tile reads the int8 weights behind a column tile's panel.
+  Value panelWeights = findPanelWeights(rhs);
+  if (panelWeights)
+    maps[1] = AffineMap::get(
+        3, 0, {rewriter.getAffineDimExpr(1), rewriter.getAffineDimExpr(2)},
+        rewriter.getContext());
   bool weightRowsAlongK = hasResults(maps[1], {1, 2});
   if (!hasResults(maps[0], {0, 2}) ||
       !(weightRowsAlongK || hasResults(maps[1], {2, 1})) ||
@@ -164,13 +355,16 @@ FailureOr<bool> rewriteRowAsGemv(IRRewriter &rewriter,
 
   Location loc = contraction.getLoc();
   Value lhs = contraction.getDpsInputOperand(0)->get();
-  Value rhs = contraction.getDpsInputOperand(1)->get();
   // Read the int8 weights themselves and convert them in the loop body.
   auto conversion = rhs.getDefiningOp<linalg::GenericOp>();
-  if (conversion && isWeightConversion(rhs))
-    rhs = conversion.getDpsInputOperand(0)->get();
-  else
+  if (panelWeights) {
+    rhs = panelWeights;
     conversion = nullptr;
+  } else if (conversion && isWeightConversion(rhs)) {
+    rhs = conversion.getDpsInputOperand(0)->get();
+  } else {
+    conversion = nullptr;
+  }
   Type elementType = contraction.getDpsInitOperand(0)->get().getType();
   elementType = cast<RankedTensorType>(elementType).getElementType();
   int64_t columns = ranges[1];
@@ -300,6 +494,23 @@ void padInputRows(IRRewriter &rewriter, linalg::GenericOp contraction,
   rewriter.modifyOpInPlace(contraction, [&] { input->set(copy); });
 }
 
+/// Peels the last, partial iteration off each scf.for of `loops`, in order,
+/// so that the main iterations have static tile sizes and vectorize without
+/// masks; appends the partial iterations' loops to `partials`.
+void peelPartialIterations(IRRewriter &rewriter,
+                           ArrayRef<LoopLikeOpInterface> loops,
+                           SmallVectorImpl<scf::ForOp> &partials) {
+  for (LoopLikeOpInterface loop : loops) {
+    auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
+    scf::ForOp partial;
+    if (forOp &&
+        succeeded(
+            scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial)) &&
+        partial)
+      partials.push_back(partial);
+  }
+}
+
 } // namespace
 
 LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
@@ -310,31 +521,34 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
   auto clamp = [](int64_t tile, int64_t range) {
     return ShapedType::isDynamic(range) ? tile : std::min(tile, range);
   };
-  scf::SCFTilingOptions tiling;
-  tiling.setTileSizes({rewriter.getIndexAttr(clamp(tileM, ranges[0])),
-                       rewriter.getIndexAttr(clamp(tileN, ranges[1]))});
-  FailureOr<scf::SCFTileAndFuseResult> fused =
-      tileAndFuse(rewriter, root, tiling);
-  if (failed(fused))
-    return root.emitOpError("could not be tiled");
-
-  if (fused->loops.empty())
-    return success();
-  Operation *nest = fused->loops.front();
-
-  // Peel the last, partial iteration off the M and N tile loops, innermost
-  // first, so the main iterations have static tile sizes and vectorize
-  // without masks.
   SmallVector<scf::ForOp> partials;
-  for (LoopLikeOpInterface loop : llvm::reverse(fused->loops)) {
-    auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
-    scf::ForOp partial;
-    if (forOp &&
-        succeeded(
-            scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial)) &&
-        partial)
-      partials.push_back(partial);
+  Operation *nest = nullptr;
+  // Batches that may hold full register tiles share converted weights.
+  if (findWeightContraction(root) &&
+      (ShapedType::isDynamic(ranges[0]) || ranges[0] >= tileM) &&
+      !ShapedType::isDynamic(ranges[1])) {
+    FailureOr<Operation *> panelNest =
+        tileWithWeightPanels(rewriter, root, partials);
+    if (failed(panelNest))
+      return failure();
+    nest = *panelNest;
+  } else {
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes({rewriter.getIndexAttr(clamp(tileM, ranges[0])),
+                         rewriter.getIndexAttr(clamp(tileN, ranges[1]))});
+    FailureOr<scf::SCFTileAndFuseResult> fused =
+        tileAndFuse(rewriter, root, tiling);
+    if (failed(fused))
+      return root.emitOpError("could not be tiled");
+    if (fused->loops.empty())
+      return success();
+    nest = fused->loops.front();
+    // The partial M and N tiles, innermost first.
+    peelPartialIterations(
+        rewriter, llvm::to_vector(llvm::reverse(fused->loops)), partials);
   }
+  if (!nest)
+    return success();
   // The rows after the last full tile (a dynamic batch's remainder, all of
   // it when the batch is smaller than tile-m) go 4 rows at a time, then one:
   // static 4 x tile-n and 1 x tile-n tiles still vectorize, and 4-row tiles
@@ -389,8 +603,15 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
     });
   };
   collect(nest);
-  for (scf::ForOp partial : partials)
+  // Tiles in the peeled row loops hold fewer rows than a full register tile.
+  llvm::SmallPtrSet<Operation *, 8> remainderTiles;
+  for (scf::ForOp partial : partials) {
     collect(partial);
+    partial->walk([&](linalg::GenericOp generic) {
+      if (generic.getNumReductionLoops() > 0)
+        remainderTiles.insert(generic);
+    });
+  }
   for (linalg::GenericOp contraction : contractions) {
     // One-row tiles (the rows of a dynamic batch after the last full tile,
     // or a batch of one) take the GEMV form instead.
@@ -399,6 +620,8 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
       return failure();
     if (*gemv)
       continue;
+    if (remainderTiles.contains(contraction))
+      readWeightsUnpacked(rewriter, contraction);
     SmallVector<OpFoldResult> sizes(contraction.getNumLoops(),
                                     rewriter.getIndexAttr(0));
     SmallVector<int64_t> opRanges = contraction.getStaticLoopRanges();
@@ -418,6 +641,60 @@ LogicalResult TileAndVectorizePass::tileRoot(IRRewriter &rewriter,
     }
   }
   return success();
+}
+
+FailureOr<Operation *> TileAndVectorizePass::tileWithWeightPanels(
+    IRRewriter &rewriter, linalg::GenericOp root,
+    SmallVectorImpl<scf::ForOp> &partials) {
+  // Rows per block: the register tiles of a block reuse each column tile's
+  // panel; a block of inputs (256 rows of K floats) stays in the caches
+  // while all column tiles go by.
+  constexpr int64_t kBlockRows = 256;
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  auto clamp = [](int64_t tile, int64_t range) {
+    return ShapedType::isDynamic(range) ? tile : std::min(tile, range);
+  };
+  auto index = [&](int64_t value) { return rewriter.getIndexAttr(value); };
+
+  scf::SCFTilingOptions blocks;
+  blocks.setTileSizes({index(clamp(kBlockRows, ranges[0])), index(0)});
+  FailureOr<scf::SCFTileAndFuseResult> blocked =
+      tileAndFuse(rewriter, root, blocks);
+  if (failed(blocked))
+    return root.emitOpError("could not be tiled into row blocks");
+  if (blocked->loops.empty())
+    return root.emitOpError("has no row block loop");
+  Operation *nest = blocked->loops.front();
+
+  linalg::GenericOp blockRoot = findTiledRoot(nest);
+  scf::SCFTilingOptions columns;
+  columns.setTileSizes({index(0), index(clamp(tileN, ranges[1]))});
+  FailureOr<scf::SCFTileAndFuseResult> columnTiles =
+      tileAndFuse(rewriter, blockRoot, columns);
+  if (failed(columnTiles) || columnTiles->loops.empty())
+    return blockRoot.emitOpError("could not be tiled into column tiles");
+  SmallVector<scf::ForOp> partialColumns;
+  peelPartialIterations(rewriter, columnTiles->loops, partialColumns);
+  SmallVector<Operation *, 2> columnScopes = {columnTiles->loops.front()};
+  columnScopes.append(partialColumns.begin(), partialColumns.end());
+
+  for (Operation *scope : columnScopes) {
+    linalg::GenericOp columnRoot = findTiledRoot(scope);
+    linalg::GenericOp contraction =
+        columnRoot ? findWeightContraction(columnRoot) : nullptr;
+    if (!contraction)
+      return scope->emitOpError("lost its kernel when tiled into columns");
+    if (failed(buildWeightPanel(rewriter, contraction, tileK, tileM)))
+      return contraction.emitOpError("could not read a weight panel");
+    scf::SCFTilingOptions rowTiles;
+    rowTiles.setTileSizes({index(tileM), index(0)});
+    FailureOr<scf::SCFTileAndFuseResult> registerTiles =
+        tileAndFuse(rewriter, columnRoot, rowTiles);
+    if (failed(registerTiles))
+      return columnRoot.emitOpError("could not be tiled into register tiles");
+    peelPartialIterations(rewriter, registerTiles->loops, partials);
+  }
+  return nest;
 }
 
 FailureOr<linalg::GenericOp>

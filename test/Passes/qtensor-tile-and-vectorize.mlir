@@ -5,26 +5,38 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{tile-m=16}),canonicalize,cse)' | FileCheck %s --check-prefix=TILE16
 // RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-tile-and-vectorize{tile-k=0}))' 2>&1 | FileCheck %s --check-prefix=BAD-TILE
 
-// Tests that a fused kernel with a dynamic batch is tiled 4 x 16 over its
-// output with the contraction fused into each tile, that K is walked in
-// steps of 16 by a sequential loop (fixed reduction order) that converts
-// each 16 x 16 weight tile once, that full tiles become vector code, and
-// that the rows after the last full tile go four at a time, then one at a
-// time, as 4 x 16 and 1 x 16 vector tiles. (tile-m is 4 in the default run,
-// so only the 1-row step shows; the TILE16 run has both.) A one-row tile is
-// a GEMV: it keeps 16 partial sums per column (K in vector lanes, int8
-// converted in the loop, no transpose) and adds them up after its K loop.
+// Tests that a fused kernel with a dynamic batch is tiled into blocks of
+// 256 rows, then 16 columns; that each column tile of a block with at
+// least tile-m (4) rows converts its int8 weights once into a float panel
+// [K, 16] (16 x 16 tiles, transposed in registers), which every 4 x 16
+// register tile of the block reads row by row with no conversion or
+// transpose of its own; that K is walked in steps of 16 by a sequential loop
+// (fixed reduction order); and that the rows after the last full tile go one
+// at a time. (tile-m is 4 in the default run, so only the 1-row step shows;
+// the TILE16 run has 4-row steps too.) A one-row tile is a GEMV: it keeps 16
+// partial sums per column (K in vector lanes, the int8 weights converted in
+// the loop, no transpose) and adds them up after its K loop.
 // CHECK-LABEL: func.func @fused_dynamic_batch
 // CHECK-NOT: linalg.copy
-// CHECK: %[[MAIN:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
-// CHECK:   vector.transfer_write %{{.*}} : vector<4x16xf32>, tensor<4x16xf32>
-// CHECK:   scf.for %{{.*}} = %c0 to %c32 step %c16
-// CHECK:     vector.transfer_read {{.*}} : tensor<16x16xi8>, vector<16x16xi8>
-// CHECK:     arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
-// CHECK:     vector.contract {{.*}} : vector<4x16xf32>, vector<16x16xf32> into vector<4x16xf32>
-// CHECK:   arith.mulf {{.*}} : vector<4x16xf32>
-// CHECK:   arith.maximumf {{.*}} : vector<4x16xf32>
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4 iter_args(%{{.*}} = %[[MAIN]])
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c256
+// CHECK:   %[[ROWS:.*]] = affine.min
+// CHECK:   %[[ENOUGH:.*]] = arith.cmpi sge, %[[ROWS]], %c4 : index
+// CHECK:   %[[PANEL:.*]] = scf.if %[[ENOUGH]] -> (tensor<32x16xf32>) {
+// CHECK:     scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK:       vector.transfer_read {{.*}} : tensor<16x16xi8>, vector<16x16xi8>
+// CHECK:       arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
+// CHECK:       vector.transpose {{.*}} [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK:   } else {
+// CHECK:   } {qtensor.weight_panel}
+// CHECK:   %[[MAIN:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
+// CHECK:     vector.transfer_write %{{.*}} : vector<4x16xf32>, tensor<4x16xf32>
+// CHECK:     scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK:       tensor.extract_slice %[[PANEL]][%{{.*}}, 0] [16, 16] [1, 1] : tensor<32x16xf32> to tensor<16x16xf32>
+// CHECK-NOT:   arith.sitofp
+// CHECK:       vector.contract {{.*}} : vector<4x16xf32>, vector<16x16xf32> into vector<4x16xf32>
+// CHECK:     arith.mulf {{.*}} : vector<4x16xf32>
+// CHECK:     arith.maximumf {{.*}} : vector<4x16xf32>
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4 iter_args(%{{.*}} = %[[MAIN]])
 // CHECK-NOT: linalg.generic
 // CHECK:   scf.for %{{.*}} = %c0 to %{{.*}} step %c1
 // CHECK:     %[[PARTIAL:.*]] = scf.for %{{.*}} = %c0 to %c32 step %c16 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x16x16xf32>)
@@ -42,11 +54,13 @@
 // CHECK:     arith.maximumf {{.*}} : vector<1x16xf32>
 
 // TILE16-LABEL: func.func @fused_dynamic_batch
+// TILE16: arith.cmpi sge, %{{.*}}, %c16 : index
 // TILE16: %[[MAIN16:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c16
 // TILE16:   vector.contract {{.*}} : vector<16x16xf32>, vector<16x16xf32> into vector<16x16xf32>
 // TILE16: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16 iter_args(%{{.*}} = %[[MAIN16]])
 // TILE16-NOT: linalg.generic
 // TILE16:   %[[ROWS4:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c4
+// TILE16:     arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
 // TILE16:     vector.contract {{.*}} : vector<4x16xf32>, vector<16x16xf32> into vector<4x16xf32>
 // TILE16:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4 iter_args(%{{.*}} = %[[ROWS4]])
 // TILE16:     scf.for %{{.*}} = %c0 to %{{.*}} step %c1
@@ -72,17 +86,20 @@ func.func @fused_dynamic_batch(%x: tensor<?x32xf32>, %d: tensor<16x32xi8>, %s: t
 
 // Tests that parallel-chunk splits N into an scf.forall of chunks (the
 // largest multiple of tile-n up to 40 that divides 64: 32), with the whole
-// register tiling, K loop included, inside each chunk; and that a layer too
+// tiling (row blocks, column tiles and their weight panels, register tiles,
+// K loops) inside each chunk; and that a layer too
 // narrow for two chunks (N = 16 above) stays sequential.
 // PARALLEL-LABEL: func.func @fused_dynamic_batch
 // PARALLEL-NOT: scf.forall
 // PARALLEL-LABEL: func.func @parallel_columns
 // PARALLEL: scf.forall (%[[CHUNK:.*]]) = (0) to (64) step (32)
 // PARALLEL:   tensor.extract_slice %{{.*}}[%[[CHUNK]], 0] [32, 32] [1, 1] : tensor<64x32xi8> to tensor<32x32xi8>
-// PARALLEL:   scf.for %{{.*}} step %c4
+// PARALLEL:   scf.for %{{.*}} step %c256
 // PARALLEL:     scf.for %{{.*}} = %c0 to %c32 step %c16
-// PARALLEL:       scf.for %{{.*}} = %c0 to %c32 step %c16
-// PARALLEL:         vector.contract
+// PARALLEL:       scf.if
+// PARALLEL:       scf.for %{{.*}} step %c4
+// PARALLEL:         scf.for %{{.*}} = %c0 to %c32 step %c16
+// PARALLEL:           vector.contract
 // PARALLEL:   scf.forall.in_parallel
 // PARALLEL:     tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[CHUNK]]] [%{{.*}}, 32] [1, 1]
 func.func @parallel_columns(%x: tensor<?x32xf32>, %d: tensor<64x32xi8>, %s: tensor<64x1xf32>) -> tensor<?x64xf32> {

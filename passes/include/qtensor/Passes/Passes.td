@@ -184,6 +184,14 @@ def QTensorTileAndVectorize
     column, vector lanes along K, so no weight tile is transposed; the
     partial sums are added in lane order after the K loop.
 
+    Fused kernels whose batch can fill a register tile go in blocks of 256
+    rows, then `tile-n` columns; each column tile of a block with at least
+    `tile-m` rows converts its int8 weights once into a float panel
+    `[K, tile-n]` that the block's register tiles read row by row (no
+    conversion or transpose per tile). Input rows whose stride is a multiple
+    of 2 KiB are copied once per call into rows 64 bytes longer, so that the
+    rows of a tile do not share one L1 cache set.
+
     With `parallel-chunk`, the output columns are first split into chunks
     by an `scf.forall` (the CPU pipeline maps it to OpenMP threads). Every
     output element is still computed by one task in the same order, so
