@@ -139,3 +139,17 @@ func.func @gemv_packed_weight(%x: tensor<1x64xf32>, %d: tensor<64x16xi8>, %s: te
   %y = qtensor.fused_int8_matmul %x, %d, %s weight_transposed : tensor<1x64xf32>, tensor<64x16xi8>, tensor<16x1xf32> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
+
+// Tests that a kernel whose float panel would not fit the L2 budget (K =
+// 4160: 16 x 4160 floats, 260 KiB > 256 KiB) converts its weights per
+// register tile instead.
+// CHECK-LABEL: func.func @no_panel_for_deep_weights
+// CHECK-NOT: qtensor.weight_panel
+// CHECK: arith.sitofp {{.*}} : vector<16x16xi8> to vector<16x16xf32>
+// CHECK: vector.contract {{.*}} : vector<4x16xf32>, vector<16x16xf32> into vector<4x16xf32>
+// CHECK-NOT: qtensor.weight_panel
+// CHECK: return
+func.func @no_panel_for_deep_weights(%x: tensor<?x4160xf32>, %d: tensor<16x4160xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
+  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x4160xf32>, tensor<16x4160xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
