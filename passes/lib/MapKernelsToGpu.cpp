@@ -375,7 +375,9 @@ private:
             }
             SmallVector<Value> sums =
                 emitPartialSums(clamped, column, constant(0), vectorWidth);
-            for (auto [row, partial] : llvm::zip(rowIndices, sums)) {
+            for (auto [rowIndex, rowSum] : llvm::zip(rowIndices, sums)) {
+              // Lambdas cannot capture structured bindings in C++17.
+              Value row = rowIndex, partial = rowSum;
               Value inside = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::ult, row, rows);
               emitIf(inside,
@@ -500,7 +502,9 @@ public:
       if (std::optional<FusedKernel> kernel = matchFusedKernel(generic))
         kernels.push_back(*kernel);
     });
-    for (auto [index, kernel] : llvm::enumerate(kernels)) {
+    for (auto [index, matched] : llvm::enumerate(kernels)) {
+      // Lambdas cannot capture structured bindings in C++17.
+      FusedKernel &kernel = matched;
       OpBuilder builder(kernel.epilogue);
       KernelEmitter(builder, kernel.epilogue.getLoc(), kernel, emulate, tileM,
                     getKernelStem(kernel, index))

@@ -277,6 +277,9 @@ Value findPanelWeights(Value rhs) {
 /// Makes a register tile smaller than the panel's minimum read the int8
 /// weights behind the panel again, converted per K step as without panels.
 void readWeightsUnpacked(IRRewriter &rewriter, linalg::GenericOp contraction) {
+  // Other reductions (a run-time quantization's row maxima) read no panel.
+  if (contraction.getNumLoops() != 3 || contraction.getNumDpsInputs() != 2)
+    return;
   OpOperand *rhs = contraction.getDpsInputOperand(1);
   Value weights = findPanelWeights(rhs->get());
   if (!weights)
