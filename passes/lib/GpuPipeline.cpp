@@ -3,6 +3,7 @@
 #include "qtensor/Passes/GpuPipeline.h"
 
 #include "qtensor/Passes/Passes.h"
+#include "qtensor/Passes/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -49,24 +50,11 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createQTensorCheckGpuTarget(target));
 
   // qtensor stages 0 -> 3 and the parameters, as in the CPU pipeline.
-  if (options.quantize)
-    pm.addPass(createQTensorQuantizeWeights());
-  pm.addPass(createQTensorDecomposeLinear());
-  if (options.fuse)
-    pm.addPass(createQTensorFuseInt8Matmul());
-  if (options.parameters)
-    pm.addPass(createQTensorExtractParameters());
-  pm.addPass(createQTensorLowerToLinalg());
-  pm.addPass(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  buildFrontEnd(pm, options.quantize, options.fuse, /*packWeights=*/false,
+                options.parameters);
 
   // Tensors to buffers: the kernels are written on memrefs.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addBufferization(pm);
 
   // Fused linears to the tiled and split-K kernels.
   QTensorMapKernelsToGpuOptions mapping;

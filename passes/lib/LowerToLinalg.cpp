@@ -29,14 +29,6 @@ namespace qtensor {
 using namespace mlir;
 using namespace mlir::qtensor;
 
-/// Attribute on the elementwise generic that finishes a fused kernel; the CPU
-/// tiling starts from it and pulls the contraction into each tile.
-static constexpr llvm::StringLiteral kEpilogueAttr = "qtensor.epilogue";
-/// Attribute on the elementwise int8 -> float conversion of a weight that
-/// feeds a contraction; the CPU tiling recomputes it per tile.
-static constexpr llvm::StringLiteral kWeightConvertAttr =
-    "qtensor.weight_convert";
-
 namespace {
 
 using BodyBuilder = function_ref<Value(OpBuilder &, Location, ValueRange)>;
@@ -79,18 +71,10 @@ Value buildContraction(OpBuilder &builder, Location loc, Value lhs, Value rhs,
   Type elementType = lhsType.getElementType();
   auto rhsType = cast<RankedTensorType>(rhs.getType());
   if (isa<IntegerType>(rhsType.getElementType())) {
-    Value empty = tensor::EmptyOp::create(
-        builder, loc, tensor::getMixedSizes(builder, loc, rhs), elementType);
-    AffineMap identity = builder.getMultiDimIdentityMap(rhsType.getRank());
-    Value converted = buildGeneric(
-        builder, loc, {rhs}, empty, {identity, identity},
-        parallelIterators(rhsType.getRank()),
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::SIToFPOp::create(b, l, elementType, args[0]);
-        });
-    converted.getDefiningOp()->setAttr(kWeightConvertAttr,
-                                       builder.getUnitAttr());
-    rhs = converted;
+    linalg::GenericOp conversion =
+        createWeightConversion(builder, loc, rhs, elementType);
+    conversion->setAttr(kWeightConvertAttr, builder.getUnitAttr());
+    rhs = conversion.getResult(0);
   }
   AffineExpr m, n, k;
   bindDims(context, m, n, k);

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qtensor/Passes/PassUtils.h"
 #include "qtensor/Passes/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -24,11 +25,6 @@ namespace qtensor {
 
 using namespace mlir;
 using namespace mlir::qtensor;
-
-/// Attributes qtensor-lower-to-linalg puts on the ops of a fused kernel.
-static constexpr llvm::StringLiteral kEpilogueAttr = "qtensor.epilogue";
-static constexpr llvm::StringLiteral kWeightConvertAttr =
-    "qtensor.weight_convert";
 
 static constexpr int64_t kWarpSize = 32;
 /// Tiled kernel: threads along N (x, one warp: neighbouring columns) and
@@ -49,17 +45,6 @@ struct FusedKernel {
   int64_t n = 0, k = 0;
 };
 
-bool isMap(AffineMap map, ArrayRef<unsigned> dims) {
-  if (map.getNumResults() != dims.size())
-    return false;
-  for (auto [expr, dim] : llvm::zip(map.getResults(), dims)) {
-    auto dimExpr = dyn_cast<AffineDimExpr>(expr);
-    if (!dimExpr || dimExpr.getPosition() != dim)
-      return false;
-  }
-  return true;
-}
-
 bool hasUnitInnerStride(Value memref) {
   auto type = cast<MemRefType>(memref.getType());
   return type.isLastDimUnitStride();
@@ -74,8 +59,8 @@ std::optional<FusedKernel> matchFusedKernel(linalg::GenericOp epilogue) {
       epilogue.getNumReductionLoops() != 0 || epilogue.getNumDpsInputs() < 1)
     return std::nullopt;
   SmallVector<AffineMap> epilogueMaps = epilogue.getIndexingMapsArray();
-  if (!isMap(epilogueMaps.front(), {0, 1}) ||
-      !isMap(epilogueMaps.back(), {0, 1}))
+  if (!isDimMap(epilogueMaps.front(), {0, 1}) ||
+      !isDimMap(epilogueMaps.back(), {0, 1}))
     return std::nullopt;
   // The other inputs (scale, bias) are read at dims or constants only.
   for (AffineMap map : ArrayRef(epilogueMaps).drop_front().drop_back())
@@ -109,8 +94,8 @@ std::optional<FusedKernel> matchFusedKernel(linalg::GenericOp epilogue) {
       contraction.getNumReductionLoops() != 1 ||
       contraction.getIteratorTypesArray()[2] !=
           utils::IteratorType::reduction ||
-      !isMap(maps[0], {0, 2}) || !isMap(maps[1], {1, 2}) ||
-      !isMap(maps[2], {0, 1}))
+      !isDimMap(maps[0], {0, 2}) || !isDimMap(maps[1], {1, 2}) ||
+      !isDimMap(maps[2], {0, 1}))
     return std::nullopt;
   // The fill, the contraction and the epilogue run in this order, next to
   // each other as far as the accumulator is concerned.

@@ -208,3 +208,46 @@ Value mlir::qtensor::unflattenFromMatrix(OpBuilder &builder, Location loc,
   return tensor::ExpandShapeOp::create(builder, loc, resultType, matrix,
                                        leadingDimsTogether(rank), outputShape);
 }
+
+bool mlir::qtensor::isDimMap(AffineMap map, ArrayRef<unsigned> dims) {
+  if (map.getNumResults() != dims.size())
+    return false;
+  for (auto [expr, dim] : llvm::zip(map.getResults(), dims)) {
+    auto dimExpr = dyn_cast<AffineDimExpr>(expr);
+    if (!dimExpr || dimExpr.getPosition() != dim)
+      return false;
+  }
+  return true;
+}
+
+linalg::GenericOp mlir::qtensor::createWeightConversion(OpBuilder &builder,
+                                                        Location loc,
+                                                        Value weights,
+                                                        Type elementType,
+                                                        bool transposed) {
+  auto weightType = cast<RankedTensorType>(weights.getType());
+  int64_t rank = weightType.getRank();
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(builder, loc, weights);
+  AffineMap identity = builder.getMultiDimIdentityMap(rank);
+  AffineMap outputMap = identity;
+  if (transposed) {
+    assert(rank == 2 && "only a matrix of weights is transposed");
+    std::swap(sizes[0], sizes[1]);
+    outputMap = AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0},
+                                             builder.getContext());
+  }
+  Value empty = tensor::EmptyOp::create(builder, loc, sizes, elementType);
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+  auto conversion = linalg::GenericOp::create(
+      builder, loc, empty.getType(), weights, empty,
+      ArrayRef<AffineMap>{identity, outputMap}, parallel,
+      [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        linalg::YieldOp::create(
+            b, bodyLoc,
+            arith::SIToFPOp::create(b, bodyLoc, elementType, args[0])
+                .getResult());
+      });
+  return conversion;
+}

@@ -18,17 +18,17 @@
 using namespace mlir;
 using namespace mlir::qtensor;
 
-void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
-                                     const CpuPipelineOptions &options) {
+void mlir::qtensor::buildFrontEnd(OpPassManager &pm, bool quantize, bool fuse,
+                                  bool packWeights, bool parameters) {
   // qtensor stages 0 -> 3, then the weights leave the code.
-  if (options.quantize)
+  if (quantize)
     pm.addPass(createQTensorQuantizeWeights());
   pm.addPass(createQTensorDecomposeLinear());
-  if (options.fuse)
+  if (fuse)
     pm.addPass(createQTensorFuseInt8Matmul());
-  if (options.fuse && options.packWeights)
+  if (fuse && packWeights)
     pm.addPass(createQTensorPackWeights());
-  if (options.parameters)
+  if (parameters)
     pm.addPass(createQTensorExtractParameters());
   pm.addPass(createQTensorLowerToLinalg());
   // Elementwise arith/math on whole tensors (bias adds, activations written
@@ -36,6 +36,20 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
+
+void mlir::qtensor::addBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
+
+void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
+                                     const CpuPipelineOptions &options) {
+  buildFrontEnd(pm, options.quantize, options.fuse, options.packWeights,
+                options.parameters);
 
   // Register tiles, fused producers, vectors.
   QTensorTileAndVectorizeOptions tiling;
@@ -49,11 +63,7 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   // Tensors to buffers.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addBufferization(pm);
   // Tile-sized temporaries (a one-row tile's partial sums) are allocated
   // once per parallel task, not once per tile.
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qtensor/Passes/PassUtils.h"
 #include "qtensor/Passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -77,7 +78,7 @@ private:
 /// the whole weight in float.
 bool isWeightConversion(Value value) {
   Operation *producer = value.getDefiningOp();
-  return producer && producer->hasAttr("qtensor.weight_convert");
+  return producer && producer->hasAttr(kWeightConvertAttr);
 }
 
 /// The fusion rule of the output tiling levels: a producer is pulled into a
@@ -124,17 +125,22 @@ tileAndFuse(IRRewriter &rewriter, linalg::GenericOp root,
   return fused;
 }
 
-/// True when `map` has exactly the dimensions `dims`, in order.
-bool hasResults(AffineMap map, ArrayRef<unsigned> dims) {
-  if (map.getNumResults() != dims.size())
-    return false;
-  for (auto [expr, dim] : llvm::zip(map.getResults(), dims))
-    if (!expr.isFunctionOfDim(dim) || !isa<AffineDimExpr>(expr))
-      return false;
-  return true;
-}
-
 constexpr llvm::StringLiteral kWeightPanelAttr = "qtensor.weight_panel";
+
+/// Makes `contraction` read its weights from `weights`, indexed by the
+/// iteration dimensions `dims` ((n, k) for [N, K], (k, n) for [K, N]).
+void setWeightOperand(IRRewriter &rewriter, linalg::GenericOp contraction,
+                      Value weights, ArrayRef<unsigned> dims) {
+  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
+  SmallVector<AffineExpr> results;
+  for (unsigned dim : dims)
+    results.push_back(rewriter.getAffineDimExpr(dim));
+  maps[1] = AffineMap::get(3, 0, results, rewriter.getContext());
+  rewriter.modifyOpInPlace(contraction, [&] {
+    contraction.getDpsInputOperand(1)->set(weights);
+    contraction.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+}
 
 /// The contraction producing the first input of `root` (a kernel's
 /// epilogue) when it reads a converted int8 weight in torch's [N, K] layout.
@@ -149,7 +155,7 @@ linalg::GenericOp findWeightContraction(linalg::GenericOp root) {
     return {};
   OpOperand *rhs = contraction.getDpsInputOperand(1);
   if (!isWeightConversion(rhs->get()) ||
-      !hasResults(contraction.getMatchingIndexingMap(rhs), {1, 2}))
+      !isDimMap(contraction.getMatchingIndexingMap(rhs), {1, 2}))
     return {};
   return contraction;
 }
@@ -160,7 +166,7 @@ linalg::GenericOp findTiledRoot(Operation *scope) {
   linalg::GenericOp found;
   scope->walk([&](linalg::GenericOp generic) {
     if (generic.getNumLoops() == 2 && generic.getNumReductionLoops() == 0 &&
-        !generic->hasAttr("qtensor.weight_convert") &&
+        !generic->hasAttr(kWeightConvertAttr) &&
         !generic->hasAttr(kWeightPanelAttr))
       found = generic;
   });
@@ -188,7 +194,6 @@ LogicalResult buildWeightPanel(IRRewriter &rewriter,
   Type elementType = cast<RankedTensorType>(conversion.getResult(0).getType())
                          .getElementType();
   auto panelType = RankedTensorType::get({depth, columns}, elementType);
-  MLIRContext *context = rewriter.getContext();
   Location loc = conversion.getLoc();
 
   rewriter.setInsertionPoint(conversion);
@@ -200,24 +205,11 @@ LogicalResult buildWeightPanel(IRRewriter &rewriter,
   auto guard = scf::IfOp::create(rewriter, loc, TypeRange{panelType}, enough,
                                  /*withElseRegion=*/true);
   guard->setAttr(kWeightPanelAttr, rewriter.getUnitAttr());
-  AffineExpr n, k;
-  bindDims(context, n, k);
   {
     OpBuilder::InsertionGuard insertion(rewriter);
     rewriter.setInsertionPointToStart(guard.thenBlock());
-    Value empty = tensor::EmptyOp::create(rewriter, loc, panelType.getShape(),
-                                          elementType);
-    SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {n, k}, context),
-                                   AffineMap::get(2, 0, {k, n}, context)};
-    SmallVector<utils::IteratorType> parallel(2, utils::IteratorType::parallel);
-    auto panel = linalg::GenericOp::create(
-        rewriter, loc, panelType, weights, empty, maps, parallel,
-        [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-          linalg::YieldOp::create(
-              b, bodyLoc,
-              arith::SIToFPOp::create(b, bodyLoc, elementType, args[0])
-                  .getResult());
-        });
+    linalg::GenericOp panel = createWeightConversion(
+        rewriter, loc, weights, elementType, /*transposed=*/true);
     panel->setAttr(kWeightPanelAttr, rewriter.getUnitAttr());
     // Convert tile-k rows of the panel at a time (vectors of a tile's size).
     scf::SCFTilingOptions steps;
@@ -235,14 +227,7 @@ LogicalResult buildWeightPanel(IRRewriter &rewriter,
                              rewriter, loc, panelType.getShape(), elementType)
                              .getResult());
   }
-  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
-  AffineExpr dm, dn, dk;
-  bindDims(context, dm, dn, dk);
-  maps[1] = AffineMap::get(3, 0, {dk, dn}, context);
-  rewriter.modifyOpInPlace(contraction, [&] {
-    rhs->set(guard.getResult(0));
-    contraction.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
-  });
+  setWeightOperand(rewriter, contraction, guard.getResult(0), {2, 1});
   if (conversion->use_empty())
     rewriter.eraseOp(conversion);
   return success();
@@ -284,33 +269,13 @@ void readWeightsUnpacked(IRRewriter &rewriter, linalg::GenericOp contraction) {
   Value weights = findPanelWeights(rhs->get());
   if (!weights)
     return;
-  Location loc = contraction.getLoc();
   rewriter.setInsertionPoint(contraction);
-  auto weightType = cast<RankedTensorType>(weights.getType());
   Type elementType =
       cast<RankedTensorType>(rhs->get().getType()).getElementType();
-  Value empty = tensor::EmptyOp::create(rewriter, loc, weightType.getShape(),
-                                        elementType);
-  AffineMap identity = rewriter.getMultiDimIdentityMap(2);
-  SmallVector<utils::IteratorType> parallel(2, utils::IteratorType::parallel);
-  auto conversion = linalg::GenericOp::create(
-      rewriter, loc, empty.getType(), weights, empty,
-      ArrayRef<AffineMap>{identity, identity}, parallel,
-      [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-        linalg::YieldOp::create(
-            b, bodyLoc,
-            arith::SIToFPOp::create(b, bodyLoc, elementType, args[0])
-                .getResult());
-      });
-  conversion->setAttr("qtensor.weight_convert", rewriter.getUnitAttr());
-  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
-  maps[1] = AffineMap::get(
-      3, 0, {rewriter.getAffineDimExpr(1), rewriter.getAffineDimExpr(2)},
-      rewriter.getContext());
-  rewriter.modifyOpInPlace(contraction, [&] {
-    rhs->set(conversion.getResult(0));
-    contraction.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
-  });
+  linalg::GenericOp conversion = createWeightConversion(
+      rewriter, contraction.getLoc(), weights, elementType);
+  conversion->setAttr(kWeightConvertAttr, rewriter.getUnitAttr());
+  setWeightOperand(rewriter, contraction, conversion.getResult(0), {1, 2});
 }
 
 /// Rewrites a one-row contraction `y[0, n] = sum_k x[0, k] * float(w(n, k))`
@@ -339,10 +304,10 @@ FailureOr<bool> rewriteRowAsGemv(IRRewriter &rewriter,
     maps[1] = AffineMap::get(
         3, 0, {rewriter.getAffineDimExpr(1), rewriter.getAffineDimExpr(2)},
         rewriter.getContext());
-  bool weightRowsAlongK = hasResults(maps[1], {1, 2});
-  if (!hasResults(maps[0], {0, 2}) ||
-      !(weightRowsAlongK || hasResults(maps[1], {2, 1})) ||
-      !hasResults(maps[2], {0, 1}))
+  bool weightRowsAlongK = isDimMap(maps[1], {1, 2});
+  if (!isDimMap(maps[0], {0, 2}) ||
+      !(weightRowsAlongK || isDimMap(maps[1], {2, 1})) ||
+      !isDimMap(maps[2], {0, 1}))
     return false;
   // The body must be the plain multiply-accumulate lower-to-linalg builds.
   Block &body = contraction.getRegion().front();
@@ -467,7 +432,7 @@ void padInputRows(IRRewriter &rewriter, linalg::GenericOp contraction,
   OpOperand *input = contraction.getDpsInputOperand(0);
   auto type = dyn_cast<RankedTensorType>(input->get().getType());
   if (!type || type.getRank() != 2 || !type.getElementType().isIntOrFloat() ||
-      !hasResults(contraction.getMatchingIndexingMap(input), {0, 2}))
+      !isDimMap(contraction.getMatchingIndexingMap(input), {0, 2}))
     return;
   int64_t rows = type.getDimSize(0), columns = type.getDimSize(1);
   int64_t elementBytes = type.getElementTypeBitWidth() / 8;

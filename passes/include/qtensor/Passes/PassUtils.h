@@ -60,6 +60,24 @@ Value flattenToMatrix(OpBuilder &builder, Location loc, Value x);
 Value unflattenFromMatrix(OpBuilder &builder, Location loc, Value matrix,
                           Value x, RankedTensorType resultType);
 
+/// Attribute on the elementwise generic that finishes a fused kernel (scale,
+/// bias, relu); the CPU tiling and the GPU mapping start from it.
+inline constexpr llvm::StringLiteral kEpilogueAttr = "qtensor.epilogue";
+/// Attribute on the elementwise int8 -> float conversion of a weight that
+/// feeds a contraction; the CPU tiling recomputes it per tile.
+inline constexpr llvm::StringLiteral kWeightConvertAttr =
+    "qtensor.weight_convert";
+
+/// True when `map` yields exactly the dimensions `dims`, in order.
+bool isDimMap(AffineMap map, ArrayRef<unsigned> dims);
+
+/// An elementwise linalg.generic converting the int8 `weights` to float
+/// `elementType`; `transposed` writes the 2-D result as [K, N] from [N, K]
+/// weights. Callers mark it (kWeightConvertAttr, or a layout of their own).
+linalg::GenericOp createWeightConversion(OpBuilder &builder, Location loc,
+                                         Value weights, Type elementType,
+                                         bool transposed = false);
+
 } // namespace qtensor
 } // namespace mlir
 

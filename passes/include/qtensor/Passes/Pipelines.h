@@ -52,6 +52,15 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(true)};
 };
 
+/// The part the CPU and GPU pipelines share: qtensor stages 0 -> 3, the
+/// weights out of the code, everything lowered to linalg on tensors.
+void buildFrontEnd(OpPassManager &pm, bool quantize, bool fuse,
+                   bool packWeights, bool parameters);
+
+/// One-shot bufferization of whole functions, identity layouts at their
+/// boundaries (the runtime passes contiguous buffers).
+void addBufferization(OpPassManager &pm);
+
 /// Stage-0 IR (float weights) to the LLVM dialect for the host CPU.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
