@@ -21,7 +21,8 @@ config.substitutions.append(("%mlir_include", config.mlir_include_dir))
 config.substitutions.append(("%torch_python", config.torch_python))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["qtensor-opt", "qtensor-import", "qtensor-run", "mlir-tblgen"],
+    ["qtensor-opt", "qtensor-import", "qtensor-run", "qtensor-compile",
+     "qtensor-exec", "mlir-tblgen"],
     [config.qtensor_tools_dir, config.llvm_tools_dir],
 )
 
@@ -53,3 +54,12 @@ ptxas = "/usr/local/cuda/bin/ptxas"
 if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# `%compare_npy A B [--exact]` compares two .npy files (test/Inputs).
+config.substitutions.append(
+    ("%compare_npy", f"{sys.executable} {os.path.join(config.test_source_root, 'Inputs', 'compare-npy.py')}")
+)
+# `%fake_cuda_driver`: the fake libcuda.so.1 that the unit tests build
+# (test/unit/FakeCudaDriver.cpp); QTENSOR_CUDA_DRIVER=%fake_cuda_driver runs
+# the CUDA paths of the tools with no GPU.
+config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))

@@ -128,8 +128,10 @@ uint64_t hashBytes(const void *data, size_t size) {
 /// The device mgpu* calls on this thread use (mgpuSetDefaultDevice).
 thread_local int defaultDevice = 0;
 /// The kernel this thread launched last, named in asynchronous errors that
-/// a later synchronization reports.
-thread_local std::string lastLaunchedKernel;
+/// a later synchronization reports. A plain array: generated code's global
+/// destructors (module unloads) can report errors after the thread's
+/// thread_local objects are destroyed.
+thread_local char lastLaunchedKernel[256];
 
 class Runtime {
 public:
@@ -694,7 +696,8 @@ void launchKernel(void *function, const intptr_t grid[3],
     return;
   Result result = launch(shape);
   runtime.count.launches++;
-  lastLaunchedKernel = record.name;
+  std::snprintf(lastLaunchedKernel, sizeof(lastLaunchedKernel), "%s",
+                record.name.c_str());
   runtime.check(result, entryPoint, [&] {
     return ", launching '" + record.name + "' on grid " + formatDims(grid) +
            ", block " + formatDims(block);
@@ -731,9 +734,9 @@ bool callDriver(CallKind kind, const char *entryPoint, CallFn &&call) {
 
 /// " (the last kernel ...)" for errors a synchronization reports.
 std::string afterLastKernel() {
-  if (lastLaunchedKernel.empty())
+  if (lastLaunchedKernel[0] == '\0')
     return std::string();
-  return " (the last kernel launched on this thread was '" +
+  return std::string(" (the last kernel launched on this thread was '") +
          lastLaunchedKernel + "')";
 }
 

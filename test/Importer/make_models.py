@@ -162,6 +162,8 @@ def main():
         "shared": SharedWeight(),
         "two_inputs": TwoInputs(),
         "same_twice": SameTwice(),
+        # Another checkpoint of the ToyModel: same architecture, new weights.
+        "toy_other": ToyModel(64, 128, 32),
     }
     wanted = set(sys.argv[2:]) or set(models) | {"bad"}
     for name, model in models.items():

@@ -7,7 +7,7 @@
 
 // The ToyModel, int8: both checks, then the float reference.
 // RUN: qtensor-run %t/toy.pt --input-shape 64x64x64 --quantize int8 --compare --bench 3 --timing | FileCheck %s --check-prefix=TOY
-// TOY: target: cpu ({{.*}}) (target auto chose cpu: this build has no CUDA runtime)
+// TOY: target: {{.*}} (target auto chose {{.*}})
 // TOY: timing import
 // TOY: timing qtensor-quantize-weights
 // TOY: timing llvm-jit
@@ -76,14 +76,23 @@
 // QUANT: error: unknown --quantize 'int4' (expected int8 or none)
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 // TARGET: error: unknown --target 'tpu' (expected auto, cpu or cuda)
-// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target cuda 2>&1 | FileCheck %s --check-prefix=CUDA
-// CUDA: error: target cuda is not available
+// Without a GPU (here: no driver where QTENSOR_CUDA_DRIVER points), target
+// auto falls back to the CPU and says why; target cuda is an error.
+// RUN: env QTENSOR_CUDA_DRIVER=%t/no-libcuda.so.1 qtensor-run %t/toy.pt --input-shape 4x64 --compare | FileCheck %s --check-prefix=FALLBACK
+// FALLBACK: target: cpu ({{.*}}) (target auto chose cpu: no CUDA driver: {{.*}}no-libcuda.so.1 not found)
+// FALLBACK: allclose(compiled, module swap) = True
+// RUN: env QTENSOR_CUDA_DRIVER=%t/no-libcuda.so.1 %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// CUDA: error: target cuda: no CUDA driver: {{.*}}no-libcuda.so.1 not found
+// On the fake driver (a GPU that runs no kernels) target auto picks the GPU:
+// the model compiles for sm_90, loads its PTX and runs its launches.
+// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-run %t/toy.pt --input-shape 4x64 | FileCheck %s --check-prefix=FAKE-GPU
+// FAKE-GPU: target: cuda sm_90 (GPU 0: Fake H200, sm_90 {{.*}}) (target auto chose cuda: GPU 0: Fake H200, sm_90
 // RUN: printf 'not numpy' > %t/bad.npy
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/bad.npy 2>&1 | FileCheck %s --check-prefix=BAD-NPY
 // BAD-NPY: error: '{{.*}}bad.npy': not a .npy file
 // RUN: %torch_python -c "import numpy as np; np.save('%t/f64.npy', np.zeros((2, 64)))"
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/f64.npy 2>&1 | FileCheck %s --check-prefix=F64-NPY
-// F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4')
+// F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4' or int8 '|i1')
 // A .npy file cut short, an empty one, and one whose shape overflows.
 // RUN: %torch_python -c "import numpy as np; np.save('%t/full.npy', np.zeros((2, 64), np.float32))"
 // RUN: head -c 300 %t/full.npy > %t/short.npy

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <thread>
 #include <type_traits>
 
 using namespace qtensor::cuda::driver;
@@ -33,8 +34,16 @@ FakeCudaState &state() {
 /// One fake primary context per device ordinal.
 char primaryContexts[64];
 
-/// The driver's per-thread context stack.
-thread_local std::vector<Context> contextStack;
+/// The driver's per-thread context stack. Not a thread_local: the global
+/// destructors of generated code (module unloads) run after the main
+/// thread's thread_local objects are destroyed. Never freed, and reachable
+/// (no leak report).
+std::vector<Context> &contextStack() {
+  static auto *stacks = new std::map<std::thread::id, std::vector<Context>>();
+  static auto *mutex = new std::mutex();
+  std::lock_guard<std::mutex> lock(*mutex);
+  return (*stacks)[std::this_thread::get_id()];
+}
 
 /// QTENSOR_FAKE_CUDA_TRACE=1: every call and launch is written to stderr,
 /// for tests that run generated code in another process (mlir-runner).
@@ -67,7 +76,7 @@ Result enter(const char *entryPoint) {
   return injected
 
 Result needContext() {
-  return !contextStack.empty() && contextStack.back()
+  return !contextStack().empty() && contextStack().back()
              ? CUDA_SUCCESS
              : CUDA_ERROR_INVALID_CONTEXT;
 }
@@ -77,7 +86,7 @@ Result needInitialized() {
 }
 
 int currentDevice() {
-  return static_cast<int>(reinterpret_cast<char *>(contextStack.back()) -
+  return static_cast<int>(reinterpret_cast<char *>(contextStack().back()) -
                           primaryContexts);
 }
 
@@ -321,7 +330,7 @@ FAKE_EXPORT Result cuDevicePrimaryCtxRelease_v2(Device device) {
 
 FAKE_EXPORT Result cuCtxGetCurrent(Context *context) {
   FAKE_ENTER("cuCtxGetCurrent");
-  *context = contextStack.empty() ? nullptr : contextStack.back();
+  *context = contextStack().empty() ? nullptr : contextStack().back();
   return CUDA_SUCCESS;
 }
 
@@ -329,17 +338,17 @@ FAKE_EXPORT Result cuCtxPushCurrent_v2(Context context) {
   FAKE_ENTER("cuCtxPushCurrent_v2");
   if (!context)
     return CUDA_ERROR_INVALID_CONTEXT;
-  contextStack.push_back(context);
+  contextStack().push_back(context);
   return CUDA_SUCCESS;
 }
 
 FAKE_EXPORT Result cuCtxPopCurrent_v2(Context *context) {
   FAKE_ENTER("cuCtxPopCurrent_v2");
-  if (contextStack.empty())
+  if (contextStack().empty())
     return CUDA_ERROR_INVALID_CONTEXT;
   if (context)
-    *context = contextStack.back();
-  contextStack.pop_back();
+    *context = contextStack().back();
+  contextStack().pop_back();
   return CUDA_SUCCESS;
 }
 

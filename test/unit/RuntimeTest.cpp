@@ -280,6 +280,9 @@ TEST(RuntimeTest, OneTensorReturnedTwiceIsCopiedTwice) {
 }
 
 TEST(RuntimeTest, CompileErrorsAreValues) {
+  // No driver where QTENSOR_CUDA_DRIVER points (read at the first probe,
+  // which every compile makes: target auto is the default).
+  setenv("QTENSOR_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
   qtensor::CompileOptions options;
   options.inputShapes = {{4, 64}};
   std::shared_ptr<qtensor::Model> model;
@@ -291,8 +294,11 @@ TEST(RuntimeTest, CompileErrorsAreValues) {
             "(.mlir)");
   options.target = qtensor::Target::Cuda;
   EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model).message(),
-            "target cuda is not available: this qtensor build has no CUDA "
-            "runtime yet; use --target cpu");
+            "target cuda: no CUDA driver: /nonexistent/libcuda.so.1 not found");
+  options.target = qtensor::Target::Auto;
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("toy"), options, model));
+  EXPECT_EQ(model->targetReason(), "target auto chose cpu: no CUDA driver: "
+                                   "/nonexistent/libcuda.so.1 not found");
   options.target = qtensor::Target::Cpu;
   options.inputShapes = {{4, -1}};
   EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model).message(),

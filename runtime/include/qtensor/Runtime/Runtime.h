@@ -17,43 +17,14 @@
 #ifndef QTENSOR_RUNTIME_RUNTIME_H
 #define QTENSOR_RUNTIME_RUNTIME_H
 
-#include <cstddef>
-#include <cstdint>
+#include "qtensor/Runtime/Tensor.h"
+
 #include <memory>
-#include <string>
-#include <utility>
-#include <vector>
 
 namespace qtensor {
 
-/// The outcome of an API call: success, or an error with a one-line message.
-/// Errors are values; the runtime never aborts the process on bad input.
-class [[nodiscard]] Status {
-public:
-  static Status success() { return Status(); }
-  static Status error(std::string message) {
-    Status status;
-    status.failed = true;
-    status.text = std::move(message);
-    return status;
-  }
-  /// True on success.
-  explicit operator bool() const { return !failed; }
-  const std::string &message() const { return text; }
-
-private:
-  bool failed = false;
-  std::string text;
-};
-
-enum class DType { F32, F16, BF16, I8 };
 enum class Quantization { None, Int8 };
 enum class Target { Auto, Cpu, Cuda };
-
-/// "f32", "f16", "bf16", "i8".
-const char *toString(DType dtype);
-/// Bytes per element.
-size_t byteWidth(DType dtype);
 
 struct CompileOptions {
   /// One shape per model input; -1 marks a dynamic leading (batch) size.
@@ -76,34 +47,6 @@ struct CompileOptions {
   /// MLIR bytecode of the lowered module, keyed like the in-process cache);
   /// a hit skips import and the qtensor pipeline, not the LLVM JIT.
   std::string cacheDirectory;
-};
-
-/// A caller-owned dense row-major buffer.
-struct TensorView {
-  const void *data = nullptr;
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-};
-
-/// A runtime-owned dense row-major result.
-struct Tensor {
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-  std::vector<unsigned char> bytes;
-  size_t numElements() const;
-  const float *f32() const {
-    return reinterpret_cast<const float *>(bytes.data());
-  }
-};
-
-/// A weight the compiled code reads from a runtime-owned buffer.
-struct Parameter {
-  std::string name; ///< e.g. "linear1.weight.data"
-  DType dtype;
-  std::vector<int64_t> shape;
-  std::string layout; ///< "row_major": the seed's layout, unpacked
-  const void *data;
-  size_t bytes;
 };
 
 /// A compiled model: its code and its parameter buffers. Calls from several
@@ -141,6 +84,32 @@ private:
   explicit Model(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl;
 };
+
+/// What compileArtifact needs beyond CompileOptions.
+struct ArtifactOptions {
+  /// The LLVM CPU the host code is compiled for: "x86-64-v3" (AVX2 and FMA:
+  /// x86 servers and desktops of the last decade), a CPU name ("znver4",
+  /// "sapphirerapids", ...) or "native" (this machine).
+  std::string cpu = "x86-64-v3";
+  /// For Target::Cuda: the GPU (sm_80, sm_86, sm_89, sm_90, sm_90a).
+  std::string chip = "sm_90";
+  /// For Target::Cuda: the GPU binary embedded in model.so. "fatbin": cubin
+  /// and PTX (needs ptxas and fatbinary); "isa": PTX alone, compiled by the
+  /// driver at load time; "auto": fatbin when the toolkit is found, else isa.
+  std::string gpuBinary = "auto";
+  /// Off: no weights.bin; the parameters must be given at run time
+  /// (Artifact::setParameters, qtensor-exec --params).
+  bool includeWeights = true;
+};
+
+/// Compiles a model ahead of time into an artifact directory that the light
+/// runtime (qtensor/Runtime/Artifact.h, qtensor-exec) runs. options.target
+/// must be Cpu or Cuda. The artifact is written beside `directory` and
+/// renamed into place: on failure nothing is left there, and an artifact
+/// already there is replaced only on success.
+Status compileArtifact(const std::string &path, const CompileOptions &options,
+                       const ArtifactOptions &artifactOptions,
+                       const std::string &directory);
 
 /// Compile-cache statistics of this process.
 struct CacheStats {

@@ -1,30 +1,22 @@
 //===- NpyFile.h - read and write NumPy .npy arrays -------------*- C++ -*-===//
 //
-// The subset of the .npy format (version 1 and 2 headers) that qtensor's
-// tools exchange: little-endian float32 and int8 arrays in C order. Every
-// malformed file is an error value, never a crash.
+// llvm::Error-returning wrappers of the light runtime's .npy reader and
+// writer (qtensor/Runtime/Npy.h), for tools built on LLVM.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QTENSOR_TOOLS_NPYFILE_H
 #define QTENSOR_TOOLS_NPYFILE_H
 
+#include "qtensor/Runtime/Npy.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
-
-#include <cstdint>
-#include <string>
-#include <vector>
 
 namespace mlir {
 namespace qtensor {
 
-struct NpyArray {
-  /// NumPy dtype string: "<f4" or "|i1".
-  std::string dtype;
-  std::vector<int64_t> shape;
-  std::vector<unsigned char> bytes;
-};
+using NpyArray = ::qtensor::NpyArray;
 
 /// Parses the contents of a .npy file.
 llvm::Expected<NpyArray> parseNpy(llvm::StringRef contents);

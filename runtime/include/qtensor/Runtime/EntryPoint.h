@@ -1,0 +1,72 @@
+//===- EntryPoint.h - calling compiled code -----------------*- C++ -*-===//
+//
+// How the JIT (Model) and AOT artifacts (Artifact) call a compiled @forward.
+// The code follows MLIR's C interface: `_mlir_ciface_forward` takes a pointer
+// to the result descriptors, then one memref descriptor per input and per
+// parameter; a packed wrapper `void(void **)` takes the addresses of those
+// arguments. Results are fresh allocations owned by the caller (ownership-
+// based buffer deallocation guarantees it), in host memory for CPU code and
+// in device memory for CUDA code; callEntry copies them out and frees them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_RUNTIME_ENTRYPOINT_H
+#define QTENSOR_RUNTIME_ENTRYPOINT_H
+
+#include "qtensor/Runtime/Tensor.h"
+
+namespace qtensor {
+
+/// `void(void **arguments)`: arguments[0] is the address of a pointer to the
+/// result descriptors, arguments[1 + i] the address of a pointer to the
+/// descriptor of input or parameter i.
+using PackedEntry = void (*)(void **);
+
+/// Where the buffers that compiled code reads and returns live.
+enum class MemorySpace { Host, Cuda };
+
+/// What a compiled @forward takes and returns.
+struct EntrySignature {
+  /// -1: a dynamic (batch) size.
+  std::vector<std::vector<int64_t>> inputShapes;
+  std::vector<DType> inputTypes;
+  std::vector<DType> resultTypes;
+  std::vector<size_t> resultRanks;
+};
+
+/// A parameter as the compiled code reads it: dense, row-major, in the
+/// entry's memory space.
+struct ParameterBuffer {
+  const void *data = nullptr;
+  std::vector<int64_t> shape;
+};
+
+/// Checks `inputs` against `signature`: count, dtypes, shapes, one batch size
+/// for every dynamic leading dimension.
+QTENSOR_LIGHT_EXPORT Status checkInputs(const EntrySignature &signature,
+                                        const std::vector<TensorView> &inputs);
+
+/// Checks the inputs, then calls `entry`. For MemorySpace::Cuda the inputs
+/// are copied to the device first and the results back after, on the CUDA
+/// runtime's stream, and a latched CUDA error is the returned error.
+QTENSOR_LIGHT_EXPORT Status
+callEntry(PackedEntry entry, const EntrySignature &signature,
+          const std::vector<TensorView> &inputs,
+          const std::vector<ParameterBuffer> &parameters, MemorySpace space,
+          std::vector<Tensor> &outputs);
+
+} // namespace qtensor
+
+extern "C" {
+/// The `memrefCopy` that memref-to-LLVM lowers strided copies to (the
+/// upstream definition lives in a runner library that links LLVM).
+struct QTensorUnrankedMemRef {
+  int64_t rank;
+  int64_t *descriptor; // allocated, aligned, offset, sizes[rank], strides[rank]
+};
+QTENSOR_LIGHT_EXPORT void qtensorMemrefCopy(int64_t elementSize,
+                                            QTensorUnrankedMemRef *source,
+                                            QTensorUnrankedMemRef *target);
+}
+
+#endif // QTENSOR_RUNTIME_ENTRYPOINT_H

@@ -1,0 +1,397 @@
+//===- ArtifactWriter.cpp - compile a model into an AOT artifact ----------===//
+//
+// The qtensor pipeline as for the JIT, then LLVM IR for a chosen x86 CPU, an
+// object file, and the system C compiler as the linker of model.so. The
+// code's external references are libc, libm, libomp (parallel kernels),
+// qtensorMemrefCopy and, for CUDA, the mgpu* functions: the light runtime
+// and the CUDA runtime define those, so an artifact runs without LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Runtime/Artifact.h"
+#include "qtensor/Runtime/Runtime.h"
+
+#include "Compiler.h"
+#include "qtensor/Passes/GpuPipeline.h"
+#include "qtensor/Runtime/CpuFeatures.h"
+#include "qtensor/Tools/Registration.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <mutex>
+#include <unistd.h>
+
+using namespace mlir;
+
+namespace qtensor {
+
+namespace {
+
+constexpr const char *kEntryName = "qtensor_forward";
+
+/// Adds `void qtensor_forward(void **arguments)`, which unpacks the
+/// addresses in `arguments` (see EntryPoint.h) and calls the C interface of
+/// @forward: the same packing the MLIR ExecutionEngine gives JIT-ed code.
+Status addPackedEntry(llvm::Module &module) {
+  llvm::Function *target = module.getFunction("_mlir_ciface_forward");
+  if (!target)
+    return Status::error("the compiled code has no _mlir_ciface_forward");
+  llvm::LLVMContext &context = module.getContext();
+  auto *pointer = llvm::PointerType::getUnqual(context);
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(context), {pointer}, false);
+  auto *wrapper = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                         kEntryName, module);
+  wrapper->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  llvm::IRBuilder<> builder(
+      llvm::BasicBlock::Create(context, "entry", wrapper));
+  llvm::Value *arguments = wrapper->getArg(0);
+  llvm::SmallVector<llvm::Value *> values;
+  for (auto [index, argument] : llvm::enumerate(target->args())) {
+    llvm::Value *slot = builder.CreateConstGEP1_64(pointer, arguments, index);
+    llvm::Value *address = builder.CreateLoad(pointer, slot);
+    values.push_back(builder.CreateLoad(argument.getType(), address));
+  }
+  llvm::Value *result = builder.CreateCall(target, values);
+  if (!target->getReturnType()->isVoidTy()) {
+    llvm::Value *slot =
+        builder.CreateConstGEP1_64(pointer, arguments, values.size());
+    builder.CreateStore(result, builder.CreateLoad(pointer, slot));
+  }
+  builder.CreateRetVoid();
+  return Status::success();
+}
+
+/// The target machine for the artifact's host code.
+Status createTargetMachine(const std::string &cpuOption,
+                           std::unique_ptr<llvm::TargetMachine> &machine) {
+  static std::once_flag initialize;
+  std::call_once(initialize, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return Status::error("no LLVM target for " + triple.str() + ": " + error);
+  std::string cpu = cpuOption, features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures hostFeatures;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      hostFeatures.AddFeature(feature.getKey(), feature.getValue());
+    features = hostFeatures.getString();
+  }
+  if (!target->createMCSubtargetInfo(triple, "generic", "")
+           ->isCPUStringValid(cpu))
+    return Status::error("unknown CPU '" + cpuOption + "' for " + triple.str() +
+                         " (try x86-64-v3, x86-64-v4, znver4, "
+                         "sapphirerapids or native)");
+  machine.reset(target->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return Status::error("cannot create an LLVM target machine for " + cpu);
+  return Status::success();
+}
+
+/// The features of the target machine's CPU that an artifact records, so
+/// that a host lacking one refuses it.
+std::vector<std::string> requiredCpuFeatures(const llvm::TargetMachine &tm) {
+  std::vector<std::string> features;
+  for (const llvm::SubtargetFeatureKV &feature :
+       tm.getMCSubtargetInfo()->getEnabledProcessorFeatures())
+    if (isCheckableCpuFeature(feature.Key))
+      features.push_back(feature.Key);
+  std::sort(features.begin(), features.end());
+  return features;
+}
+
+/// Runs the system C compiler as the linker: model.so from one object.
+Status linkSharedLibrary(const std::string &object, const std::string &output,
+                         bool openMP, const std::string &logFile) {
+  llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    cc = llvm::sys::findProgramByName("gcc");
+  if (!cc)
+    return Status::error("no C compiler (cc) on PATH to link the artifact: "
+                         "install build-essential");
+  llvm::SmallVector<llvm::StringRef> arguments = {*cc,    "-shared", "-o",
+                                                  output, object,    "-lm"};
+  if (openMP)
+    arguments.push_back(QTENSOR_OPENMP_RUNTIME);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, logFile, logFile};
+  std::string error;
+  int status = llvm::sys::ExecuteAndWait(*cc, arguments, std::nullopt,
+                                         redirects, 0, 0, &error);
+  if (status != 0) {
+    std::string log;
+    if (auto buffer = llvm::MemoryBuffer::getFile(logFile))
+      log = (*buffer)->getBuffer().trim().str();
+    return Status::error("linking the artifact with " + *cc + " failed" +
+                         (error.empty() ? "" : ": " + error) +
+                         (log.empty() ? "" : ": " + log));
+  }
+  return Status::success();
+}
+
+/// Writes `contents` to `path`; errors name the file.
+Status writeFile(const std::string &path, llvm::StringRef contents) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return Status::error("cannot write '" + path + "': " + ec.message());
+  os << contents;
+  os.close();
+  if (os.has_error()) {
+    os.clear_error();
+    return Status::error("cannot write '" + path + "'");
+  }
+  return Status::success();
+}
+
+/// Everything but the rename: writes the artifact into `staging`.
+Status writeArtifact(const std::string &path, const CompileOptions &options,
+                     const ArtifactOptions &artifactOptions,
+                     const std::string &staging) {
+  detail::CodeTarget code;
+  if (options.target == Target::Cuda) {
+    code.cuda = true;
+    code.chip = artifactOptions.chip;
+    if (!mlir::qtensor::getGpuChipFeatures(code.chip))
+      return Status::error("unsupported chip '" + code.chip +
+                           "' (expected sm_80, sm_86, sm_89, sm_90 or "
+                           "sm_90a)");
+    // A fatbin holds the cubin and the PTX (which newer GPUs' drivers
+    // compile); without a toolkit the artifact carries PTX alone.
+    const std::string &binary = artifactOptions.gpuBinary;
+    bool toolkit = mlir::qtensor::findCudaTool("ptxas", "") &&
+                   mlir::qtensor::findCudaTool("fatbinary", "");
+    if (binary == "auto")
+      code.gpuFormat = toolkit ? "fatbin" : "isa";
+    else if (binary == "isa" || binary == "fatbin")
+      code.gpuFormat = binary;
+    else
+      return Status::error("unknown GPU binary '" + binary +
+                           "' (expected auto, isa or fatbin)");
+  }
+  std::unique_ptr<llvm::TargetMachine> machine;
+  if (Status status = createTargetMachine(artifactOptions.cpu, machine);
+      !status)
+    return status;
+
+  DialectRegistry registry;
+  mlir::qtensor::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.disableMultithreading();
+  detail::StageTimings timings;
+  OwningOpRef<ModuleOp> module;
+  if (Status status =
+          detail::loadModel(path, options, context, module, timings);
+      !status)
+    return status;
+  EntrySignature signature;
+  if (Status status =
+          detail::lowerModel(*module, options, code,
+                             options.dumpStagesDirectory, timings, signature);
+      !status)
+    return status;
+  std::vector<detail::ModuleParameter> parameters;
+  if (Status status = detail::takeParameters(
+          *module, signature.inputShapes.size(), parameters);
+      !status)
+    return status;
+  bool openMP =
+      module
+          ->walk([](Operation *op) {
+            return op->getDialect() && op->getDialect()->getNamespace() == "omp"
+                       ? WalkResult::interrupt()
+                       : WalkResult::advance();
+          })
+          .wasInterrupted();
+
+  // LLVM IR for the artifact's CPU, optimized, as an object file.
+  detail::registerTranslations(context);
+  detail::FirstError diagnostic(&context);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext, "qtensor-artifact");
+  if (!llvmModule)
+    return Status::error(
+        "translation to LLVM IR failed" +
+        (diagnostic.str().empty() ? std::string() : ": " + diagnostic.str()));
+  if (llvm::Function *copy = llvmModule->getFunction("memrefCopy"))
+    copy->setName("qtensorMemrefCopy");
+  if (Status status = addPackedEntry(*llvmModule); !status)
+    return status;
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple());
+  for (llvm::Function &function : *llvmModule)
+    if (!function.isDeclaration()) {
+      function.addFnAttr("target-cpu", machine->getTargetCPU());
+      if (!machine->getTargetFeatureString().empty())
+        function.addFnAttr("target-features",
+                           machine->getTargetFeatureString());
+    }
+  auto optimize = makeOptimizingTransformer(3, 0, machine.get());
+  if (llvm::Error error = optimize(llvmModule.get()))
+    return Status::error("optimizing the LLVM IR failed: " +
+                         llvm::toString(std::move(error)));
+  llvm::SmallString<0> objectBytes;
+  {
+    llvm::raw_svector_ostream os(objectBytes);
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile))
+      return Status::error("LLVM cannot emit an object file for " +
+                           machine->getTargetCPU().str());
+    codegen.run(*llvmModule);
+  }
+  std::string object = staging + "/model.o";
+  if (Status status = writeFile(object, objectBytes); !status)
+    return status;
+  if (Status status = linkSharedLibrary(object, staging + "/model.so", openMP,
+                                        staging + "/link.log");
+      !status)
+    return status;
+  llvm::sys::fs::remove(object);
+  llvm::sys::fs::remove(staging + "/link.log");
+
+  // weights.bin: the parameters at 64-byte aligned offsets.
+  std::string weights;
+  std::vector<size_t> offsets;
+  for (const detail::ModuleParameter &parameter : parameters) {
+    weights.resize((weights.size() + 63) / 64 * 64, '\0');
+    offsets.push_back(weights.size());
+    weights.append(parameter.bytes.data(), parameter.bytes.size());
+  }
+  if (artifactOptions.includeWeights)
+    if (Status status = writeFile(staging + "/weights.bin", weights); !status)
+      return status;
+
+  // manifest.json.
+  std::string manifest;
+  llvm::raw_string_ostream text(manifest);
+  llvm::json::OStream json(text, 2);
+  json.object([&] {
+    json.attribute("format", "qtensor-artifact");
+    json.attribute("version", kArtifactFormatVersion);
+    json.attribute("producer",
+                   "qtensor-compile (LLVM " LLVM_VERSION_STRING ")");
+    json.attribute("target", code.cuda ? "cuda" : "cpu");
+    json.attribute("cpu", machine->getTargetCPU());
+    json.attributeArray("cpu_features", [&] {
+      for (const std::string &feature : requiredCpuFeatures(*machine))
+        json.value(feature);
+    });
+    if (code.cuda) {
+      json.attribute("chip", code.chip);
+      json.attribute("gpu_binary", code.gpuFormat);
+    }
+    json.attribute("library", "model.so");
+    json.attribute("entry", kEntryName);
+    json.attribute("weights_bytes", static_cast<int64_t>(weights.size()));
+    if (artifactOptions.includeWeights)
+      json.attribute("weights", "weights.bin");
+    json.attributeArray("inputs", [&] {
+      for (size_t i = 0; i < signature.inputShapes.size(); ++i)
+        json.object([&] {
+          json.attribute("dtype", toString(signature.inputTypes[i]));
+          json.attributeArray("shape", [&] {
+            for (int64_t size : signature.inputShapes[i])
+              json.value(size);
+          });
+        });
+    });
+    json.attributeArray("outputs", [&] {
+      for (size_t i = 0; i < signature.resultTypes.size(); ++i)
+        json.object([&] {
+          json.attribute("dtype", toString(signature.resultTypes[i]));
+          json.attribute("rank",
+                         static_cast<int64_t>(signature.resultRanks[i]));
+        });
+    });
+    json.attributeArray("parameters", [&] {
+      for (auto [index, entry] : llvm::enumerate(parameters))
+        json.object([&] {
+          const Parameter &parameter = entry.parameter;
+          json.attribute("name", parameter.name);
+          json.attribute("dtype", toString(parameter.dtype));
+          json.attributeArray("shape", [&] {
+            for (int64_t size : parameter.shape)
+              json.value(size);
+          });
+          json.attribute("layout", parameter.layout);
+          json.attribute("offset", static_cast<int64_t>(offsets[index]));
+          json.attribute("bytes", static_cast<int64_t>(parameter.bytes));
+        });
+    });
+  });
+  text << "\n";
+  return writeFile(staging + "/manifest.json", manifest);
+}
+
+} // namespace
+
+Status compileArtifact(const std::string &path, const CompileOptions &options,
+                       const ArtifactOptions &artifactOptions,
+                       const std::string &directory) {
+  if (options.target == Target::Auto)
+    return Status::error("an artifact is compiled for one target: cpu or "
+                         "cuda, not auto");
+  for (const std::vector<int64_t> &shape : options.inputShapes)
+    for (size_t i = 0; i < shape.size(); ++i)
+      if (shape[i] < -1 || (shape[i] == -1 && i != 0))
+        return Status::error("invalid input shape " + formatShape(shape) +
+                             ": sizes must be >= 0, and only the leading one "
+                             "may be -1 (dynamic)");
+  // Replaces an artifact or an empty directory, nothing else.
+  if (llvm::sys::fs::exists(directory)) {
+    std::error_code ec;
+    bool replaceable = llvm::sys::fs::is_directory(directory) &&
+                       (llvm::sys::fs::exists(directory + "/manifest.json") ||
+                        (llvm::sys::fs::directory_iterator(directory, ec) ==
+                             llvm::sys::fs::directory_iterator() &&
+                         !ec));
+    if (!replaceable)
+      return Status::error("'" + directory +
+                           "' exists and is not a qtensor artifact: not "
+                           "replacing it");
+  }
+  std::string staging = directory + ".partial-" + std::to_string(::getpid());
+  llvm::sys::fs::remove_directories(staging);
+  if (std::error_code ec = llvm::sys::fs::create_directories(staging))
+    return Status::error("cannot create '" + staging + "': " + ec.message());
+  Status status = writeArtifact(path, options, artifactOptions, staging);
+  if (status) {
+    llvm::sys::fs::remove_directories(directory);
+    if (std::error_code ec = llvm::sys::fs::rename(staging, directory))
+      status = Status::error("cannot move the artifact to '" + directory +
+                             "': " + ec.message());
+  }
+  if (!status)
+    llvm::sys::fs::remove_directories(staging);
+  return status;
+}
+
+} // namespace qtensor

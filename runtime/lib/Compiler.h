@@ -1,0 +1,85 @@
+//===- Compiler.h - what the JIT and the AOT writer share -------*- C++ -*-===//
+//
+// Internal to QTensorRuntime: the model front end (import or parse), the
+// qtensor pipeline for a CPU or CUDA target, the parameters taken out of the
+// lowered module, and the translation registrations both LLVM back ends need.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_RUNTIME_LIB_COMPILER_H
+#define QTENSOR_RUNTIME_LIB_COMPILER_H
+
+#include "qtensor/Runtime/EntryPoint.h"
+#include "qtensor/Runtime/Runtime.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <chrono>
+#include <string>
+
+namespace qtensor::detail {
+
+using StageTimings = std::vector<std::pair<std::string, double>>;
+
+/// Where the compiled code runs.
+struct CodeTarget {
+  bool cuda = false;
+  /// CUDA only: the chip and the gpu-module-to-binary format.
+  std::string chip;
+  std::string gpuFormat = "isa";
+};
+
+/// Imports a .pt or parses a .mlir file as stage-0 IR.
+Status loadModel(const std::string &path, const CompileOptions &options,
+                 mlir::MLIRContext &context,
+                 mlir::OwningOpRef<mlir::ModuleOp> &module,
+                 StageTimings &timings);
+
+/// Records the inputs and results of @forward, checked against `options`.
+Status readSignature(mlir::FunctionType type, const CompileOptions &options,
+                     EntrySignature &signature);
+
+/// Stage 0 to the LLVM dialect (CPU: --qtensor-cpu-pipeline; CUDA:
+/// --qtensor-gpu-pipeline), with weights as parameters of @forward, whose
+/// signature is recorded in `signature`.
+Status lowerModel(mlir::ModuleOp module, const CompileOptions &options,
+                  const CodeTarget &target, const std::string &dumpDirectory,
+                  StageTimings &timings, EntrySignature &signature);
+
+/// A parameter of a lowered @forward and its bytes.
+struct ModuleParameter {
+  Parameter parameter; ///< data is null
+  llvm::ArrayRef<char> bytes;
+  llvm::SmallVector<char> splat; ///< storage when the value is a splat
+};
+
+/// Takes the parameters (qtensor.parameters) out of a lowered module, in
+/// @forward's argument order after its `numInputs` inputs. The bytes are
+/// owned by the context (or by `splat`).
+Status takeParameters(mlir::ModuleOp module, size_t numInputs,
+                      std::vector<ModuleParameter> &parameters);
+
+/// Registers the translations to LLVM IR that lowered modules need
+/// (builtin, LLVM, OpenMP, GPU offloading, NVVM).
+void registerTranslations(mlir::MLIRContext &context);
+
+/// The error diagnostics of a context, collected as one line.
+class FirstError {
+public:
+  explicit FirstError(mlir::MLIRContext *context);
+  const std::string &str() const { return text; }
+
+private:
+  std::string text;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+/// Milliseconds since `start`.
+double millisecondsSince(std::chrono::steady_clock::time_point start);
+
+} // namespace qtensor::detail
+
+#endif // QTENSOR_RUNTIME_LIB_COMPILER_H

@@ -1,0 +1,451 @@
+//===- Artifact.cpp - load and run AOT-compiled models --------------------===//
+
+#include "qtensor/Runtime/Artifact.h"
+
+#include "Json.h"
+#include "qtensor/Runtime/CpuFeatures.h"
+#include "qtensor/Runtime/CudaRuntime.h"
+#include "qtensor/Runtime/EntryPoint.h"
+#include "qtensor/Runtime/Npy.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+namespace qtensor {
+
+namespace {
+
+/// 64-byte aligned host storage for the parameters.
+struct AlignedStorage {
+  void *data = nullptr;
+  explicit AlignedStorage(size_t bytes)
+      : data(std::aligned_alloc(64,
+                                std::max<size_t>(64, (bytes + 63) / 64 * 64))) {
+  }
+  ~AlignedStorage() { std::free(data); }
+  AlignedStorage(const AlignedStorage &) = delete;
+  AlignedStorage &operator=(const AlignedStorage &) = delete;
+};
+
+std::optional<DType> parseDType(const std::string &name) {
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I8})
+    if (name == toString(dtype))
+      return dtype;
+  return std::nullopt;
+}
+
+bool isDirectory(const std::string &path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+/// Makes the symbols of the library holding `address` global, so that the
+/// artifact's code finds qtensorMemrefCopy and the mgpu* functions even
+/// where this runtime itself was loaded with RTLD_LOCAL (Python's ctypes).
+void promoteToGlobal(const void *address) {
+  Dl_info info;
+  if (dladdr(address, &info) && info.dli_fname)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
+/// Reading the manifest: every missing or mistyped field is one error that
+/// names it.
+class ManifestReader {
+public:
+  explicit ManifestReader(std::string path) : path(std::move(path)) {}
+
+  Status error(const std::string &message) const {
+    return Status::error("malformed artifact manifest '" + path +
+                         "': " + message);
+  }
+  Status string(const json::Value &object, const char *key,
+                std::string &out) const {
+    const json::Value *value = object.get(key);
+    if (!value || value->kind != json::Value::Kind::String)
+      return error(std::string("'") + key + "' is not a string");
+    out = value->string;
+    return Status::success();
+  }
+  Status integer(const json::Value &object, const char *key,
+                 int64_t &out) const {
+    const json::Value *value = object.get(key);
+    if (!value || !value->integer)
+      return error(std::string("'") + key + "' is not an integer");
+    out = *value->integer;
+    return Status::success();
+  }
+  Status array(const json::Value &object, const char *key,
+               const std::vector<json::Value> *&out) const {
+    const json::Value *value = object.get(key);
+    if (!value || value->kind != json::Value::Kind::Array)
+      return error(std::string("'") + key + "' is not an array");
+    out = &value->array;
+    return Status::success();
+  }
+  Status shape(const json::Value &object, const char *key, bool allowDynamic,
+               std::vector<int64_t> &out) const {
+    const std::vector<json::Value> *sizes;
+    if (Status status = array(object, key, sizes); !status)
+      return status;
+    out.clear();
+    for (const json::Value &size : *sizes) {
+      if (!size.integer || *size.integer < (allowDynamic ? -1 : 0) ||
+          *size.integer > (int64_t(1) << 40))
+        return error(std::string("'") + key + "' has an invalid size");
+      out.push_back(*size.integer);
+    }
+    return Status::success();
+  }
+  Status dtype(const json::Value &object, DType &out) const {
+    std::string name;
+    if (Status status = string(object, "dtype", name); !status)
+      return status;
+    std::optional<DType> parsed = parseDType(name);
+    if (!parsed)
+      return error("unknown dtype '" + name + "'");
+    out = *parsed;
+    return Status::success();
+  }
+
+private:
+  std::string path;
+};
+
+/// One parameter: where it is in the weights file.
+struct ParameterRecord {
+  Parameter parameter;
+  size_t offset = 0;
+};
+
+} // namespace
+
+struct Artifact::Impl {
+  std::string directory;
+  std::string targetKind; ///< "cpu" or "cuda"
+  std::string description;
+  EntrySignature signature;
+  std::vector<ParameterRecord> records;
+  size_t weightsBytes = 0;
+  std::vector<Parameter> parameters;
+  std::unique_ptr<AlignedStorage> storage;
+  std::unique_ptr<cuda::DeviceParameters> device;
+  std::vector<ParameterBuffer> buffers;
+  /// False until parameters are installed, for artifacts without weights.
+  bool hasWeights = false;
+  PackedEntry entry = nullptr;
+
+  Status readManifest(const std::string &path);
+  Status checkHost(const json::Value &manifest, const ManifestReader &reader);
+  /// Takes the parameters from `bytes` (laid out as the weights file).
+  Status installParameters(std::string_view bytes, const std::string &from);
+};
+
+Status Artifact::Impl::readManifest(const std::string &path) {
+  std::string text;
+  if (Status status = readFile(path, text); !status)
+    return Status::error("'" + directory +
+                         "' is not a qtensor artifact: " + status.message());
+  ManifestReader reader(path);
+  json::Value manifest;
+  if (Status status = json::parse(text, manifest); !status)
+    return reader.error(status.message());
+  if (manifest.kind != json::Value::Kind::Object)
+    return reader.error("not a JSON object");
+  std::string format;
+  int64_t version = 0;
+  if (Status status = reader.string(manifest, "format", format); !status)
+    return status;
+  if (format != "qtensor-artifact")
+    return reader.error("format is '" + format + "', not 'qtensor-artifact'");
+  if (Status status = reader.integer(manifest, "version", version); !status)
+    return status;
+  if (version != kArtifactFormatVersion)
+    return Status::error("artifact '" + directory + "' has format version " +
+                         std::to_string(version) + "; this runtime reads " +
+                         std::to_string(kArtifactFormatVersion) +
+                         ": recompile it with this qtensor-compile");
+
+  const std::vector<json::Value> *inputs, *outputs, *parameters;
+  if (Status status = reader.array(manifest, "inputs", inputs); !status)
+    return status;
+  for (const json::Value &input : *inputs) {
+    DType dtype;
+    std::vector<int64_t> shape;
+    if (Status status = reader.dtype(input, dtype); !status)
+      return status;
+    if (Status status = reader.shape(input, "shape", true, shape); !status)
+      return status;
+    signature.inputTypes.push_back(dtype);
+    signature.inputShapes.push_back(shape);
+  }
+  if (Status status = reader.array(manifest, "outputs", outputs); !status)
+    return status;
+  for (const json::Value &output : *outputs) {
+    DType dtype;
+    int64_t rank;
+    if (Status status = reader.dtype(output, dtype); !status)
+      return status;
+    if (Status status = reader.integer(output, "rank", rank); !status)
+      return status;
+    if (rank < 0 || rank > 16)
+      return reader.error("an output has rank " + std::to_string(rank));
+    signature.resultTypes.push_back(dtype);
+    signature.resultRanks.push_back(static_cast<size_t>(rank));
+  }
+  if (Status status = reader.array(manifest, "parameters", parameters); !status)
+    return status;
+  for (const json::Value &entry : *parameters) {
+    ParameterRecord record;
+    Parameter &parameter = record.parameter;
+    int64_t offset, bytes;
+    if (Status status = reader.string(entry, "name", parameter.name); !status)
+      return status;
+    if (Status status = reader.string(entry, "layout", parameter.layout);
+        !status)
+      return status;
+    if (Status status = reader.dtype(entry, parameter.dtype); !status)
+      return status;
+    if (Status status = reader.shape(entry, "shape", false, parameter.shape);
+        !status)
+      return status;
+    if (Status status = reader.integer(entry, "offset", offset); !status)
+      return status;
+    if (Status status = reader.integer(entry, "bytes", bytes); !status)
+      return status;
+    size_t expected = byteWidth(parameter.dtype);
+    for (int64_t size : parameter.shape)
+      expected *= static_cast<size_t>(size);
+    if (offset < 0 || offset % 64 != 0 || bytes < 0 ||
+        static_cast<size_t>(bytes) != expected ||
+        static_cast<size_t>(offset) < weightsBytes)
+      return reader.error("parameter '" + parameter.name +
+                          "' has an invalid offset or size");
+    parameter.bytes = static_cast<size_t>(bytes);
+    record.offset = static_cast<size_t>(offset);
+    weightsBytes = record.offset + parameter.bytes;
+    records.push_back(std::move(record));
+  }
+
+  if (Status status = checkHost(manifest, reader); !status)
+    return status;
+
+  // "weights" is absent from artifacts compiled without them.
+  std::string weights, library, entryName;
+  if (manifest.get("weights"))
+    if (Status status = reader.string(manifest, "weights", weights); !status)
+      return status;
+  if (Status status = reader.string(manifest, "library", library); !status)
+    return status;
+  if (Status status = reader.string(manifest, "entry", entryName); !status)
+    return status;
+  for (const std::string *name : {&weights, &library})
+    if ((name == &library && name->empty()) ||
+        name->find('/') != std::string::npos)
+      return reader.error("'" + *name + "' is not a file name in the artifact");
+
+  hasWeights = !weights.empty() || records.empty();
+  if (!weights.empty()) {
+    std::string weightsPath = directory + "/" + weights;
+    std::string bytes;
+    if (Status status = readFile(weightsPath, bytes); !status)
+      return status;
+    if (Status status = installParameters(bytes, weightsPath); !status)
+      return status;
+  }
+
+  // The library: its constructor loads the GPU binary of CUDA targets.
+  promoteToGlobal(reinterpret_cast<const void *>(&qtensorMemrefCopy));
+  promoteToGlobal(reinterpret_cast<const void *>(&mgpuLaunchKernel));
+  std::string libraryPath = directory + "/" + library;
+  // Never closed: its OpenMP and CUDA state lives as long as the process.
+  void *handle = dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return Status::error("cannot load '" + libraryPath + "': " + dlerror());
+  if (targetKind == "cuda")
+    if (std::optional<std::string> error = cuda::takeError())
+      return Status::error("cannot load the GPU code of '" + libraryPath +
+                           "': " + *error);
+  entry = reinterpret_cast<PackedEntry>(dlsym(handle, entryName.c_str()));
+  if (!entry)
+    return Status::error("'" + libraryPath + "' has no entry point '" +
+                         entryName + "'");
+  return Status::success();
+}
+
+Status Artifact::Impl::checkHost(const json::Value &manifest,
+                                 const ManifestReader &reader) {
+  std::string cpu;
+  const std::vector<json::Value> *features;
+  if (Status status = reader.string(manifest, "target", targetKind); !status)
+    return status;
+  if (Status status = reader.string(manifest, "cpu", cpu); !status)
+    return status;
+  if (Status status = reader.array(manifest, "cpu_features", features); !status)
+    return status;
+  std::vector<std::string> required;
+  for (const json::Value &feature : *features) {
+    if (feature.kind != json::Value::Kind::String)
+      return reader.error("'cpu_features' holds a non-string");
+    required.push_back(feature.string);
+  }
+  std::vector<std::string> missing = missingCpuFeatures(required);
+  if (!missing.empty()) {
+    std::string list;
+    for (const std::string &feature : missing)
+      list += (list.empty() ? "" : ", ") + feature;
+    return Status::error("artifact '" + directory + "' was compiled for CPU '" +
+                         cpu + "' and needs CPU features this host lacks: " +
+                         list + "; compile it with --target cpu:x86-64-v3 " +
+                         "(or a CPU this host has) to run it here");
+  }
+  if (targetKind == "cpu") {
+    description = "cpu (" + cpu + ")";
+    return Status::success();
+  }
+  if (targetKind != "cuda")
+    return reader.error("unknown target '" + targetKind + "'");
+  std::string chip, binary;
+  if (Status status = reader.string(manifest, "chip", chip); !status)
+    return status;
+  if (Status status = reader.string(manifest, "gpu_binary", binary); !status)
+    return status;
+  int chipCapability = 0;
+  if (chip.size() < 5 || chip.compare(0, 3, "sm_") != 0 ||
+      (chipCapability = std::atoi(chip.c_str() + 3)) <= 0)
+    return reader.error("unknown chip '" + chip + "'");
+  cuda::DeviceProbe probe = cuda::probeDevice();
+  if (!probe.available)
+    return Status::error("artifact '" + directory + "' targets cuda:" + chip +
+                         ", and this host has no usable GPU: " + probe.message);
+  // A cubin runs on its own architecture's major version; PTX (in isa and
+  // fatbin images) the driver compiles for any newer GPU.
+  bool hasPtx = binary == "isa" || binary == "fatbin";
+  bool compatible = hasPtx
+                        ? probe.computeCapability >= chipCapability
+                        : probe.computeCapability / 10 == chipCapability / 10 &&
+                              probe.computeCapability >= chipCapability;
+  if (!compatible)
+    return Status::error("artifact '" + directory + "' targets cuda:" + chip +
+                         " (" + binary + "), which cannot run on " +
+                         probe.message);
+  description = "cuda " + chip + " on " + probe.message;
+  return Status::success();
+}
+
+Status Artifact::Impl::installParameters(std::string_view bytes,
+                                         const std::string &from) {
+  if (bytes.size() != weightsBytes)
+    return Status::error("'" + from + "' has " + std::to_string(bytes.size()) +
+                         " bytes; the artifact's parameters take " +
+                         std::to_string(weightsBytes));
+  auto newStorage = std::make_unique<AlignedStorage>(weightsBytes);
+  if (!newStorage->data)
+    return Status::error("out of memory for " + std::to_string(weightsBytes) +
+                         " bytes of parameters");
+  if (!bytes.empty())
+    std::memcpy(newStorage->data, bytes.data(), bytes.size());
+  std::vector<Parameter> newParameters;
+  std::vector<ParameterBuffer> newBuffers;
+  std::unique_ptr<cuda::DeviceParameters> newDevice;
+  if (targetKind == "cuda")
+    newDevice = std::make_unique<cuda::DeviceParameters>();
+  for (const ParameterRecord &record : records) {
+    Parameter parameter = record.parameter;
+    parameter.data = static_cast<char *>(newStorage->data) + record.offset;
+    const void *data = parameter.data;
+    if (newDevice) {
+      data = newDevice->upload(parameter.data, parameter.bytes);
+      if (!data && parameter.bytes != 0) {
+        std::optional<std::string> error = cuda::takeError();
+        return Status::error("copying parameter '" + parameter.name +
+                             "' to the GPU: " + error.value_or("failed"));
+      }
+    }
+    newBuffers.push_back({data, parameter.shape});
+    newParameters.push_back(std::move(parameter));
+  }
+  storage = std::move(newStorage);
+  hasWeights = true;
+  parameters = std::move(newParameters);
+  buffers = std::move(newBuffers);
+  device = std::move(newDevice);
+  return Status::success();
+}
+
+Artifact::Artifact(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+Artifact::~Artifact() = default;
+
+Status Artifact::load(const std::string &directory,
+                      std::shared_ptr<Artifact> &artifact) {
+  if (!isDirectory(directory))
+    return Status::error("'" + directory +
+                         "' is not a qtensor artifact: not a directory");
+  auto impl = std::make_unique<Impl>();
+  impl->directory = directory;
+  if (Status status = impl->readManifest(directory + "/manifest.json"); !status)
+    return status;
+  artifact.reset(new Artifact(std::move(impl)));
+  return Status::success();
+}
+
+Status Artifact::setParameters(const std::string &path) {
+  if (!isDirectory(path)) {
+    std::string bytes;
+    if (Status status = readFile(path, bytes); !status)
+      return status;
+    return impl->installParameters(bytes, path);
+  }
+  // One NAME.npy per parameter, assembled in the weights file's layout.
+  std::string bytes(impl->weightsBytes, '\0');
+  for (const ParameterRecord &record : impl->records) {
+    const Parameter &parameter = record.parameter;
+    std::string file = path + "/" + parameter.name + ".npy";
+    if (parameter.layout != "row_major")
+      return Status::error("parameter '" + parameter.name + "' is stored as " +
+                           parameter.layout +
+                           "; .npy parameters must be row_major");
+    NpyArray array;
+    if (Status status = readNpy(file, array); !status)
+      return Status::error("parameter '" + parameter.name +
+                           "': " + status.message());
+    const char *expected = npyDType(parameter.dtype);
+    if (!expected || array.dtype != expected || array.shape != parameter.shape)
+      return Status::error("'" + file + "' holds " + array.dtype + " " +
+                           formatShape(array.shape) + "; parameter '" +
+                           parameter.name + "' is " +
+                           toString(parameter.dtype) + " " +
+                           formatShape(parameter.shape));
+    std::memcpy(bytes.data() + record.offset, array.bytes.data(),
+                array.bytes.size());
+  }
+  return impl->installParameters(bytes, path);
+}
+
+Status Artifact::run(const std::vector<TensorView> &inputs,
+                     std::vector<Tensor> &outputs) const {
+  if (!impl->hasWeights)
+    return Status::error("artifact '" + impl->directory +
+                         "' holds no weights: give its parameters with "
+                         "--params FILE|DIR (Artifact::setParameters)");
+  return callEntry(impl->entry, impl->signature, inputs, impl->buffers,
+                   impl->targetKind == "cuda" ? MemorySpace::Cuda
+                                              : MemorySpace::Host,
+                   outputs);
+}
+
+const std::vector<std::vector<int64_t>> &Artifact::inputShapes() const {
+  return impl->signature.inputShapes;
+}
+const std::vector<DType> &Artifact::inputTypes() const {
+  return impl->signature.inputTypes;
+}
+const std::vector<Parameter> &Artifact::parameters() const {
+  return impl->parameters;
+}
+const std::string &Artifact::targetDescription() const {
+  return impl->description;
+}
+
+} // namespace qtensor

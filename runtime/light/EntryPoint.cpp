@@ -1,0 +1,278 @@
+//===- EntryPoint.cpp - calling compiled code -----------------------------===//
+
+#include "qtensor/Runtime/EntryPoint.h"
+
+#include "qtensor/Runtime/CudaRuntime.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <set>
+
+namespace qtensor {
+
+namespace {
+
+/// A memref descriptor as the LLVM lowering lays it out: allocated pointer,
+/// aligned pointer, offset, sizes, strides, all 64-bit; dense row-major.
+std::vector<int64_t> makeDescriptor(const void *data,
+                                    const std::vector<int64_t> &shape) {
+  std::vector<int64_t> fields;
+  auto pointer = reinterpret_cast<int64_t>(data);
+  fields.push_back(pointer);
+  fields.push_back(pointer);
+  fields.push_back(0);
+  fields.insert(fields.end(), shape.begin(), shape.end());
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  fields.insert(fields.end(), strides.begin(), strides.end());
+  return fields;
+}
+
+size_t countElements(const std::vector<int64_t> &shape) {
+  size_t count = 1;
+  for (int64_t size : shape)
+    count *= static_cast<size_t>(size);
+  return count;
+}
+
+/// Copies a strided result (`fields` is its descriptor) into `tensor` in
+/// row-major order. `aligned` points at its first element, in host memory.
+void copyStrided(const int64_t *fields, const char *aligned, size_t rank,
+                 Tensor &tensor) {
+  size_t width = byteWidth(tensor.dtype);
+  std::vector<int64_t> index(rank, 0);
+  for (size_t element = 0; element < tensor.numElements(); ++element) {
+    int64_t source = 0;
+    for (size_t d = 0; d < rank; ++d)
+      source += index[d] * fields[3 + rank + d];
+    std::memcpy(tensor.bytes.data() + element * width, aligned + source * width,
+                width);
+    for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
+      if (++index[d] < tensor.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+/// The extent of a strided result in elements, from its first element.
+size_t stridedExtent(const int64_t *fields, size_t rank) {
+  size_t extent = 1;
+  for (size_t d = 0; d < rank; ++d) {
+    if (fields[3 + d] == 0)
+      return 0;
+    extent += static_cast<size_t>(fields[3 + d] - 1) *
+              static_cast<size_t>(fields[3 + rank + d]);
+  }
+  return extent;
+}
+
+} // namespace
+
+Status checkInputs(const EntrySignature &signature,
+                   const std::vector<TensorView> &inputs) {
+  if (inputs.size() != signature.inputShapes.size())
+    return Status::error("the model takes " +
+                         std::to_string(signature.inputShapes.size()) +
+                         " inputs, got " + std::to_string(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorView &input = inputs[i];
+    const std::vector<int64_t> &expected = signature.inputShapes[i];
+    if (input.dtype != signature.inputTypes[i])
+      return Status::error("input " + std::to_string(i) + " has dtype " +
+                           toString(input.dtype) + ", the model expects " +
+                           toString(signature.inputTypes[i]));
+    bool fits = input.shape.size() == expected.size();
+    for (size_t d = 0; fits && d < expected.size(); ++d)
+      fits = input.shape[d] >= 0 &&
+             (expected[d] < 0 || expected[d] == input.shape[d]);
+    if (!fits)
+      return Status::error("input " + std::to_string(i) + " has shape " +
+                           formatShape(input.shape) +
+                           ", the model was compiled for " +
+                           formatShape(expected));
+    if (!input.data && countElements(input.shape) != 0)
+      return Status::error("input " + std::to_string(i) + " has no data");
+  }
+  // The compiled code assumes one batch size: every dynamic leading
+  // dimension takes the same value.
+  std::optional<int64_t> batch;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (signature.inputShapes[i].empty() || signature.inputShapes[i][0] >= 0)
+      continue;
+    if (batch && *batch != inputs[i].shape[0])
+      return Status::error("input " + std::to_string(i) + " has batch size " +
+                           std::to_string(inputs[i].shape[0]) +
+                           ", an earlier input " + std::to_string(*batch) +
+                           "; the dynamic dimensions must agree");
+    batch = inputs[i].shape[0];
+  }
+  return Status::success();
+}
+
+Status callEntry(PackedEntry entry, const EntrySignature &signature,
+                 const std::vector<TensorView> &inputs,
+                 const std::vector<ParameterBuffer> &parameters,
+                 MemorySpace space, std::vector<Tensor> &outputs) {
+  if (Status status = checkInputs(signature, inputs); !status)
+    return status;
+  bool onDevice = space == MemorySpace::Cuda;
+  void *stream = nullptr;
+  // Device copies of the inputs, freed on every path out.
+  std::vector<void *> deviceInputs;
+  auto freeDeviceInputs = [&] {
+    for (void *pointer : deviceInputs)
+      mgpuMemFree(pointer, stream);
+    deviceInputs.clear();
+  };
+  auto cudaError = [&](const char *what) {
+    freeDeviceInputs();
+    std::optional<std::string> error = cuda::takeError();
+    return Status::error(std::string(what) + ": " +
+                         (error ? *error : "the CUDA runtime failed"));
+  };
+  if (onDevice) {
+    if (std::optional<std::string> stale = cuda::takeError())
+      return Status::error("an earlier CUDA call failed: " + *stale);
+    stream = mgpuStreamCreate();
+  }
+
+  std::vector<std::vector<int64_t>> descriptors;
+  for (const TensorView &input : inputs) {
+    const void *data = input.data;
+    size_t bytes = countElements(input.shape) * byteWidth(input.dtype);
+    if (onDevice && bytes != 0) {
+      void *device = mgpuMemAlloc(bytes, stream, /*isHostShared=*/false);
+      if (!device)
+        return cudaError("copying the inputs to the GPU");
+      deviceInputs.push_back(device);
+      mgpuMemcpy(device, const_cast<void *>(input.data), bytes, stream);
+      data = device;
+    }
+    descriptors.push_back(makeDescriptor(data, input.shape));
+  }
+  if (onDevice && cuda::hasError())
+    return cudaError("copying the inputs to the GPU");
+  for (const ParameterBuffer &parameter : parameters)
+    descriptors.push_back(makeDescriptor(parameter.data, parameter.shape));
+
+  // Result descriptors, laid out one after another as the C interface
+  // returns them.
+  size_t resultWords = 0;
+  for (size_t rank : signature.resultRanks)
+    resultWords += 3 + 2 * rank;
+  std::vector<int64_t> results(resultWords, 0);
+  void *resultPointer = results.data();
+  std::vector<void *> descriptorPointers;
+  for (std::vector<int64_t> &descriptor : descriptors)
+    descriptorPointers.push_back(descriptor.data());
+  std::vector<void *> arguments;
+  arguments.push_back(&resultPointer);
+  for (void *&pointer : descriptorPointers)
+    arguments.push_back(&pointer);
+  entry(arguments.data());
+
+  // Results that alias an input or a parameter (`return %x`) are not fresh
+  // allocations: they are neither freed nor, on the device, looked up twice.
+  std::set<const void *> borrowed;
+  for (const std::vector<int64_t> &descriptor : descriptors)
+    borrowed.insert(reinterpret_cast<const void *>(descriptor[0]));
+  outputs.clear();
+  // Results returned twice (`return %y, %y`) share one allocation.
+  std::set<void *> allocations;
+  size_t offset = 0;
+  std::vector<unsigned char> staging;
+  for (size_t r = 0; r < signature.resultRanks.size(); ++r) {
+    size_t rank = signature.resultRanks[r];
+    const int64_t *fields = results.data() + offset;
+    offset += 3 + 2 * rank;
+    Tensor tensor;
+    tensor.dtype = signature.resultTypes[r];
+    tensor.shape.assign(fields + 3, fields + 3 + rank);
+    size_t width = byteWidth(tensor.dtype);
+    tensor.bytes.resize(tensor.numElements() * width);
+    auto *allocated = reinterpret_cast<char *>(fields[0]);
+    auto *aligned = reinterpret_cast<char *>(fields[1]) + fields[2] * width;
+    if (!borrowed.count(allocated))
+      allocations.insert(allocated);
+    std::vector<int64_t> rowMajor = makeDescriptor(nullptr, tensor.shape);
+    bool dense = std::equal(fields + 3 + rank, fields + 3 + 2 * rank,
+                            rowMajor.begin() + 3 + rank);
+    if (tensor.bytes.empty()) {
+      outputs.push_back(std::move(tensor));
+      continue;
+    }
+    if (!onDevice) {
+      if (dense)
+        std::memcpy(tensor.bytes.data(), aligned, tensor.bytes.size());
+      else
+        copyStrided(fields, aligned, rank, tensor);
+      outputs.push_back(std::move(tensor));
+      continue;
+    }
+    // On the device: copy the extent the result spans, then gather.
+    size_t extentBytes = stridedExtent(fields, rank) * width;
+    staging.resize(extentBytes);
+    mgpuMemcpy(staging.data(), aligned, extentBytes, stream);
+    mgpuStreamSynchronize(stream);
+    if (cuda::hasError())
+      break;
+    if (dense)
+      std::memcpy(tensor.bytes.data(), staging.data(), tensor.bytes.size());
+    else
+      copyStrided(fields, reinterpret_cast<const char *>(staging.data()), rank,
+                  tensor);
+    outputs.push_back(std::move(tensor));
+  }
+  for (void *allocation : allocations) {
+    if (onDevice)
+      mgpuMemFree(allocation, stream);
+    else
+      std::free(allocation);
+  }
+  if (onDevice) {
+    mgpuStreamSynchronize(stream);
+    if (cuda::hasError()) {
+      outputs.clear();
+      return cudaError("running the model on the GPU");
+    }
+    freeDeviceInputs();
+  }
+  return Status::success();
+}
+
+} // namespace qtensor
+
+extern "C" void qtensorMemrefCopy(int64_t elementSize,
+                                  QTensorUnrankedMemRef *source,
+                                  QTensorUnrankedMemRef *target) {
+  int64_t rank = source->rank;
+  const int64_t *from = source->descriptor, *to = target->descriptor;
+  auto *sourceData =
+      reinterpret_cast<const char *>(from[1]) + from[2] * elementSize;
+  auto *targetData = reinterpret_cast<char *>(to[1]) + to[2] * elementSize;
+  const int64_t *sizes = from + 3;
+  const int64_t *sourceStrides = from + 3 + rank,
+                *targetStrides = to + 3 + rank;
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    count *= sizes[d];
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t element = 0; element < count; ++element) {
+    int64_t sourceOffset = 0, targetOffset = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      sourceOffset += index[d] * sourceStrides[d];
+      targetOffset += index[d] * targetStrides[d];
+    }
+    std::memcpy(targetData + targetOffset * elementSize,
+                sourceData + sourceOffset * elementSize, elementSize);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < sizes[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}

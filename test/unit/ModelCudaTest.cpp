@@ -1,0 +1,202 @@
+//===- ModelCudaTest.cpp - the JIT and AOT runtimes on a (fake) GPU -------===//
+//
+// Models compiled for CUDA, run against the fake libcuda.so.1: what the
+// runtimes ask of the driver (modules loaded once, parameters uploaded once,
+// one launch per kernel and call, no stream per launch), the fallbacks and
+// errors of target selection, and driver failures as error values. The fake
+// runs no kernels, so results are checked for shape only; their values are
+// checked on the CPU (emulated kernels) and on real GPUs (bench/gpu_check.sh).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Runtime/Artifact.h"
+#include "qtensor/Runtime/CudaRuntime.h"
+#include "qtensor/Runtime/Runtime.h"
+
+#include "FakeCudaDriver.h"
+
+#include "gtest/gtest.h"
+
+#include <cstdlib>
+#include <dlfcn.h>
+#include <filesystem>
+
+using qtensor::cuda::fake::FakeCudaState;
+
+namespace {
+
+constexpr int kCudaErrorLaunchFailed = 719;
+constexpr int kCudaErrorInvalidImage = 200;
+
+std::string modelPath(const std::string &name) {
+  const char *directory = std::getenv("QTENSOR_TEST_MODELS");
+  return std::string(directory ? directory : ".") + "/" + name + ".pt";
+}
+
+class ModelCudaTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    setenv("QTENSOR_CUDA_DRIVER", QTENSOR_FAKE_CUDA_DRIVER, /*overwrite=*/1);
+    driver =
+        dlopen(QTENSOR_FAKE_CUDA_DRIVER, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    ASSERT_NE(driver, nullptr) << dlerror();
+    auto stateOf = reinterpret_cast<QTensorFakeCudaStateFn>(
+        dlsym(driver, QTENSOR_FAKE_CUDA_STATE_SYMBOL));
+    ASSERT_NE(stateOf, nullptr);
+    fake = stateOf();
+    qtensor::cuda::resetForTesting();
+    fake->reset();
+    qtensor::clearCompileCache();
+    options.inputShapes = {{-1, 64}};
+  }
+
+  void TearDown() override {
+    qtensor::cuda::resetForTesting();
+    if (fake)
+      fake->reset();
+    if (driver)
+      dlclose(driver);
+    unsetenv("QTENSOR_CUDA_DRIVER");
+  }
+
+  /// Runs `model` on a batch of `rows` zeros.
+  template <typename Runnable>
+  qtensor::Status runBatch(const Runnable &model, int64_t rows,
+                           std::vector<qtensor::Tensor> &outputs) {
+    input.assign(rows * 64, 0.0f);
+    return model.run({{input.data(), qtensor::DType::F32, {rows, 64}}},
+                     outputs);
+  }
+
+  void *driver = nullptr;
+  FakeCudaState *fake = nullptr;
+  qtensor::CompileOptions options;
+  std::vector<float> input;
+};
+
+TEST_F(ModelCudaTest, AutoPicksTheGpuAndUploadsParametersOnce) {
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("toy"), options, model);
+  ASSERT_TRUE(status) << status.message();
+  EXPECT_EQ(model->targetDescription(),
+            "cuda sm_90 (GPU 0: Fake H200, sm_90 (CUDA driver 13.0))");
+  EXPECT_EQ(model->targetReason(),
+            "target auto chose cuda: GPU 0: Fake H200, sm_90 (CUDA driver "
+            "13.0)");
+  // The ToyModel: two linears, each int8 data + scale (+ bias).
+  size_t parameters = model->parameters().size();
+  ASSERT_GE(parameters, 4u);
+  qtensor::cuda::RuntimeCounters compiled = qtensor::cuda::counters();
+  // One load per gpu.module, at compile time.
+  ASSERT_GT(compiled.moduleLoads, 0u);
+  EXPECT_EQ(compiled.parameterUploads, parameters);
+  EXPECT_EQ(compiled.launches, 0u);
+
+  std::vector<qtensor::Tensor> outputs;
+  for (int64_t rows : {1, 7, 300}) {
+    ASSERT_TRUE(runBatch(*model, rows, outputs));
+    ASSERT_EQ(outputs.size(), 1u);
+    EXPECT_EQ(outputs[0].shape, (std::vector<int64_t>{rows, 32}));
+  }
+  qtensor::cuda::RuntimeCounters ran = qtensor::cuda::counters();
+  EXPECT_EQ(ran.moduleLoads, compiled.moduleLoads);
+  EXPECT_EQ(ran.parameterUploads, parameters) << "parameters uploaded again";
+  EXPECT_EQ(ran.streamsCreated, 1u);
+  EXPECT_EQ(ran.errorsLatched, 0u);
+  // At least one kernel per linear and call, all from the loaded module.
+  EXPECT_GE(ran.launches, 3u * 2u);
+  EXPECT_EQ(ran.launches % 3u, 0u) << "every call launches the same kernels";
+  for (const auto &launch : fake->launches)
+    EXPECT_NE(launch.function.find("linear"), std::string::npos)
+        << launch.function;
+}
+
+TEST_F(ModelCudaTest, DriverFailuresAreErrorValues) {
+  std::shared_ptr<qtensor::Model> model;
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("toy"), options, model));
+  std::vector<qtensor::Tensor> outputs;
+  fake->failNext("cuLaunchKernel", kCudaErrorLaunchFailed);
+  qtensor::Status status = runBatch(*model, 2, outputs);
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.message().find("running the model on the GPU"),
+            std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("CUDA_ERROR_LAUNCH_FAILED"),
+            std::string::npos)
+      << status.message();
+  EXPECT_TRUE(outputs.empty());
+  // The error was taken: the next call runs.
+  EXPECT_TRUE(runBatch(*model, 2, outputs));
+}
+
+TEST_F(ModelCudaTest, ModuleLoadFailureIsACompileError) {
+  fake->failNext("cuModuleLoadDataEx", kCudaErrorInvalidImage);
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("toy"), options, model);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.message().rfind("loading the GPU code: ", 0), 0u)
+      << status.message();
+  EXPECT_NE(status.message().find("CUDA_ERROR_INVALID_IMAGE"),
+            std::string::npos)
+      << status.message();
+}
+
+TEST_F(ModelCudaTest, GpusBeforeSm80FallBackOrFail) {
+  fake->computeCapabilityMajor = 7;
+  fake->computeCapabilityMinor = 5;
+  std::shared_ptr<qtensor::Model> model;
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("toy"), options, model));
+  EXPECT_EQ(model->targetReason(),
+            "target auto chose cpu: GPU 0: Fake H200, sm_75 (CUDA driver "
+            "13.0); qtensor's GPU code needs sm_80 or newer");
+  options.target = qtensor::Target::Cuda;
+  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model).message(),
+            "target cuda: GPU 0: Fake H200, sm_75 (CUDA driver 13.0); "
+            "qtensor's GPU code needs sm_80 or newer");
+}
+
+TEST_F(ModelCudaTest, NewerGpusRunSm90Ptx) {
+  fake->computeCapabilityMajor = 10;
+  fake->computeCapabilityMinor = 0;
+  std::shared_ptr<qtensor::Model> model;
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("toy"), options, model));
+  EXPECT_EQ(model->targetDescription().rfind("cuda sm_90 (", 0), 0u)
+      << model->targetDescription();
+}
+
+TEST_F(ModelCudaTest, ArtifactRunsOnTheGpuAndUploadsEachParameterSetOnce) {
+  std::filesystem::path directory =
+      std::filesystem::temp_directory_path() /
+      ("qtensor-model-cuda-test-" + std::to_string(getpid()) + ".qta");
+  options.target = qtensor::Target::Cuda;
+  qtensor::ArtifactOptions artifactOptions;
+  artifactOptions.gpuBinary = "isa"; // the fake reads PTX text only
+  qtensor::Status status = qtensor::compileArtifact(
+      modelPath("toy"), options, artifactOptions, directory.string());
+  ASSERT_TRUE(status) << status.message();
+  {
+    std::shared_ptr<qtensor::Artifact> artifact;
+    status = qtensor::Artifact::load(directory.string(), artifact);
+    ASSERT_TRUE(status) << status.message();
+    size_t parameters = artifact->parameters().size();
+    uint64_t moduleLoads = qtensor::cuda::counters().moduleLoads;
+    ASSERT_GT(moduleLoads, 0u);
+    EXPECT_EQ(qtensor::cuda::counters().parameterUploads, parameters);
+    std::vector<qtensor::Tensor> outputs;
+    ASSERT_TRUE(runBatch(*artifact, 5, outputs));
+    ASSERT_TRUE(runBatch(*artifact, 5, outputs));
+    EXPECT_EQ(outputs[0].shape, (std::vector<int64_t>{5, 32}));
+    EXPECT_EQ(qtensor::cuda::counters().parameterUploads, parameters);
+    // New parameters: one more upload each, then none per call.
+    ASSERT_TRUE(artifact->setParameters((directory / "weights.bin").string()));
+    ASSERT_TRUE(runBatch(*artifact, 5, outputs));
+    EXPECT_EQ(qtensor::cuda::counters().parameterUploads, 2 * parameters);
+    EXPECT_EQ(qtensor::cuda::counters().moduleLoads, moduleLoads);
+    EXPECT_EQ(qtensor::cuda::counters().errorsLatched, 0u);
+  }
+  std::filesystem::remove_all(directory);
+}
+
+} // namespace

@@ -1,0 +1,176 @@
+//===- qtensor-exec.cpp - run an AOT artifact on the light runtime --------===//
+//
+//   qtensor-exec DIR --input x.npy [--input ...] [--params FILE|DIR]
+//                [--output y.npy ...] [--bench N]
+//
+// Links the light runtime only: no LLVM, MLIR or LibTorch (the
+// light-runtime-dependencies test checks). Exit status 0, or 2 with one
+// `error: ...` line for bad input of any kind; an output file is written
+// whole or not at all.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Runtime/Artifact.h"
+#include "qtensor/Runtime/Npy.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kExitBadInput = 2;
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return kExitBadInput;
+}
+
+constexpr const char *kUsage =
+    "usage: qtensor-exec DIR --input x.npy [--input ...] [--params FILE|DIR]\n"
+    "                    [--output y.npy ...] [--bench N]\n"
+    "\n"
+    "Runs the artifact that qtensor-compile wrote to DIR.\n"
+    "  --input x.npy     one model input (float32 .npy), in order\n"
+    "  --params FILE|DIR parameters to use instead of DIR/weights.bin: a\n"
+    "                    weights file of the same layout, or a directory of\n"
+    "                    NAME.npy files (qtensor-run --dump-params)\n"
+    "  --output y.npy    write a result (one per --output, in order)\n"
+    "  --bench N         time N runs after a warm-up (median and minimum)\n";
+
+struct Options {
+  std::string artifact;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+  std::string params;
+  unsigned bench = 0;
+};
+
+/// Parses argv into `options`; returns an error message, or "".
+std::string parseArguments(int argc, char **argv, Options &options) {
+  for (int i = 1; i < argc; ++i) {
+    std::string argument = argv[i];
+    auto value = [&](std::string &out) -> std::string {
+      if (i + 1 >= argc)
+        return "option '" + argument + "' needs a value";
+      out = argv[++i];
+      return "";
+    };
+    std::string text, problem;
+    if (argument == "--input") {
+      problem = value(text);
+      options.inputs.push_back(text);
+    } else if (argument == "--output") {
+      problem = value(text);
+      options.outputs.push_back(text);
+    } else if (argument == "--params") {
+      problem = value(options.params);
+    } else if (argument == "--bench") {
+      problem = value(text);
+      char *end = nullptr;
+      unsigned long count = std::strtoul(text.c_str(), &end, 10);
+      if (problem.empty() &&
+          (text.empty() || *end || count == 0 || count > 1000000))
+        problem = "--bench '" + text + "' is not a count from 1 to 1000000";
+      options.bench = static_cast<unsigned>(count);
+    } else if (argument.size() > 1 && argument[0] == '-') {
+      problem = "unknown option '" + argument + "' (see --help)";
+    } else if (options.artifact.empty()) {
+      options.artifact = argument;
+    } else {
+      problem = "more than one artifact: '" + options.artifact + "' and '" +
+                argument + "'";
+    }
+    if (!problem.empty())
+      return problem;
+  }
+  if (options.artifact.empty())
+    return "no artifact directory given (see --help)";
+  return "";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 ||
+        std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  Options options;
+  if (std::string problem = parseArguments(argc, argv, options);
+      !problem.empty())
+    return fail(problem);
+  for (const std::string &path : options.outputs)
+    if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npy") != 0)
+      return fail("--output '" + path + "' must name a .npy file");
+
+  std::shared_ptr<qtensor::Artifact> artifact;
+  if (qtensor::Status status =
+          qtensor::Artifact::load(options.artifact, artifact);
+      !status)
+    return fail(status.message());
+  if (!options.params.empty())
+    if (qtensor::Status status = artifact->setParameters(options.params);
+        !status)
+      return fail(status.message());
+  std::printf("target: %s\n", artifact->targetDescription().c_str());
+
+  std::vector<qtensor::NpyArray> arrays(options.inputs.size());
+  std::vector<qtensor::TensorView> inputs;
+  for (size_t i = 0; i < options.inputs.size(); ++i) {
+    if (qtensor::Status status = qtensor::readNpy(options.inputs[i], arrays[i]);
+        !status)
+      return fail(status.message());
+    if (arrays[i].dtype != "<f4")
+      return fail("'" + options.inputs[i] + "' is not float32");
+    inputs.push_back(
+        {arrays[i].bytes.data(), qtensor::DType::F32, arrays[i].shape});
+  }
+  std::vector<qtensor::Tensor> results;
+  if (qtensor::Status status = artifact->run(inputs, results); !status)
+    return fail(status.message());
+  if (options.outputs.size() > results.size())
+    return fail(std::to_string(options.outputs.size()) +
+                " --output files for " + std::to_string(results.size()) +
+                " results");
+
+  if (options.bench) {
+    std::vector<double> times;
+    for (unsigned i = 0; i < options.bench; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      if (qtensor::Status status = artifact->run(inputs, results); !status)
+        return fail(status.message());
+      times.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    std::printf("bench qtensor-exec median_ms=%.4f min_ms=%.4f runs=%u\n",
+                times[times.size() / 2], times.front(), options.bench);
+  }
+
+  for (size_t i = 0; i < options.outputs.size(); ++i) {
+    const qtensor::Tensor &result = results[i];
+    const char *dtype = qtensor::npyDType(result.dtype);
+    if (!dtype)
+      return fail("result " + std::to_string(i) + " is " +
+                  qtensor::toString(result.dtype) +
+                  ", which .npy output does not support");
+    qtensor::NpyArray array{dtype, result.shape, result.bytes};
+    if (qtensor::Status status = qtensor::writeNpy(options.outputs[i], array);
+        !status)
+      return fail(status.message());
+  }
+  for (size_t i = 0; i < results.size(); ++i)
+    std::printf("result %zu: %s %s\n", i, qtensor::toString(results[i].dtype),
+                qtensor::formatShape(results[i].shape).c_str());
+  // Before the artifact's global destructors (GPU module unloads) run.
+  std::fflush(stdout);
+  return 0;
+}
