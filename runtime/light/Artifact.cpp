@@ -8,6 +8,7 @@
 #include "qtensor/Runtime/EntryPoint.h"
 #include "qtensor/Runtime/Npy.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -311,9 +312,17 @@ Status Artifact::Impl::checkHost(const json::Value &manifest,
     return status;
   if (Status status = reader.string(manifest, "gpu_binary", binary); !status)
     return status;
+  // sm_XY or sm_XYa.
   int chipCapability = 0;
-  if (chip.size() < 5 || chip.compare(0, 3, "sm_") != 0 ||
-      (chipCapability = std::atoi(chip.c_str() + 3)) <= 0)
+  size_t digits = 3;
+  while (digits < chip.size() &&
+         std::isdigit(static_cast<unsigned char>(chip[digits])))
+    chipCapability = chipCapability * 10 + (chip[digits++] - '0');
+  bool wellFormed = chip.compare(0, 3, "sm_") == 0 && digits >= 5 &&
+                    digits <= 6 &&
+                    (digits == chip.size() ||
+                     (digits + 1 == chip.size() && chip.back() == 'a'));
+  if (!wellFormed)
     return reader.error("unknown chip '" + chip + "'");
   cuda::DeviceProbe probe = cuda::probeDevice();
   if (!probe.available)

@@ -196,6 +196,15 @@ TEST_F(ModelCudaTest, ArtifactRunsOnTheGpuAndUploadsEachParameterSetOnce) {
     EXPECT_EQ(qtensor::cuda::counters().moduleLoads, moduleLoads);
     EXPECT_EQ(qtensor::cuda::counters().errorsLatched, 0u);
   }
+  // An sm_90 binary does not run on an sm_80 GPU.
+  fake->computeCapabilityMajor = 8;
+  {
+    std::shared_ptr<qtensor::Artifact> artifact;
+    EXPECT_EQ(qtensor::Artifact::load(directory.string(), artifact).message(),
+              "artifact '" + directory.string() +
+                  "' targets cuda:sm_90 (isa), which cannot run on GPU 0: "
+                  "Fake H200, sm_80 (CUDA driver 13.0)");
+  }
   std::filesystem::remove_all(directory);
 }
 
