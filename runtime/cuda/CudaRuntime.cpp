@@ -349,6 +349,43 @@ public:
   /// For resetForTesting: drop everything, releasing what the driver holds.
   void reset();
 
+  //===--------------------------------------------------------------------===//
+  // Kernel timing (setKernelTiming)
+  //===--------------------------------------------------------------------===//
+
+  /// A launch bracketed by two events on its stream.
+  struct TimedLaunch {
+    std::string kernel;
+    int device;
+    Event before, after;
+  };
+
+  /// Creates `event` and records it on `stream`; needs the launch's context
+  /// current.
+  bool recordEvent(Event &event, Stream stream) {
+    const DriverApi &api = driver.api;
+    if (!check(api.cuEventCreate(&event, 0), "cuEventCreate"))
+      return false;
+    if (check(api.cuEventRecord(event, stream), "cuEventRecord"))
+      return true;
+    api.cuEventDestroy_v2(event);
+    event = nullptr;
+    return false;
+  }
+  void destroyEvents(Event before, Event after) {
+    for (Event event : {before, after})
+      if (event)
+        driver.api.cuEventDestroy_v2(event);
+  }
+  void addTimedLaunch(const std::string &kernel, Event before, Event after) {
+    std::lock_guard<std::mutex> lock(timingMutex);
+    timedLaunches.push_back({kernel, defaultDevice, before, after});
+  }
+
+  std::atomic<bool> kernelTiming{false};
+  std::mutex timingMutex;
+  std::vector<TimedLaunch> timedLaunches;
+
   std::mutex mutex;
   bool driverAttempted = false;
   LoadedDriver driver;
@@ -586,6 +623,12 @@ bool Runtime::allowSharedMemory(const FunctionRecord &record,
 
 void Runtime::reset() {
   std::lock_guard<std::mutex> lock(mutex);
+  {
+    // Their events die with the contexts released below.
+    std::lock_guard<std::mutex> timingLock(timingMutex);
+    timedLaunches.clear();
+    kernelTiming.store(false);
+  }
   if (driver.handle) {
     const DriverApi &api = driver.api;
     auto withContext = [&](int device, auto &&action) {
@@ -672,7 +715,7 @@ bool toLaunchShape(Runtime &runtime, const FunctionRecord &record,
 template <typename Launch>
 void launchKernel(void *function, const intptr_t grid[3],
                   const intptr_t block[3], int32_t sharedMemBytes,
-                  const char *entryPoint, Launch &&launch) {
+                  Stream stream, const char *entryPoint, Launch &&launch) {
   Runtime &runtime = Runtime::get();
   if (runtime.skipWork())
     return;
@@ -694,8 +737,18 @@ void launchKernel(void *function, const intptr_t grid[3],
   if (!scope ||
       !runtime.allowSharedMemory(record, scope.device(), sharedMemBytes))
     return;
+  Event before = nullptr, after = nullptr;
+  if (runtime.kernelTiming.load(std::memory_order_relaxed) &&
+      !runtime.recordEvent(before, stream))
+    return;
   Result result = launch(shape);
   runtime.count.launches++;
+  if (before) {
+    if (result == CUDA_SUCCESS && runtime.recordEvent(after, stream))
+      runtime.addTimedLaunch(record.name, before, after);
+    else
+      runtime.destroyEvents(before, after);
+  }
   std::snprintf(lastLaunchedKernel, sizeof(lastLaunchedKernel), "%s",
                 record.name.c_str());
   runtime.check(result, entryPoint, [&] {
@@ -828,6 +881,40 @@ bool qtensor::cuda::hasError() { return Runtime::get().latched(); }
 
 RuntimeCounters qtensor::cuda::counters() {
   return Runtime::get().count.snapshot();
+}
+
+void qtensor::cuda::setKernelTiming(bool enabled) {
+  Runtime::get().kernelTiming.store(enabled, std::memory_order_relaxed);
+}
+
+std::vector<KernelTime> qtensor::cuda::takeKernelTimes() {
+  Runtime &runtime = Runtime::get();
+  std::vector<Runtime::TimedLaunch> launches;
+  {
+    std::lock_guard<std::mutex> lock(runtime.timingMutex);
+    launches.swap(runtime.timedLaunches);
+  }
+  std::vector<KernelTime> times;
+  bool failed = false;
+  for (const Runtime::TimedLaunch &launch : launches) {
+    DeviceScope scope(runtime, launch.device, /*forRelease=*/true);
+    if (!scope)
+      continue;
+    const DriverApi &api = scope.api();
+    KernelTime time{launch.kernel, 0};
+    failed = failed ||
+             !runtime.check(api.cuEventSynchronize(launch.after),
+                            "cuEventSynchronize") ||
+             !runtime.check(api.cuEventElapsedTime_v2(&time.milliseconds,
+                                                      launch.before,
+                                                      launch.after),
+                            "cuEventElapsedTime");
+    runtime.destroyEvents(launch.before, launch.after);
+    times.push_back(std::move(time));
+  }
+  if (failed)
+    times.clear();
+  return times;
 }
 
 void qtensor::cuda::resetForTesting() { Runtime::get().reset(); }
@@ -963,7 +1050,8 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                                  size_t /*paramsCount*/) {
   const intptr_t grid[3] = {gridX, gridY, gridZ};
   const intptr_t block[3] = {blockX, blockY, blockZ};
-  launchKernel(function, grid, block, sharedMemBytes, "cuLaunchKernel",
+  launchKernel(function, grid, block, sharedMemBytes,
+               static_cast<Stream>(stream), "cuLaunchKernel",
                [&](const LaunchShape &shape) {
                  return Runtime::get().driver.api.cuLaunchKernel(
                      static_cast<Function>(function), shape.grid[0],
@@ -991,7 +1079,8 @@ extern "C" void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
       return;
     }
   launchKernel(
-      function, grid, block, sharedMemBytes, "cuLaunchKernelEx",
+      function, grid, block, sharedMemBytes, static_cast<Stream>(stream),
+      "cuLaunchKernelEx",
       [&](const LaunchShape &shape) {
         const DriverApi &api = Runtime::get().driver.api;
         // Clusters of more than 8 blocks are "non-portable" and need an

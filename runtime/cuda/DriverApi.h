@@ -146,6 +146,7 @@ struct LaunchConfig {
   X(cuEventDestroy_v2, (Event event))                                          \
   X(cuEventSynchronize, (Event event))                                         \
   X(cuEventRecord, (Event event, Stream stream))                               \
+  X(cuEventElapsedTime_v2, (float *milliseconds, Event start, Event end))     \
   X(cuMemAlloc_v2, (DevicePtr * pointer, size_t bytes))                        \
   X(cuMemAllocManaged, (DevicePtr * pointer, size_t bytes, unsigned flags))    \
   X(cuMemFree_v2, (DevicePtr pointer))                                         \

@@ -81,7 +81,7 @@
 // RUN: qtensor-compile %t/mlp4d.pt --input-shape 2x3x5x13 --target cpu:native --no-fuse -o %t/mlp.qta
 // RUN: %torch_python -c "import numpy as np; np.save('%t/x4.npy', np.random.RandomState(1).randn(2, 3, 5, 13).astype(np.float32))"
 // RUN: qtensor-exec %t/mlp.qta --input %t/x4.npy --output %t/y4-aot.npy --bench 3 | FileCheck %s --check-prefix=BENCH
-// BENCH: bench qtensor-exec median_ms={{[0-9.]+}} min_ms={{[0-9.]+}} runs=3
+// BENCH: bench qtensor-exec median_ms={{[0-9.]+}} min_ms={{[0-9.]+}} runs=3 rotate=1
 // BENCH: result 0: f32 [2, 3, 5, 5]
 // RUN: qtensor-run %t/mlp4d.pt --input %t/x4.npy --target cpu --output %t/y4-jit.npy
 // RUN: %compare_npy %t/y4-aot.npy %t/y4-jit.npy | FileCheck %s --check-prefix=CLOSE
@@ -98,8 +98,12 @@
 // NO-GPU: error: artifact '{{.*}}toy-cuda.qta' targets cuda:sm_90, and this host has no usable GPU: no CUDA driver: {{.*}}no-libcuda.so.1 not found
 // On the fake driver the artifact loads its PTX, uploads its parameters and
 // launches its kernels (which the fake does not execute).
-// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-exec %t/toy-cuda.qta --input %t/x.npy | FileCheck %s --check-prefix=FAKE-GPU
+// --bench times the kernels alone with events around each launch: on the
+// fake clock, 0.25 ms per launch, two linears (tiled kernels) per run.
+// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-exec %t/toy-cuda.qta --input %t/x.npy --bench 4 --rotate 2 | FileCheck %s --check-prefix=FAKE-GPU
 // FAKE-GPU: target: cuda sm_90 on GPU 0: Fake H200, sm_90
+// FAKE-GPU: bench qtensor-exec median_ms={{[0-9.]+}} min_ms={{[0-9.]+}} runs=4 rotate=2
+// FAKE-GPU: bench qtensor-exec-kernels median_ms=0.5000 min_ms=0.5000 launches_per_run=2
 // FAKE-GPU: result 0: f32 [5, 32]
 
 // Bad input: one error line, exit status 2, nothing written.

@@ -75,6 +75,13 @@
 // OUT-DIR: error: cannot write '{{.*}}no-dir/y.npy': No such file or directory
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x.npy --bench 0 2>&1 | FileCheck %s --check-prefix=BENCH
 // BENCH: error: --bench '0' is not a count from 1 to 1000000
+// RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x.npy --bench 2 --rotate 65 2>&1 | FileCheck %s --check-prefix=ROTATE
+// ROTATE: error: --rotate '65' is not a count from 1 to 64
+// RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x.npy --rotate 2 2>&1 | FileCheck %s --check-prefix=ROTATE-ALONE
+// ROTATE-ALONE: error: --rotate needs --bench
+// RUN: qtensor-exec %t/toy.qta --input %t/x.npy --bench 2 --rotate 2 | FileCheck %s --check-prefix=ROTATE-CPU
+// ROTATE-CPU: bench qtensor-exec median_ms={{[0-9.]+}} min_ms={{[0-9.]+}} runs=2 rotate=2
+// ROTATE-CPU-NOT: kernels
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input 2>&1 | FileCheck %s --check-prefix=VALUE
 // VALUE: error: option '--input' needs a value
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --frobnicate 2>&1 | FileCheck %s --check-prefix=OPTION

@@ -636,3 +636,47 @@ TEST_F(CudaRuntimeTest, ContextFailureIsNotRetriedPerCall) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Kernel timing
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaRuntimeTest, KernelTimingBracketsEachLaunchWithEvents) {
+  void *module = loadKernels();
+  launchLikeGeneratedCode(module, "add");
+  EXPECT_TRUE(takeKernelTimes().empty()) << "timing is off by default";
+
+  setKernelTiming(true);
+  launchLikeGeneratedCode(module, "add");
+  launchLikeGeneratedCode(module, "scale");
+  std::vector<KernelTime> times = takeKernelTimes();
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_EQ(times[0].kernel, "add");
+  EXPECT_EQ(times[1].kernel, "scale");
+  // One fake tick between the events around each launch.
+  for (const KernelTime &time : times)
+    EXPECT_FLOAT_EQ(time.milliseconds,
+                    static_cast<float>(qtensor::cuda::fake::kFakeEventTickMs));
+  EXPECT_EQ(fake->callCount("cuEventElapsedTime_v2"), 2);
+  EXPECT_TRUE(fake->events.empty()) << "the events are destroyed";
+  EXPECT_TRUE(takeKernelTimes().empty()) << "taken once";
+
+  setKernelTiming(false);
+  launchLikeGeneratedCode(module, "add");
+  EXPECT_TRUE(takeKernelTimes().empty());
+  EXPECT_FALSE(hasError());
+}
+
+TEST_F(CudaRuntimeTest, KernelTimingFailuresAreLatched) {
+  void *module = loadKernels();
+  setKernelTiming(true);
+  launchLikeGeneratedCode(module, "add");
+  fake->failNext("cuEventElapsedTime_v2",
+                 qtensor::cuda::driver::CUDA_ERROR_INVALID_HANDLE);
+  EXPECT_TRUE(takeKernelTimes().empty());
+  std::optional<std::string> error = takeError();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->rfind("cuEventElapsedTime: CUDA_ERROR_INVALID_HANDLE", 0),
+            0u)
+      << *error;
+}

@@ -526,6 +526,20 @@ FAKE_EXPORT Result cuEventRecord(Event event, Stream stream) {
   if ((stream && !state().streams.count(stream)) ||
       !state().events.count(event))
     return CUDA_ERROR_INVALID_HANDLE;
+  // The fake clock advances by kFakeEventTickMs per recorded event.
+  state().eventTimes[event] = ++state().eventClock * qtensor::cuda::fake::kFakeEventTickMs;
+  return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT Result cuEventElapsedTime_v2(float *milliseconds, Event start,
+                                         Event end) {
+  FAKE_ENTER("cuEventElapsedTime_v2");
+  auto from = state().eventTimes.find(start);
+  auto to = state().eventTimes.find(end);
+  if (!milliseconds || from == state().eventTimes.end() ||
+      to == state().eventTimes.end())
+    return CUDA_ERROR_INVALID_HANDLE;
+  *milliseconds = static_cast<float>(to->second - from->second);
   return CUDA_SUCCESS;
 }
 

@@ -59,6 +59,9 @@ struct Failure {
   int remaining = 1;
 };
 
+/// Milliseconds between two recorded events on the fake clock.
+constexpr double kFakeEventTickMs = 0.25;
+
 struct FakeCudaState {
   std::recursive_mutex mutex;
 
@@ -92,6 +95,9 @@ struct FakeCudaState {
   std::map<void *, std::unique_ptr<Module>> modules;
   std::set<void *> streams;
   std::set<void *> events;
+  /// The fake clock: each cuEventRecord stamps its event one tick later.
+  std::map<void *, double> eventTimes;
+  long eventClock = 0;
   std::map<void *, size_t> registeredHostMemory;
 
   /// Makes the next `times` calls of `entryPoint` fail with `code`.
@@ -120,6 +126,8 @@ struct FakeCudaState {
     for (void *event : events)
       delete static_cast<int *>(event);
     events.clear();
+    eventTimes.clear();
+    eventClock = 0;
     registeredHostMemory.clear();
     driverVersion = 13000;
     deviceCount = 1;

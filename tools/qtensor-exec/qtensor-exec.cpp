@@ -1,7 +1,7 @@
 //===- qtensor-exec.cpp - run an AOT artifact on the light runtime --------===//
 //
 //   qtensor-exec DIR --input x.npy [--input ...] [--params FILE|DIR]
-//                [--output y.npy ...] [--bench N]
+//                [--output y.npy ...] [--bench N [--rotate R]]
 //
 // Links the light runtime only: no LLVM, MLIR or LibTorch (the
 // light-runtime-dependencies test checks). Exit status 0, or 2 with one
@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtensor/Runtime/Artifact.h"
+#include "qtensor/Runtime/CudaRuntime.h"
 #include "qtensor/Runtime/Npy.h"
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,10 @@ constexpr const char *kUsage =
     "                    weights file of the same layout, or a directory of\n"
     "                    NAME.npy files (qtensor-run --dump-params)\n"
     "  --output y.npy    write a result (one per --output, in order)\n"
-    "  --bench N         time N runs after a warm-up (median and minimum)\n";
+    "  --bench N         time N runs (median and minimum); for CUDA\n"
+    "                    artifacts also the GPU time of their kernels alone\n"
+    "  --rotate R        with --bench: R copies of the parameters, used in\n"
+    "                    turn, so that caches do not hold them (default 1)\n";
 
 struct Options {
   std::string artifact;
@@ -48,7 +53,18 @@ struct Options {
   std::vector<std::string> outputs;
   std::string params;
   unsigned bench = 0;
+  unsigned rotate = 1;
 };
+
+/// Parses a count in 1..limit.
+bool parseCount(const std::string &text, unsigned limit, unsigned &count) {
+  char *end = nullptr;
+  unsigned long value = std::strtoul(text.c_str(), &end, 10);
+  if (text.empty() || *end || value == 0 || value > limit)
+    return false;
+  count = static_cast<unsigned>(value);
+  return true;
+}
 
 /// Parses argv into `options`; returns an error message, or "".
 std::string parseArguments(int argc, char **argv, Options &options) {
@@ -71,12 +87,12 @@ std::string parseArguments(int argc, char **argv, Options &options) {
       problem = value(options.params);
     } else if (argument == "--bench") {
       problem = value(text);
-      char *end = nullptr;
-      unsigned long count = std::strtoul(text.c_str(), &end, 10);
-      if (problem.empty() &&
-          (text.empty() || *end || count == 0 || count > 1000000))
+      if (problem.empty() && !parseCount(text, 1000000, options.bench))
         problem = "--bench '" + text + "' is not a count from 1 to 1000000";
-      options.bench = static_cast<unsigned>(count);
+    } else if (argument == "--rotate") {
+      problem = value(text);
+      if (problem.empty() && !parseCount(text, 64, options.rotate))
+        problem = "--rotate '" + text + "' is not a count from 1 to 64";
     } else if (argument.size() > 1 && argument[0] == '-') {
       problem = "unknown option '" + argument + "' (see --help)";
     } else if (options.artifact.empty()) {
@@ -90,6 +106,8 @@ std::string parseArguments(int argc, char **argv, Options &options) {
   }
   if (options.artifact.empty())
     return "no artifact directory given (see --help)";
+  if (options.rotate > 1 && !options.bench)
+    return "--rotate needs --bench";
   return "";
 }
 
@@ -141,18 +159,62 @@ int main(int argc, char **argv) {
                 " results");
 
   if (options.bench) {
+    // More loads of the same artifact: each holds its own parameter copy.
+    std::vector<std::shared_ptr<qtensor::Artifact>> copies = {artifact};
+    while (copies.size() < options.rotate) {
+      std::shared_ptr<qtensor::Artifact> copy;
+      if (qtensor::Status status =
+              qtensor::Artifact::load(options.artifact, copy);
+          !status)
+        return fail(status.message());
+      if (!options.params.empty())
+        if (qtensor::Status status = copy->setParameters(options.params);
+            !status)
+          return fail(status.message());
+      copies.push_back(copy);
+    }
+    bool gpu = artifact->targetDescription().rfind("cuda", 0) == 0;
+    qtensor::cuda::setKernelTiming(gpu);
     std::vector<double> times;
     for (unsigned i = 0; i < options.bench; ++i) {
       auto start = std::chrono::steady_clock::now();
-      if (qtensor::Status status = artifact->run(inputs, results); !status)
+      if (qtensor::Status status =
+              copies[i % copies.size()]->run(inputs, results);
+          !status)
         return fail(status.message());
       times.push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)
                           .count());
     }
+    qtensor::cuda::setKernelTiming(false);
     std::sort(times.begin(), times.end());
-    std::printf("bench qtensor-exec median_ms=%.4f min_ms=%.4f runs=%u\n",
-                times[times.size() / 2], times.front(), options.bench);
+    std::printf("bench qtensor-exec median_ms=%.4f min_ms=%.4f runs=%u "
+                "rotate=%u\n",
+                times[times.size() / 2], times.front(), options.bench,
+                options.rotate);
+    if (gpu) {
+      // Every run launches the same kernels: sum each run's.
+      std::vector<qtensor::cuda::KernelTime> kernels =
+          qtensor::cuda::takeKernelTimes();
+      if (std::optional<std::string> error = qtensor::cuda::takeError())
+        return fail("timing the kernels: " + *error);
+      if (kernels.empty() || kernels.size() % options.bench != 0)
+        return fail("timing the kernels: " + std::to_string(kernels.size()) +
+                    " timed launches in " + std::to_string(options.bench) +
+                    " runs");
+      size_t perRun = kernels.size() / options.bench;
+      std::vector<double> gpuTimes;
+      for (size_t run = 0; run < options.bench; ++run) {
+        double sum = 0;
+        for (size_t k = 0; k < perRun; ++k)
+          sum += kernels[run * perRun + k].milliseconds;
+        gpuTimes.push_back(sum);
+      }
+      std::sort(gpuTimes.begin(), gpuTimes.end());
+      std::printf("bench qtensor-exec-kernels median_ms=%.4f min_ms=%.4f "
+                  "launches_per_run=%zu\n",
+                  gpuTimes[gpuTimes.size() / 2], gpuTimes.front(), perRun);
+    }
   }
 
   for (size_t i = 0; i < options.outputs.size(); ++i) {

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #define QTENSOR_CUDA_EXPORT __attribute__((visibility("default")))
 
@@ -127,6 +128,21 @@ private:
   std::map<std::pair<const void *, size_t>, void *> copies;
   size_t totalBytes = 0;
 };
+
+/// Kernel timing, for benchmarks: while on, every launch is bracketed by two
+/// events on its stream, so that takeKernelTimes() can report the GPU time
+/// of each kernel alone (no launch gaps, allocations or copies).
+QTENSOR_CUDA_EXPORT void setKernelTiming(bool enabled);
+
+/// One timed launch.
+struct KernelTime {
+  std::string kernel;
+  float milliseconds = 0;
+};
+
+/// Waits for the timed launches since the last call and returns them in
+/// launch order (empty, with an error latched, when the driver fails).
+QTENSOR_CUDA_EXPORT std::vector<KernelTime> takeKernelTimes();
 
 /// For tests only: unloads every cached module, destroys the cached streams,
 /// releases the primary contexts, closes the driver, clears the latched error
