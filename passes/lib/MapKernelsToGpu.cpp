@@ -3,7 +3,9 @@
 // Rewrites each bufferized fused kernel (weight conversion + zero fill +
 // contraction + epilogue, as qtensor-lower-to-linalg emits them) into GPU
 // kernels written directly as gpu.launch bodies: scf loops, aligned vector
-// loads of the int8 weight, f32 accumulation, the epilogue's own body. The
+// loads of the int8 weight, f32 accumulation (f16 and bf16 activations are
+// widened in registers, the sum rounded once to their type before the
+// epilogue), the epilogue's own body. The
 // same bodies can be emitted inside scf.parallel loops instead, so that the
 // CPU can execute the tiling of the GPU kernels.
 //
@@ -128,8 +130,10 @@ std::optional<FusedKernel> matchFusedKernel(linalg::GenericOp epilogue) {
   auto inputType = cast<MemRefType>(kernel.input.getType());
   auto weightType = cast<MemRefType>(kernel.weight.getType());
   auto outputType = cast<MemRefType>(kernel.output.getType());
-  if (!inputType.getElementType().isF32() ||
-      !outputType.getElementType().isF32() ||
+  // f32, f16 or bf16 activations; the kernels accumulate in f32 either way.
+  Type elementType = inputType.getElementType();
+  if (!(elementType.isF32() || elementType.isF16() || elementType.isBF16()) ||
+      outputType.getElementType() != elementType ||
       !weightType.getElementType().isInteger(8) ||
       !weightType.hasStaticShape() || !inputType.hasRank() ||
       inputType.getRank() != 2 ||
@@ -155,7 +159,8 @@ std::string getKernelStem(const FusedKernel &kernel, unsigned index) {
   stem.consume_back(".data");
   if (stem.empty())
     return "linear" + std::to_string(index);
-  std::string identifier;
+  // A PTX identifier: a letter first (nn.Sequential names weights "0.weight").
+  std::string identifier = llvm::isAlpha(stem.front()) ? "" : "linear_";
   for (char c : stem)
     identifier.push_back(llvm::isAlnum(c) ? c : '_');
   return identifier;
@@ -267,11 +272,15 @@ private:
     Type f32 = b.getF32Type();
     auto accType = VectorType::get({vectorWidth}, f32);
     auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
+    Type elementType =
+        cast<MemRefType>(kernel.input.getType()).getElementType();
+    auto inputType = VectorType::get({vectorWidth}, elementType);
     Value zeros = arith::ConstantOp::create(
         b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
     SmallVector<Value> inits(rowIndices.size(), zeros);
     // 16 bytes at most: an aligned f32 slice is one ld.global.v4.f32.
-    int64_t inputAlign = std::min<int64_t>(4 * vectorWidth, 16);
+    int64_t inputAlign = std::min<int64_t>(
+        elementType.getIntOrFloatBitWidth() / 8 * vectorWidth, 16);
     auto loop = scf::ForOp::create(
         b, loc, lower, constant(kernel.k), constant(step), inits,
         [&](OpBuilder &nb, Location l, Value k, ValueRange accs) {
@@ -282,8 +291,11 @@ private:
           SmallVector<Value> next;
           for (auto [row, acc] : llvm::zip(rowIndices, accs)) {
             Value x = vector::LoadOp::create(
-                nb, l, accType, kernel.input, ValueRange{row, k},
+                nb, l, inputType, kernel.input, ValueRange{row, k},
                 /*nontemporal=*/false, llvm::MaybeAlign(inputAlign));
+            // f16 and bf16 widen exactly.
+            if (!elementType.isF32())
+              x = arith::ExtFOp::create(nb, l, accType, x);
             next.push_back(vector::FMAOp::create(nb, l, x, converted, acc));
           }
           scf::YieldOp::create(nb, l, next);
@@ -301,6 +313,11 @@ private:
   void emitEpilogueStore(Value sum, Value row, Value column) {
     linalg::GenericOp epilogue = kernel.epilogue;
     Block &body = epilogue.getRegion().front();
+    // The f32 sum rounded once to the activations' type, as a matmul that
+    // accumulates in f32 rounds its result; the epilogue runs in that type.
+    Type elementType = body.getArgument(0).getType();
+    if (sum.getType() != elementType)
+      sum = arith::TruncFOp::create(b, loc, elementType, sum);
     IRMapping mapping;
     mapping.map(body.getArgument(0), sum);
     SmallVector<AffineMap> maps = epilogue.getIndexingMapsArray();

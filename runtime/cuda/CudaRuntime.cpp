@@ -902,12 +902,16 @@ std::vector<KernelTime> qtensor::cuda::takeKernelTimes() {
       continue;
     const DriverApi &api = scope.api();
     KernelTime time{launch.kernel, 0};
+    if (!api.eventElapsedTime && !failed) {
+      runtime.latch("kernel timing: the CUDA driver has no "
+                    "cuEventElapsedTime");
+      failed = true;
+    }
     failed = failed ||
              !runtime.check(api.cuEventSynchronize(launch.after),
                             "cuEventSynchronize") ||
-             !runtime.check(api.cuEventElapsedTime_v2(&time.milliseconds,
-                                                      launch.before,
-                                                      launch.after),
+             !runtime.check(api.eventElapsedTime(&time.milliseconds,
+                                                 launch.before, launch.after),
                             "cuEventElapsedTime");
     runtime.destroyEvents(launch.before, launch.after);
     times.push_back(std::move(time));

@@ -50,6 +50,11 @@ LoadedDriver loadDriver(const std::string &path) {
   }
   QTENSOR_CUDA_DRIVER_ENTRY_POINTS(QTENSOR_RESOLVE_ENTRY_POINT)
 #undef QTENSOR_RESOLVE_ENTRY_POINT
+  for (const char *name : {"cuEventElapsedTime_v2", "cuEventElapsedTime"})
+    if (!driver.api.eventElapsedTime)
+      driver.api.eventElapsedTime =
+          reinterpret_cast<decltype(driver.api.eventElapsedTime)>(
+              dlsym(driver.handle, name));
 
   // cuDriverGetVersion works before cuInit, so even a machine without a GPU
   // reports which driver it has.

@@ -146,7 +146,6 @@ struct LaunchConfig {
   X(cuEventDestroy_v2, (Event event))                                          \
   X(cuEventSynchronize, (Event event))                                         \
   X(cuEventRecord, (Event event, Stream stream))                               \
-  X(cuEventElapsedTime_v2, (float *milliseconds, Event start, Event end))     \
   X(cuMemAlloc_v2, (DevicePtr * pointer, size_t bytes))                        \
   X(cuMemAllocManaged, (DevicePtr * pointer, size_t bytes, unsigned flags))    \
   X(cuMemFree_v2, (DevicePtr pointer))                                         \
@@ -167,6 +166,11 @@ struct DriverApi {
   Result(*symbol) parameters = nullptr;
   QTENSOR_CUDA_DRIVER_ENTRY_POINTS(QTENSOR_DECLARE_ENTRY_POINT)
 #undef QTENSOR_DECLARE_ENTRY_POINT
+  /// Optional (kernel timing only): cuEventElapsedTime_v2 where the driver
+  /// has it (12.8 and newer), else the older cuEventElapsedTime, which has
+  /// the same signature.
+  Result (*eventElapsedTime)(float *milliseconds, Event start,
+                             Event end) = nullptr;
 };
 
 /// The driver the runtime loads: $QTENSOR_CUDA_DRIVER when set and not empty,

@@ -102,8 +102,9 @@ Status createTargetMachine(const std::string &cpuOption,
       hostFeatures.AddFeature(feature.getKey(), feature.getValue());
     features = hostFeatures.getString();
   }
-  if (!target->createMCSubtargetInfo(triple, "generic", "")
-           ->isCPUStringValid(cpu))
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "generic", ""));
+  if (!generic->isCPUStringValid(cpu))
     return Status::error("unknown CPU '" + cpuOption + "' for " + triple.str() +
                          " (try x86-64-v3, x86-64-v4, znver4, "
                          "sapphirerapids or native)");
@@ -365,6 +366,15 @@ Status compileArtifact(const std::string &path, const CompileOptions &options,
         return Status::error("invalid input shape " + formatShape(shape) +
                              ": sizes must be >= 0, and only the leading one "
                              "may be -1 (dynamic)");
+  llvm::StringRef parent = llvm::sys::path::parent_path(directory);
+  if (!parent.empty() && !llvm::sys::fs::is_directory(parent))
+    return Status::error("cannot write the artifact '" + directory +
+                         "': directory '" + parent.str() + "' does not exist");
+  if (!options.dumpStagesDirectory.empty())
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(options.dumpStagesDirectory))
+      return Status::error("cannot create '" + options.dumpStagesDirectory +
+                           "': " + ec.message());
   // Replaces an artifact or an empty directory, nothing else.
   if (llvm::sys::fs::exists(directory)) {
     std::error_code ec;

@@ -171,7 +171,7 @@ Status chooseTarget(Target requested, TargetChoice &choice) {
   // PTX: the driver compiles it for the GPU at load time, and no toolkit is
   // needed on the machine that runs the JIT.
   choice.code.gpuFormat = "isa";
-  choice.description = "cuda " + *chip + " (" + probe.message + ")";
+  choice.description = "cuda " + *chip + " (" + probe.deviceName + ")";
   choice.reason =
       std::string(requested == Target::Auto ? "target auto chose" : "target") +
       " cuda: " + probe.message;
@@ -244,8 +244,8 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
       data = impl.deviceParameters->upload(buffer->data, parameter.bytes);
       if (!data && parameter.bytes != 0)
         return Status::error(
-            "copying parameter " + parameter.name +
-            " to the GPU: " + cuda::takeError().value_or("failed"));
+            "copying parameter '" + parameter.name +
+            "' to the GPU: " + cuda::takeError().value_or("failed"));
     }
     impl.parameterBuffers.push_back({data, parameter.shape});
     impl.parameterStorage.push_back(std::move(buffer));
@@ -324,9 +324,6 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
                       std::shared_ptr<Model> &model) {
   if (Status status = validateShapes(options); !status)
     return status;
-  TargetChoice target;
-  if (Status status = chooseTarget(options.target, target); !status)
-    return status;
   llvm::StringRef extension = llvm::sys::path::extension(path);
   if (extension != ".pt" && extension != ".mlir")
     return Status::error("'" + path +
@@ -337,6 +334,10 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
   if (!contents)
     return Status::error("cannot open '" + path +
                          "': " + contents.getError().message());
+
+  TargetChoice target;
+  if (Status status = chooseTarget(options.target, target); !status)
+    return status;
 
   // The cache key: content, shapes, options, target, host CPU, versions.
   std::string key = llvm::utohexstr(

@@ -47,7 +47,8 @@ Status run(const Model &model, const std::vector<at::Tensor> &inputs,
     if (!input.device().is_cpu())
       return Status::error("input " + std::to_string(i) + " is on " +
                            input.device().str() +
-                           "; the compiled model runs on the CPU");
+                           "; give CPU tensors (a model compiled for "
+                           "CUDA copies them to the GPU itself)");
     std::optional<DType> dtype = toDType(input.scalar_type());
     if (!dtype)
       return Status::error("input " + std::to_string(i) + " has dtype " +

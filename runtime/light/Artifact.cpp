@@ -229,6 +229,15 @@ Status Artifact::Impl::readManifest(const std::string &path) {
     records.push_back(std::move(record));
   }
 
+  int64_t declaredBytes = 0;
+  if (Status status = reader.integer(manifest, "weights_bytes", declaredBytes);
+      !status)
+    return status;
+  if (declaredBytes < 0 || static_cast<size_t>(declaredBytes) < weightsBytes)
+    return reader.error("'weights_bytes' is " + std::to_string(declaredBytes) +
+                        ", less than its parameters take");
+  weightsBytes = static_cast<size_t>(declaredBytes);
+
   if (Status status = checkHost(manifest, reader); !status)
     return status;
 
@@ -328,13 +337,15 @@ Status Artifact::Impl::checkHost(const json::Value &manifest,
   if (!probe.available)
     return Status::error("artifact '" + directory + "' targets cuda:" + chip +
                          ", and this host has no usable GPU: " + probe.message);
-  // A cubin runs on its own architecture's major version; PTX (in isa and
-  // fatbin images) the driver compiles for any newer GPU.
-  bool hasPtx = binary == "isa" || binary == "fatbin";
-  bool compatible = hasPtx
-                        ? probe.computeCapability >= chipCapability
-                        : probe.computeCapability / 10 == chipCapability / 10 &&
-                              probe.computeCapability >= chipCapability;
+  if (binary != "isa" && binary != "fatbin")
+    return reader.error("unknown gpu_binary '" + binary +
+                        "' (expected isa or fatbin)");
+  // PTX (in isa and fatbin images) the driver compiles for its GPU or any
+  // newer one, except for architecture-specific chips (sm_90a), which run
+  // on their own architecture only.
+  bool archSpecific = chip.back() == 'a';
+  bool compatible = archSpecific ? probe.computeCapability == chipCapability
+                                 : probe.computeCapability >= chipCapability;
   if (!compatible)
     return Status::error("artifact '" + directory + "' targets cuda:" + chip +
                          " (" + binary + "), which cannot run on " +
@@ -410,7 +421,7 @@ Status Artifact::setParameters(const std::string &path) {
   std::string bytes(impl->weightsBytes, '\0');
   for (const ParameterRecord &record : impl->records) {
     const Parameter &parameter = record.parameter;
-    std::string file = path + "/" + parameter.name + ".npy";
+    std::string file = path + "/" + parameterFileName(parameter.name);
     if (parameter.layout != "row_major")
       return Status::error("parameter '" + parameter.name + "' is stored as " +
                            parameter.layout +

@@ -183,6 +183,12 @@ Status callEntry(PackedEntry entry, const EntrySignature &signature,
   outputs.clear();
   // Results returned twice (`return %y, %y`) share one allocation.
   std::set<void *> allocations;
+  for (size_t r = 0, offset = 0; r < signature.resultRanks.size(); ++r) {
+    auto *allocated = reinterpret_cast<void *>(results[offset]);
+    if (!borrowed.count(allocated))
+      allocations.insert(allocated);
+    offset += 3 + 2 * signature.resultRanks[r];
+  }
   size_t offset = 0;
   std::vector<unsigned char> staging;
   for (size_t r = 0; r < signature.resultRanks.size(); ++r) {
@@ -194,10 +200,7 @@ Status callEntry(PackedEntry entry, const EntrySignature &signature,
     tensor.shape.assign(fields + 3, fields + 3 + rank);
     size_t width = byteWidth(tensor.dtype);
     tensor.bytes.resize(tensor.numElements() * width);
-    auto *allocated = reinterpret_cast<char *>(fields[0]);
     auto *aligned = reinterpret_cast<char *>(fields[1]) + fields[2] * width;
-    if (!borrowed.count(allocated))
-      allocations.insert(allocated);
     std::vector<int64_t> rowMajor = makeDescriptor(nullptr, tensor.shape);
     bool dense = std::equal(fields + 3 + rank, fields + 3 + 2 * rank,
                             rowMajor.begin() + 3 + rank);

@@ -48,9 +48,13 @@ const char *npyDType(DType dtype) {
     return "<f4";
   case DType::I8:
     return "|i1";
-  default:
-    return nullptr;
+  case DType::F16:
+    return "<f2";
+  case DType::BF16:
+    // NumPy has no bfloat16: the bit patterns, as uint16.
+    return "<u2";
   }
+  return nullptr;
 }
 
 Status parseNpy(std::string_view contents, NpyArray &array) {
@@ -85,9 +89,14 @@ Status parseNpy(std::string_view contents, NpyArray &array) {
     return Status::error("the .npy header has no dtype ('descr')");
   descr->remove_prefix(1);
   array.dtype = std::string(descr->substr(0, descr->find('\'')));
-  if (array.dtype != "<f4" && array.dtype != "|i1")
+  uint64_t width = array.dtype == "<f4"                           ? 4
+                   : array.dtype == "<f2" || array.dtype == "<u2" ? 2
+                   : array.dtype == "|i1"                         ? 1
+                                                                  : 0;
+  if (width == 0)
     return Status::error("unsupported .npy dtype '" + array.dtype +
-                         "' (expected float32 '<f4' or int8 '|i1')");
+                         "' (expected float32 '<f4', float16 '<f2', "
+                         "bfloat16 bits '<u2' or int8 '|i1')");
   std::optional<std::string_view> order = headerField(header, "fortran_order");
   if (!order || order->substr(0, 5) != "False")
     return Status::error("Fortran-ordered .npy arrays are not supported");
@@ -123,7 +132,6 @@ Status parseNpy(std::string_view contents, NpyArray &array) {
     count *= size;
     array.shape.push_back(static_cast<int64_t>(size));
   }
-  uint64_t width = array.dtype == "<f4" ? 4 : 1;
   std::string_view data = contents.substr(headerStart + headerLength);
   if (data.size() != count * width)
     return Status::error("the .npy data has " + std::to_string(data.size()) +
@@ -131,6 +139,16 @@ Status parseNpy(std::string_view contents, NpyArray &array) {
                          std::to_string(count * width));
   array.bytes.assign(data.begin(), data.end());
   return Status::success();
+}
+
+std::string parameterFileName(const std::string &name) {
+  std::string fileName = name;
+  for (char &c : fileName)
+    if (c == '/' || c == '\\')
+      c = '_';
+  if (fileName.empty() || fileName.front() == '.')
+    fileName.insert(0, "_");
+  return fileName + ".npy";
 }
 
 Status readFile(const std::string &path, std::string &contents) {

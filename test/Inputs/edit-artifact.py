@@ -5,7 +5,8 @@
 KIND: json (manifest is not JSON), format, version, field (no "inputs"),
 offset (a parameter's offset is not aligned), feature (needs a CPU feature
 no runtime knows), library (no model.so), entry (an entry point the library
-lacks), weights (weights.bin one byte short), chip (cuda, chip sm_99x).
+lacks), weights (weights.bin one byte short), weights_bytes (less than the
+parameters take), chip (cuda: chip sm_99x), binary (cuda: gpu_binary elf).
 """
 import json
 import shutil
@@ -39,8 +40,12 @@ def main():
     elif kind == "weights":
         weights = dst / "weights.bin"
         weights.write_bytes(weights.read_bytes()[:-1])
+    elif kind == "weights_bytes":
+        manifest["weights_bytes"] -= 64
     elif kind == "chip":
         manifest["chip"] = "sm_99x"
+    elif kind == "binary":
+        manifest["gpu_binary"] = "elf"
     else:
         raise SystemExit(f"unknown kind {kind}")
     manifest_path.write_text(json.dumps(manifest, indent=2))

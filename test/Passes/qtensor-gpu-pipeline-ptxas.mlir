@@ -27,6 +27,15 @@
 // CHECK: Compiling entry function 'big_weight_tiled'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
+// bf16 activations (widened in registers):
+// CHECK-LABEL: // gpu.binary @half_weight_splitk
+// CHECK: Compiling entry function 'half_weight_splitk'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: lmem
+// CHECK-LABEL: // gpu.binary @half_weight_tiled
+// CHECK: Compiling entry function 'half_weight_tiled'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: lmem
 // Tests that format=bin embeds a cubin (an ELF image) and format=fatbin a
 // fatbinary (magic 0xBA55ED50), both assembled by the toolkit's ptxas.
 // CUBIN: gpu.binary @fc1_weight_splitk  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
@@ -42,4 +51,10 @@ func.func @big(%x: tensor<?x4096xf32>) -> tensor<?x4096xf32> {
   %w = arith.constant dense<0.5> : tensor<4096x4096xf32> loc("big.weight")
   %y = qtensor.linear %x, %w : tensor<?x4096xf32>, tensor<4096x4096xf32> -> tensor<?x4096xf32>
   return %y : tensor<?x4096xf32>
+}
+
+func.func @half(%x: tensor<?x4096xbf16>) -> tensor<?x4096xbf16> {
+  %w = arith.constant dense<0.5> : tensor<4096x4096xbf16> loc("half.weight")
+  %y = qtensor.linear %x, %w : tensor<?x4096xbf16>, tensor<4096x4096xbf16> -> tensor<?x4096xbf16>
+  return %y : tensor<?x4096xbf16>
 }

@@ -57,6 +57,43 @@ func.func @fused(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parameter =
 
 // -----
 
+// Tests that kernel names are PTX identifiers when the weight's name is not
+// (nn.Sequential: "0.weight").
+// CHECK-LABEL: func.func @sequential
+// CHECK: gpu.launch {{.*}} module(@linear_0_weight_splitk) function(@linear_0_weight_splitk)
+// CHECK: gpu.launch {{.*}} module(@linear_0_weight_tiled) function(@linear_0_weight_tiled)
+func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parameter = "0.weight.data"},
+                      %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
+  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// Tests that bf16 activations get the fused kernels too: loaded as bf16,
+// widened to f32 in registers, accumulated in f32, the sum rounded once to
+// bf16 before the epilogue (the scale multiply) runs in bf16.
+// CHECK-LABEL: func.func @bf16
+// CHECK: gpu.launch {{.*}} module(@w_splitk) function(@w_splitk)
+// CHECK: scf.for
+// CHECK:   vector.load {{.*}} : memref<32x64xi8>, vector<16xi8>
+// CHECK:   arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK:   vector.load {{.*}} {alignment = 16 : i64} : memref<?x64xbf16>, vector<16xbf16>
+// CHECK:   arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
+// CHECK:   vector.fma
+// CHECK: gpu.shuffle xor
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: arith.mulf {{.*}} : bf16
+// CHECK: memref.store {{.*}} : memref<?x32xbf16>
+// CHECK: gpu.launch {{.*}} module(@w_tiled) function(@w_tiled)
+func.func @bf16(%x: tensor<?x64xbf16>, %w: tensor<32x64xi8> {qtensor.parameter = "w.data"},
+                %s: tensor<32x1xbf16>) -> tensor<?x32xbf16> {
+  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xbf16>, tensor<32x64xi8>, tensor<32x1xbf16> -> tensor<?x32xbf16>
+  return %y : tensor<?x32xbf16>
+}
+
+// -----
+
 // Tests that packed [K, N] weights are left to the generic loop mapping.
 // CHECK-LABEL: func.func @packed
 // CHECK-NOT: gpu.launch

@@ -77,8 +77,11 @@
 // RUN: qtensor-exec %t/bare.qta --input %t/x.npy --params %t/other-params --output %t/y-bare.npy
 // RUN: %compare_npy %t/y-bare.npy %t/y-other-jit.npy --exact | FileCheck %s --check-prefix=SAME
 
-// A static shape, the unfused program, this machine's CPU, timing.
-// RUN: qtensor-compile %t/mlp4d.pt --input-shape 2x3x5x13 --target cpu:native --no-fuse -o %t/mlp.qta
+// A static shape, the unfused program, this machine's CPU, timing, the IR
+// of every stage.
+// RUN: qtensor-compile %t/mlp4d.pt --input-shape 2x3x5x13 --target cpu:native --no-fuse --dump-stages %t/mlp-stages -o %t/mlp.qta
+// RUN: ls %t/mlp-stages | FileCheck %s --check-prefix=STAGES
+// STAGES: 01-qtensor-quantize-weights.mlir
 // RUN: %torch_python -c "import numpy as np; np.save('%t/x4.npy', np.random.RandomState(1).randn(2, 3, 5, 13).astype(np.float32))"
 // RUN: qtensor-exec %t/mlp.qta --input %t/x4.npy --output %t/y4-aot.npy --bench 3 | FileCheck %s --check-prefix=BENCH
 // BENCH: bench qtensor-exec median_ms={{[0-9.]+}} min_ms={{[0-9.]+}} runs=3 rotate=1
@@ -123,6 +126,11 @@
 // MISSING: error: cannot open '{{.*}}missing.pt': No such file or directory
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --quantize int4 -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=QUANT
 // QUANT: error: unknown --quantize 'int4' (expected int8 or none)
+// RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --input-dtype f64 -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=DTYPE
+// DTYPE: error: unknown --input-dtype 'f64' (expected f32, f16 or bf16)
+// RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu -o %t/no-dir/bad.qta 2>&1 | FileCheck %s --check-prefix=PARENT
+// PARENT: error: cannot write the artifact '{{.*}}no-dir/bad.qta': directory '{{.*}}no-dir' does not exist
+// RUN: not ls %t/no-dir
 // RUN: not ls %t/bad.qta
 // RUN: ls %t | FileCheck %s --check-prefix=NO-PARTIAL
 // NO-PARTIAL-NOT: partial

@@ -44,6 +44,10 @@
 // RUN: %expect_exit 2 qtensor-exec %t/weights.qta --input %t/x.npy 2>&1 | FileCheck %s --check-prefix=WEIGHTS
 // WEIGHTS: error: '{{.*}}weights.bin' has {{[0-9]+}} bytes; the artifact's parameters take {{[0-9]+}}
 
+// RUN: %torch_python %S/../Inputs/edit-artifact.py %t/toy.qta %t/weights-bytes.qta weights_bytes
+// RUN: %expect_exit 2 qtensor-exec %t/weights-bytes.qta --input %t/x.npy 2>&1 | FileCheck %s --check-prefix=WEIGHTS-BYTES
+// WEIGHTS-BYTES: error: malformed artifact manifest '{{.*}}': 'weights_bytes' is {{[0-9]+}}, less than its parameters take
+
 // Parameters.
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x.npy --params %t/no-params 2>&1 | FileCheck %s --check-prefix=PARAMS-MISSING
 // PARAMS-MISSING: error: cannot open '{{.*}}no-params': No such file or directory
@@ -59,7 +63,7 @@
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x63.npy 2>&1 | FileCheck %s --check-prefix=SHAPE
 // SHAPE: error: input 0 has shape [2, 63], the model was compiled for [?, 64]
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x8.npy 2>&1 | FileCheck %s --check-prefix=DTYPE
-// DTYPE: error: '{{.*}}x8.npy' is not float32
+// DTYPE: error: '{{.*}}x8.npy' holds |i1, not float32 '<f4', float16 '<f2' or bfloat16 bits '<u2'
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta 2>&1 | FileCheck %s --check-prefix=COUNT
 // COUNT: error: the model takes 1 inputs, got 0
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/missing.npy 2>&1 | FileCheck %s --check-prefix=INPUT-MISSING
@@ -99,3 +103,6 @@
 // RUN: %torch_python %S/../Inputs/edit-artifact.py %t/cuda.qta %t/chip.qta chip
 // RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver %expect_exit 2 qtensor-exec %t/chip.qta --input %t/x.npy 2>&1 | FileCheck %s --check-prefix=CHIP
 // CHIP: error: malformed artifact manifest '{{.*}}': unknown chip 'sm_99x'
+// RUN: %torch_python %S/../Inputs/edit-artifact.py %t/cuda.qta %t/binary.qta binary
+// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver %expect_exit 2 qtensor-exec %t/binary.qta --input %t/x.npy 2>&1 | FileCheck %s --check-prefix=BINARY
+// BINARY: error: malformed artifact manifest '{{.*}}': unknown gpu_binary 'elf' (expected isa or fatbin)

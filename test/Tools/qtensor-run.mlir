@@ -86,13 +86,13 @@
 // On the fake driver (a GPU that runs no kernels) target auto picks the GPU:
 // the model compiles for sm_90, loads its PTX and runs its launches.
 // RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-run %t/toy.pt --input-shape 4x64 | FileCheck %s --check-prefix=FAKE-GPU
-// FAKE-GPU: target: cuda sm_90 (GPU 0: Fake H200, sm_90 {{.*}}) (target auto chose cuda: GPU 0: Fake H200, sm_90
+// FAKE-GPU: target: cuda sm_90 (Fake H200) (target auto chose cuda: GPU 0: Fake H200, sm_90
 // RUN: printf 'not numpy' > %t/bad.npy
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/bad.npy 2>&1 | FileCheck %s --check-prefix=BAD-NPY
 // BAD-NPY: error: '{{.*}}bad.npy': not a .npy file
 // RUN: %torch_python -c "import numpy as np; np.save('%t/f64.npy', np.zeros((2, 64)))"
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/f64.npy 2>&1 | FileCheck %s --check-prefix=F64-NPY
-// F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4' or int8 '|i1')
+// F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4', float16 '<f2', bfloat16 bits '<u2' or int8 '|i1')
 // A .npy file cut short, an empty one, and one whose shape overflows.
 // RUN: %torch_python -c "import numpy as np; np.save('%t/full.npy', np.zeros((2, 64), np.float32))"
 // RUN: head -c 300 %t/full.npy > %t/short.npy

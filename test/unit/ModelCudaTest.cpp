@@ -79,8 +79,7 @@ TEST_F(ModelCudaTest, AutoPicksTheGpuAndUploadsParametersOnce) {
   qtensor::Status status =
       qtensor::Model::compile(modelPath("toy"), options, model);
   ASSERT_TRUE(status) << status.message();
-  EXPECT_EQ(model->targetDescription(),
-            "cuda sm_90 (GPU 0: Fake H200, sm_90 (CUDA driver 13.0))");
+  EXPECT_EQ(model->targetDescription(), "cuda sm_90 (Fake H200)");
   EXPECT_EQ(model->targetReason(),
             "target auto chose cuda: GPU 0: Fake H200, sm_90 (CUDA driver "
             "13.0)");
@@ -196,6 +195,24 @@ TEST_F(ModelCudaTest, ArtifactRunsOnTheGpuAndUploadsEachParameterSetOnce) {
     EXPECT_EQ(qtensor::cuda::counters().moduleLoads, moduleLoads);
     EXPECT_EQ(qtensor::cuda::counters().errorsLatched, 0u);
   }
+  // sm_90a code runs on sm_90 only; plain sm_90 PTX on newer GPUs too.
+  fake->computeCapabilityMajor = 10;
+  {
+    std::shared_ptr<qtensor::Artifact> artifact;
+    EXPECT_TRUE(qtensor::Artifact::load(directory.string(), artifact));
+  }
+  artifactOptions.chip = "sm_90a";
+  std::string specific = directory.string() + "a";
+  ASSERT_TRUE(qtensor::compileArtifact(modelPath("toy"), options,
+                                       artifactOptions, specific));
+  {
+    std::shared_ptr<qtensor::Artifact> artifact;
+    EXPECT_EQ(qtensor::Artifact::load(specific, artifact).message(),
+              "artifact '" + specific +
+                  "' targets cuda:sm_90a (isa), which cannot run on GPU 0: "
+                  "Fake H200, sm_100 (CUDA driver 13.0)");
+  }
+  std::filesystem::remove_all(specific);
   // An sm_90 binary does not run on an sm_80 GPU.
   fake->computeCapabilityMajor = 8;
   {

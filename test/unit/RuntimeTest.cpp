@@ -246,7 +246,8 @@ TEST(RuntimeTest, MisuseIsAnErrorValue) {
             "input 0 has dtype Long; expected float32, float16 or bfloat16");
   EXPECT_EQ(
       message({at::empty({4, 64}, at::TensorOptions().device(at::kMeta))}),
-      "input 0 is on meta; the compiled model runs on the CPU");
+      "input 0 is on meta; give CPU tensors (a model compiled for CUDA "
+      "copies them to the GPU itself)");
   EXPECT_EQ(message({at::Tensor()}), "input 0 is undefined");
   // A strided input is fine: it is made contiguous.
   EXPECT_EQ(message({at::randn({64, 4}).t()}), "ok");

@@ -1,6 +1,7 @@
 //===- qtensor-compile.cpp - compile a model into an AOT artifact ---------===//
 //
 //   qtensor-compile MODEL (.pt|.mlir) --input-shape ?x64 [--input-shape ...]
+//       [--input-dtype f32|f16|bf16]
 //       --target cpu[:CPU]|cuda:CHIP [--quantize int8|none] [--no-fuse]
 //       [--gpu-binary auto|isa|fatbin] [--no-weights] [--dump-stages DIR]
 //       -o DIR
@@ -31,6 +32,10 @@ static cl::list<std::string>
                 cl::desc("Shape of one input of forward, e.g. ?x64 "
                          "(? : a batch size chosen at run time)"),
                 cl::value_desc("AxBxC"));
+static cl::opt<std::string> inputDType("input-dtype", cl::init("f32"),
+                                       cl::cat(toolOptions),
+                                       cl::desc("Float type of the inputs"),
+                                       cl::value_desc("f32|f16|bf16"));
 static cl::opt<std::string>
     target("target", cl::cat(toolOptions), cl::Required,
            cl::desc("Where the artifact runs: cpu (x86-64-v3), cpu:CPU "
@@ -96,6 +101,15 @@ int main(int argc, char **argv) {
   else
     return reportBadInput("unknown --quantize '" + quantize +
                           "' (expected int8 or none)");
+  if (inputDType == "f32")
+    options.inputType = qtensor::DType::F32;
+  else if (inputDType == "f16")
+    options.inputType = qtensor::DType::F16;
+  else if (inputDType == "bf16")
+    options.inputType = qtensor::DType::BF16;
+  else
+    return reportBadInput("unknown --input-dtype '" + inputDType +
+                          "' (expected f32, f16 or bf16)");
   options.fuse = !noFuse;
   options.dumpStagesDirectory = dumpStages;
   artifact.includeWeights = !noWeights;

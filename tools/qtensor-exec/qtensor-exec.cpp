@@ -34,10 +34,11 @@ int fail(const std::string &message) {
 
 constexpr const char *kUsage =
     "usage: qtensor-exec DIR --input x.npy [--input ...] [--params FILE|DIR]\n"
-    "                    [--output y.npy ...] [--bench N]\n"
+    "                    [--output y.npy ...] [--bench N [--rotate R]]\n"
     "\n"
     "Runs the artifact that qtensor-compile wrote to DIR.\n"
-    "  --input x.npy     one model input (float32 .npy), in order\n"
+    "  --input x.npy     one model input, in order: float32 '<f4', float16\n"
+    "                    '<f2', or bfloat16 as its uint16 bits '<u2'\n"
     "  --params FILE|DIR parameters to use instead of DIR/weights.bin: a\n"
     "                    weights file of the same layout, or a directory of\n"
     "                    NAME.npy files (qtensor-run --dump-params)\n"
@@ -145,10 +146,16 @@ int main(int argc, char **argv) {
     if (qtensor::Status status = qtensor::readNpy(options.inputs[i], arrays[i]);
         !status)
       return fail(status.message());
-    if (arrays[i].dtype != "<f4")
-      return fail("'" + options.inputs[i] + "' is not float32");
-    inputs.push_back(
-        {arrays[i].bytes.data(), qtensor::DType::F32, arrays[i].shape});
+    std::optional<qtensor::DType> dtype;
+    for (qtensor::DType candidate :
+         {qtensor::DType::F32, qtensor::DType::F16, qtensor::DType::BF16})
+      if (arrays[i].dtype == qtensor::npyDType(candidate))
+        dtype = candidate;
+    if (!dtype)
+      return fail("'" + options.inputs[i] + "' holds " + arrays[i].dtype +
+                  ", not float32 '<f4', float16 '<f2' or bfloat16 bits "
+                  "'<u2'");
+    inputs.push_back({arrays[i].bytes.data(), *dtype, arrays[i].shape});
   }
   std::vector<qtensor::Tensor> results;
   if (qtensor::Status status = artifact->run(inputs, results); !status)
@@ -219,12 +226,8 @@ int main(int argc, char **argv) {
 
   for (size_t i = 0; i < options.outputs.size(); ++i) {
     const qtensor::Tensor &result = results[i];
-    const char *dtype = qtensor::npyDType(result.dtype);
-    if (!dtype)
-      return fail("result " + std::to_string(i) + " is " +
-                  qtensor::toString(result.dtype) +
-                  ", which .npy output does not support");
-    qtensor::NpyArray array{dtype, result.shape, result.bytes};
+    qtensor::NpyArray array{qtensor::npyDType(result.dtype), result.shape,
+                            result.bytes};
     if (qtensor::Status status = qtensor::writeNpy(options.outputs[i], array);
         !status)
       return fail(status.message());

@@ -203,10 +203,7 @@ int runTool() {
                             "': " + ec.message());
     for (const qtensor::Parameter &parameter : model->parameters()) {
       mlir::qtensor::NpyArray array;
-      if (parameter.dtype != qtensor::DType::F32 &&
-          parameter.dtype != qtensor::DType::I8)
-        continue;
-      array.dtype = parameter.dtype == qtensor::DType::I8 ? "|i1" : "<f4";
+      array.dtype = qtensor::npyDType(parameter.dtype);
       array.shape = parameter.shape;
       auto *data = static_cast<const unsigned char *>(parameter.data);
       array.bytes.assign(data, data + parameter.bytes);
@@ -221,14 +218,8 @@ int runTool() {
                         &data[(r * cols + c) * width], width);
       }
       // Names come from the model: keep them inside DIR.
-      std::string fileName = parameter.name;
-      for (char &c : fileName)
-        if (c == '/' || c == '\\')
-          c = '_';
-      if (fileName.empty() || fileName.front() == '.')
-        fileName.insert(0, "_");
       llvm::SmallString<128> path(dumpParams);
-      llvm::sys::path::append(path, fileName + ".npy");
+      llvm::sys::path::append(path, qtensor::parameterFileName(parameter.name));
       if (llvm::Error error = mlir::qtensor::writeNpy(path, array))
         return reportBadInput("cannot write '" + path.str() +
                               "': " + llvm::toString(std::move(error)));

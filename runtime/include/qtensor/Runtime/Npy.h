@@ -1,8 +1,9 @@
 //===- Npy.h - read and write NumPy .npy arrays -----------------*- C++ -*-===//
 //
 // The subset of the .npy format (version 1, 2 and 3 headers) that qtensor's
-// tools and artifacts exchange: little-endian float32 and int8 arrays in C
-// order. Every malformed file is an error value, never a crash. Part of the
+// tools and artifacts exchange: little-endian float32, float16, int8 and
+// bfloat16 (as the uint16 bit patterns, '<u2': NumPy has no bfloat16) arrays
+// in C order. Every malformed file is an error value, never a crash. Part of the
 // light runtime: no LLVM, MLIR or LibTorch.
 //
 //===----------------------------------------------------------------------===//
@@ -17,7 +18,7 @@
 namespace qtensor {
 
 struct NpyArray {
-  /// NumPy dtype string: "<f4" or "|i1".
+  /// NumPy dtype string: "<f4", "<f2", "<u2" (bfloat16 bits) or "|i1".
   std::string dtype;
   std::vector<int64_t> shape;
   std::vector<unsigned char> bytes;
@@ -35,9 +36,14 @@ QTENSOR_LIGHT_EXPORT Status readNpy(const std::string &path, NpyArray &array);
 QTENSOR_LIGHT_EXPORT Status writeNpy(const std::string &path,
                                      const NpyArray &array);
 
-/// The .npy dtype of `dtype` ("<f4", "|i1"), or nullptr for dtypes .npy
-/// files here do not carry (f16, bf16).
+/// The .npy dtype of `dtype`: "<f4", "<f2", "<u2" (bfloat16 bits), "|i1".
 QTENSOR_LIGHT_EXPORT const char *npyDType(DType dtype);
+
+/// The .npy file name of parameter `name` in a parameter directory
+/// (qtensor-run --dump-params writes, Artifact::setParameters reads):
+/// NAME.npy, with '/' and '\\' as '_' and a leading '.' prefixed by '_', so
+/// that every name stays inside the directory.
+QTENSOR_LIGHT_EXPORT std::string parameterFileName(const std::string &name);
 
 /// Reads a whole file into `contents`.
 QTENSOR_LIGHT_EXPORT Status readFile(const std::string &path,

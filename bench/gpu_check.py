@@ -1,0 +1,350 @@
+"""The device check: qtensor's CUDA artifacts against PyTorch on this GPU.
+
+Runs in the folder that bench/make_gpu_check.sh packs (through
+gpu_check.sh), on a machine with a CUDA driver, Python and PyTorch, and none
+of qtensor's build dependencies. For the ToyModel and for 4096x4096 and
+4096x11008 layers at M in {1, 16, 256, 4096}, fp32 and bf16 activations:
+
+- correctness: qtensor's output against the seed's formula
+  (x @ int8.t().to(x.dtype)) * scale.t() run by PyTorch here, on the same
+  input and the same quantized weights (made here from a seed with the
+  seed's int8_symmetric_quantize, given to the artifact as parameters);
+- speed: qtensor's kernels (GPU time of its launches, events around each,
+  --rotate 4 parameter copies) and the whole call (host copies included)
+  against torch.matmul (cuBLAS, in the activation dtype, on float weights)
+  and the seed's Int8SymmetricTensor under torch.compile (M in {1, 4096}),
+  both timed with CUDA events over CUDA-graph replays across 4 rotating
+  weight copies, plus one eager call each as single-launch latency;
+- the GPU's read bandwidth measured in the same run, and each M = 1 row's
+  share of it.
+
+Prints one table; every row names the GPU and the dtype. Exit status 0 when
+every output matches, 1 otherwise, 2 when there is no GPU.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+EXEC = HERE / "bin" / "qtensor-exec"
+ROTATE = 4
+
+
+# --- The seed's quantizer and tensor subclass (the tutorial's code) --------
+
+def int8_symmetric_quantize(fp32_tensor):
+    quant_min = -128
+    quant_max = 127
+    min_val = torch.amin(fp32_tensor, dim=[1], keepdim=False)
+    max_val = torch.amax(fp32_tensor, dim=[1], keepdim=False)
+    min_val_neg = torch.min(min_val, torch.zeros_like(min_val))
+    max_val_pos = torch.max(max_val, torch.zeros_like(max_val))
+    max_val_pos = torch.max(-min_val_neg, max_val_pos)
+    scale = max_val_pos / (float(quant_max - quant_min) / 2)
+    scale = scale.view(fp32_tensor.shape[0], -1)
+    out = torch.round(fp32_tensor * (1.0 / scale))
+    out = torch.clamp(out, quant_min, quant_max).to(torch.int8)
+    return out, scale
+
+
+def seed_formula(x, w_int8, scale):
+    return torch.matmul(x, w_int8.t().to(x.dtype)) * scale.t()
+
+
+_OPS = {}
+# torch.compile and dynamo exist from PyTorch 2.0 on.
+_dynamo_disable = getattr(getattr(torch, "_dynamo", None), "disable",
+                          lambda function: function)
+
+
+class Int8SymmetricTensor(torch.Tensor):
+    """The seed's subclass: int8 data and a scale; mm = int8 mm * scale."""
+
+    @staticmethod
+    @_dynamo_disable
+    def __new__(cls, int_data, scale):
+        return torch.Tensor._make_wrapper_subclass(
+            cls, int_data.shape, strides=int_data.stride(),
+            storage_offset=int_data.storage_offset(), dtype=scale.dtype,
+            device=int_data.device)
+
+    @_dynamo_disable
+    def __init__(self, int_data, scale):
+        self.int_data = int_data
+        self.scale = scale
+
+    def __tensor_flatten__(self):
+        return ["int_data", "scale"], None
+
+    @classmethod
+    def __tensor_unflatten__(cls, inner, meta, outer_size=None,
+                             outer_stride=None):
+        return Int8SymmetricTensor(inner["int_data"], inner["scale"])
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args, kwargs):
+        return _OPS[func](func, *args, **(kwargs or {}))
+
+
+def _int8_mm(func, x, weight):
+    return torch.mm(x, weight.int_data.to(x.dtype)) * weight.scale
+
+
+def _int8_view(func, *args, **kwargs):
+    from torch.utils._python_dispatch import return_and_correct_aliasing
+    out = Int8SymmetricTensor(func(args[0].int_data, *args[1:], **kwargs),
+                              func(args[0].scale, *args[1:], **kwargs))
+    return return_and_correct_aliasing(func, args, kwargs, out)
+
+
+_OPS[torch.ops.aten.mm.default] = _int8_mm
+_OPS[torch.ops.aten.detach.default] = _int8_view
+_OPS[torch.ops.aten.t.default] = _int8_view
+
+
+# --- Timing -----------------------------------------------------------------
+
+def time_graph(calls, replays=20):
+    """Median ms per call: CUDA events around graph replays of `calls`
+    (one callable per rotating weight copy, captured in one graph)."""
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        for call in calls:  # warm-up and autotuning outside the capture
+            call()
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for call in calls:
+            call()
+    graph.replay()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(replays):
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / len(calls))
+    return float(np.median(times))
+
+
+def time_eager(call, runs=10):
+    """Median ms of one call launched on its own (single-launch latency)."""
+    call()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(runs):
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        call()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return float(np.median(times))
+
+
+def read_bandwidth_gbs():
+    """The GPU's read bandwidth: a sum over 2 GiB, timed over graph replays."""
+    data = torch.ones(1 << 29, device="cuda", dtype=torch.float32)
+    out = torch.empty((), device="cuda")
+    ms = time_graph([lambda: torch.sum(data, out=out)])
+    return data.numel() * 4 / (ms * 1e-3) / 1e9
+
+
+# --- qtensor through qtensor-exec -------------------------------------------
+
+def to_npy(tensor):
+    cpu = tensor.detach().cpu().contiguous()
+    if cpu.dtype == torch.bfloat16:
+        return cpu.view(torch.int16).numpy().view(np.uint16)
+    return cpu.numpy()
+
+
+def from_npy(array, dtype):
+    if dtype == torch.bfloat16:
+        return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(array)
+
+
+def write_weights(manifest, tensors, path):
+    """weights.bin in the manifest's layout, from name -> tensor."""
+    blob = bytearray(manifest["weights_bytes"])
+    for parameter in manifest["parameters"]:
+        data = to_npy(tensors[parameter["name"]]).tobytes()
+        if len(data) != parameter["bytes"]:
+            raise SystemExit(f"parameter {parameter['name']}: {len(data)} "
+                             f"bytes, the manifest says {parameter['bytes']}")
+        offset = parameter["offset"]
+        blob[offset:offset + len(data)] = data
+    Path(path).write_bytes(bytes(blob))
+
+
+def run_qtensor(artifact, x, weights, work, bench):
+    """Runs qtensor-exec; returns (output, kernel ms, call ms)."""
+    x_path, y_path = work / "x.npy", work / "y.npy"
+    np.save(x_path, to_npy(x))
+    command = [str(EXEC), str(artifact), "--input", str(x_path),
+               "--output", str(y_path), "--bench", str(bench),
+               "--rotate", str(ROTATE)]
+    if weights:
+        command += ["--params", str(weights)]
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = f"{HERE / 'lib'}:{env.get('LD_LIBRARY_PATH', '')}"
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip() or done.stdout.strip())
+    fields = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("bench "):
+            words = line.split()
+            fields[words[1]] = dict(w.split("=") for w in words[2:])
+    kernel_ms = float(fields["qtensor-exec-kernels"]["median_ms"])
+    call_ms = float(fields["qtensor-exec"]["median_ms"])
+    return from_npy(np.load(y_path), x.dtype).cuda(), kernel_ms, call_ms
+
+
+# --- The check ----------------------------------------------------------------
+
+def matches(ours, reference):
+    if ours.shape != reference.shape:
+        return False, float("inf")
+    diff = (ours.float() - reference.float()).abs().max().item()
+    scale = reference.float().abs().max().item() or 1.0
+    # bf16 outputs are rounded to 8 bits of mantissa, in a different order.
+    tolerance = 2e-2 if ours.dtype == torch.bfloat16 else 1e-4
+    return diff <= tolerance * scale, diff
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true",
+                        help="M in {1, 256} only, no torch.compile")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("error: PyTorch sees no CUDA GPU here", file=sys.stderr)
+        return 2
+    gpu = torch.cuda.get_device_name()
+    torch.manual_seed(0)
+    bandwidth = read_bandwidth_gbs()
+    print(f"GPU: {gpu}; read bandwidth {bandwidth:.0f} GB/s "
+          f"(sum over 2 GiB, CUDA graph replays); torch {torch.__version__}")
+    rows, failures = [], 0
+    work = Path(tempfile.mkdtemp(prefix="qtensor-gpu-check-"))
+    batches = [1, 256] if args.quick else [1, 16, 256, 4096]
+
+    def row(layer, dtype, m, impl, ms, weight_bytes, note=""):
+        gbs = weight_bytes / (ms * 1e-3) / 1e9 if ms else 0.0
+        share = f"{100 * gbs / bandwidth:.0f}%" if m == 1 else ""
+        rows.append((gpu, dtype, layer, m, impl, f"{ms * 1e3:.1f}",
+                     f"{gbs:.0f}", share, note))
+
+    # The ToyModel: its weights travel in the artifact; the reference uses
+    # the same quantized parameters.
+    toy = HERE / "artifacts" / "toy_f32.qta"
+    manifest = json.loads((toy / "manifest.json").read_text())
+    blob = (toy / "weights.bin").read_bytes()
+    params = {}
+    for p in manifest["parameters"]:
+        dtype = np.int8 if p["dtype"] == "i8" else np.float32
+        params[p["name"]] = torch.from_numpy(np.frombuffer(
+            blob, dtype, int(np.prod(p["shape"])), p["offset"]).reshape(
+                p["shape"]).copy()).cuda()
+    x = torch.randn(64, 64, device="cuda")
+    try:
+        y, kernel_ms, call_ms = run_qtensor(toy, x, None, work, 20)
+        h = seed_formula(x, params["linear1.weight.data"],
+                         params["linear1.weight.scale"])
+        ref = seed_formula(h, params["linear2.weight.data"],
+                           params["linear2.weight.scale"])
+        ok, diff = matches(y, ref)
+        failures += not ok
+        row("toy", "f32", 64, "qtensor kernels", kernel_ms, 0,
+            f"{'match' if ok else 'MISMATCH'} max_abs_diff={diff:.2e}")
+        row("toy", "f32", 64, "qtensor call", call_ms, 0)
+    except Exception as error:  # one row, not a traceback
+        failures += 1
+        row("toy", "f32", 64, "qtensor", 0, 0, f"ERROR {error}")
+
+    for k, n in ((4096, 4096), (4096, 11008)):
+        for dtype, name in ((torch.float32, "f32"), (torch.bfloat16, "bf16")):
+            layer = f"{k}x{n}"
+            artifact = HERE / "artifacts" / f"linear_{layer}_{name}.qta"
+            manifest = json.loads((artifact / "manifest.json").read_text())
+            data_name = next(p["name"] for p in manifest["parameters"]
+                             if p["name"].endswith(".weight.data"))
+            scale_name = data_name[:-len("data")] + "scale"
+            copies = []
+            for copy in range(ROTATE):
+                weight = (torch.randn(n, k, device="cuda") * 0.02).to(dtype)
+                w_int8, scale = int8_symmetric_quantize(weight)
+                copies.append((weight, w_int8, scale))
+            weights_path = work / f"{layer}_{name}.bin"
+            write_weights(manifest, {data_name: copies[0][1],
+                                     scale_name: copies[0][2]}, weights_path)
+            int8_bytes, float_bytes = n * k, n * k * dtype.itemsize
+            subclass = [Int8SymmetricTensor(w, s) for _, w, s in copies]
+            compiled = (torch.compile(
+                lambda x, w: torch.nn.functional.linear(x, w))
+                if hasattr(torch, "compile") else None)
+            for m in batches:
+                x = torch.randn(m, k, device="cuda").to(dtype)
+                try:
+                    y, kernel_ms, call_ms = run_qtensor(
+                        artifact, x, weights_path, work, 50)
+                    ref = seed_formula(x, copies[0][1], copies[0][2])
+                    ok, diff = matches(y, ref)
+                    failures += not ok
+                    row(layer, name, m, "qtensor kernels", kernel_ms,
+                        int8_bytes,
+                        f"{'match' if ok else 'MISMATCH'} "
+                        f"max_abs_diff={diff:.2e}")
+                    row(layer, name, m, "qtensor call", call_ms, int8_bytes,
+                        "host copies included")
+                except Exception as error:
+                    failures += 1
+                    row(layer, name, m, "qtensor", 0, 0, f"ERROR {error}")
+                outs = [torch.empty(m, n, device="cuda", dtype=dtype)
+                        for _ in copies]
+                calls = [lambda w=w, o=o: torch.matmul(x, w.t(), out=o)
+                         for (w, _, _), o in zip(copies, outs)]
+                row(layer, name, m, "torch.matmul (cuBLAS)",
+                    time_graph(calls), float_bytes)
+                row(layer, name, m, "torch.matmul, one launch",
+                    time_eager(calls[0]), float_bytes)
+                if m in (1, 4096) and not args.quick and compiled:
+                    try:
+                        calls = [lambda w=w: compiled(x, w) for w in subclass]
+                        row(layer, name, m, "seed subclass, torch.compile",
+                            time_graph(calls), int8_bytes)
+                    except Exception as error:
+                        row(layer, name, m, "seed subclass, torch.compile",
+                            0, 0, f"ERROR {type(error).__name__}: {error}"
+                            [:120])
+
+    header = ("GPU", "dtype", "layer", "M", "implementation", "median_us",
+              "weight GB/s", "of read BW", "note")
+    widths = [max(len(str(r[i])) for r in rows + [header])
+              for i in range(len(header))]
+    for line in [header] + rows:
+        print(" | ".join(str(v).ljust(w) for v, w in zip(line, widths)))
+    print(f"{failures} mismatches or errors")
+    return 0 if failures == 0 else 1
+
+
+if __name__ == "__main__":
+    started = time.time()
+    status = main()
+    print(f"gpu_check: {time.time() - started:.0f} s")
+    sys.exit(status)
