@@ -9,6 +9,8 @@
 
 #include "qtensor/Passes/PassUtils.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -25,9 +27,51 @@ using namespace mlir::qtensor;
 
 namespace {
 
-/// The only user of `value`, or null.
-static Operation *getSoleUser(Value value) {
-  return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
+/// A shape query of `value`, an [..., N] product of an [..., K] input, that
+/// can be answered without it: a leading size (the input's) or a static N.
+static bool isRedirectableShapeQuery(Operation *user, Value value) {
+  auto dim = dyn_cast<tensor::DimOp>(user);
+  if (!dim || dim.getSource() != value)
+    return false;
+  std::optional<int64_t> index = dim.getConstantIndex();
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!index || *index < 0 || *index >= type.getRank())
+    return false;
+  return *index < type.getRank() - 1 || !type.isDynamicDim(*index);
+}
+
+/// The only user of `value` besides shape queries that can be redirected
+/// (a dynamic batch makes each elementwise consumer ask for its size), or
+/// null.
+static Operation *getSoleUser(Value value, bool allowShapeQueries = true) {
+  Operation *sole = nullptr;
+  for (Operation *user : value.getUsers()) {
+    if (allowShapeQueries && isRedirectableShapeQuery(user, value))
+      continue;
+    if (sole)
+      return nullptr;
+    sole = user;
+  }
+  return sole;
+}
+
+/// Answers the shape queries of `value` (see isRedirectableShapeQuery) from
+/// `input`, so that `value` can go once fused.
+static void redirectShapeQueries(PatternRewriter &rewriter, Value value,
+                                 Value input) {
+  for (Operation *user : llvm::make_early_inc_range(value.getUsers())) {
+    if (!isRedirectableShapeQuery(user, value))
+      continue;
+    auto dim = cast<tensor::DimOp>(user);
+    int64_t index = *dim.getConstantIndex();
+    auto type = cast<RankedTensorType>(value.getType());
+    rewriter.setInsertionPoint(dim);
+    if (index < type.getRank() - 1)
+      rewriter.replaceOpWithNewOp<tensor::DimOp>(dim, input, index);
+    else
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(
+          dim, type.getDimSize(index));
+  }
 }
 
 struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
@@ -70,7 +114,9 @@ struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
         relu = true;
         last = user;
       } else if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user)) {
-        Operation *next = getSoleUser(user->getResult(0));
+        // The reshape's shape has other dimensions: no redirection there.
+        Operation *next =
+            getSoleUser(user->getResult(0), /*allowShapeQueries=*/false);
         if (next && matchRelu(next) == user->getResult(0)) {
           reshape = user;
           relu = true;
@@ -79,6 +125,9 @@ struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
       }
     }
 
+    redirectShapeQueries(rewriter, scaleMul.getResult(), matmul.getLhs());
+    if (bias)
+      redirectShapeQueries(rewriter, result, matmul.getLhs());
     rewriter.setInsertionPoint(last);
     Location loc = scaleMul.getLoc();
     Value weightData =

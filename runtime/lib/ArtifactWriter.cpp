@@ -333,9 +333,10 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
         });
     });
     json.attributeArray("parameters", [&] {
-      for (auto [index, entry] : llvm::enumerate(parameters))
+      // An index loop: lambdas cannot capture structured bindings (C++17).
+      for (size_t index = 0; index < parameters.size(); ++index)
         json.object([&] {
-          const Parameter &parameter = entry.parameter;
+          const Parameter &parameter = parameters[index].parameter;
           json.attribute("name", parameter.name);
           json.attribute("dtype", toString(parameter.dtype));
           json.attributeArray("shape", [&] {
@@ -360,12 +361,8 @@ Status compileArtifact(const std::string &path, const CompileOptions &options,
   if (options.target == Target::Auto)
     return Status::error("an artifact is compiled for one target: cpu or "
                          "cuda, not auto");
-  for (const std::vector<int64_t> &shape : options.inputShapes)
-    for (size_t i = 0; i < shape.size(); ++i)
-      if (shape[i] < -1 || (shape[i] == -1 && i != 0))
-        return Status::error("invalid input shape " + formatShape(shape) +
-                             ": sizes must be >= 0, and only the leading one "
-                             "may be -1 (dynamic)");
+  if (Status status = detail::validateShapes(options); !status)
+    return status;
   llvm::StringRef parent = llvm::sys::path::parent_path(directory);
   if (!parent.empty() && !llvm::sys::fs::is_directory(parent))
     return Status::error("cannot write the artifact '" + directory +

@@ -105,6 +105,16 @@ private:
 
 } // namespace
 
+Status validateShapes(const CompileOptions &options) {
+  for (const std::vector<int64_t> &shape : options.inputShapes)
+    for (size_t i = 0; i < shape.size(); ++i)
+      if (shape[i] < -1 || (shape[i] == -1 && i != 0))
+        return Status::error("invalid input shape " + formatShape(shape) +
+                             ": sizes must be >= 0, and only the leading one "
+                             "may be -1 (dynamic)");
+  return Status::success();
+}
+
 Status loadModel(const std::string &path, const CompileOptions &options,
                  MLIRContext &context, OwningOpRef<ModuleOp> &module,
                  StageTimings &timings) {

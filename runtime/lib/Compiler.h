@@ -32,6 +32,9 @@ struct CodeTarget {
   std::string gpuFormat = "isa";
 };
 
+/// Checks `options.inputShapes`: sizes >= 0, -1 (dynamic) only leading.
+Status validateShapes(const CompileOptions &options);
+
 /// Imports a .pt or parses a .mlir file as stage-0 IR.
 Status loadModel(const std::string &path, const CompileOptions &options,
                  mlir::MLIRContext &context,

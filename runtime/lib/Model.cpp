@@ -114,16 +114,6 @@ std::string describeHost() {
   return text;
 }
 
-Status validateShapes(const CompileOptions &options) {
-  for (const std::vector<int64_t> &shape : options.inputShapes)
-    for (size_t i = 0; i < shape.size(); ++i)
-      if (shape[i] < -1 || (shape[i] == -1 && i != 0))
-        return Status::error("invalid input shape " + formatShape(shape) +
-                             ": sizes must be >= 0, and only the leading one "
-                             "may be -1 (dynamic)");
-  return Status::success();
-}
-
 /// The chip the GPU pipeline compiles for on a GPU of compute capability
 /// `capability` (major * 10 + minor): the newest supported chip it runs,
 /// since the driver compiles PTX for newer GPUs. None below sm_80.
@@ -322,7 +312,7 @@ Model::~Model() = default;
 
 Status Model::compile(const std::string &path, const CompileOptions &options,
                       std::shared_ptr<Model> &model) {
-  if (Status status = validateShapes(options); !status)
+  if (Status status = detail::validateShapes(options); !status)
     return status;
   llvm::StringRef extension = llvm::sys::path::extension(path);
   if (extension != ".pt" && extension != ".mlir")

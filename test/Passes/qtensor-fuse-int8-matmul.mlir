@@ -62,6 +62,50 @@ func.func @bias_reshape_relu(%x: tensor<12x8xf32>, %w: !qtensor.tensor<4x8xi8, f
 // -----
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+
+// Tests that a dynamic batch does not stop the bias add and relu from
+// joining: their result buffers ask for the batch size (tensor.dim), which
+// is answered from the input instead, and the last size from the type.
+// CHECK-LABEL: func.func @dynamic_bias_relu
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[W:.*]]: !qtensor.tensor<4x8xi8, f32, per_row>, %[[B:.*]]: tensor<4xf32>)
+// CHECK: %[[Y:.*]] = qtensor.fused_int8_matmul %[[X]], %{{.*}}, %{{.*}}, %[[B]] relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: qtensor.int8_mm
+// CHECK: return %[[Y]]
+func.func @dynamic_bias_relu(%x: tensor<?x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_row>,
+                             %b: tensor<4xf32>) -> tensor<?x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>
+  %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<8x4xi8>
+  %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<1x4xf32>
+  %acc = qtensor.int8_mm %x, %d : tensor<?x8xf32>, tensor<8x4xi8> -> tensor<?x4xf32>
+  %y = qtensor.scale_mul %acc, %s : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x4xf32>
+  %m0 = tensor.dim %y, %c0 : tensor<?x4xf32>
+  %e0 = tensor.empty(%m0) : tensor<?x4xf32>
+  %biased = linalg.generic {indexing_maps = [#id2, #col, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %b : tensor<?x4xf32>, tensor<4xf32>) outs(%e0 : tensor<?x4xf32>) {
+  ^bb0(%in: f32, %bias: f32, %out: f32):
+    %sum = arith.addf %in, %bias : f32
+    linalg.yield %sum : f32
+  } -> tensor<?x4xf32>
+  %m1 = tensor.dim %biased, %c0 : tensor<?x4xf32>
+  %n1 = tensor.dim %biased, %c1 : tensor<?x4xf32>
+  %e1 = tensor.empty(%m1) : tensor<?x4xf32>
+  %relu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%biased : tensor<?x4xf32>) outs(%e1 : tensor<?x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %zero = arith.constant 0.0 : f32
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<?x4xf32>
+  return %relu : tensor<?x4xf32>
+}
+
+// -----
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
 
 // Tests that a relu written as compare + select (as torch-style lowerings
 // emit it) directly on the scaled result is fused too.

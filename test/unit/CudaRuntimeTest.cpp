@@ -38,16 +38,9 @@ protected:
     // Read once, when the runtime first starts: the tests check that it
     // prints nothing by default.
     unsetenv("QTENSOR_CUDA_VERBOSE");
-    setenv("QTENSOR_CUDA_DRIVER", QTENSOR_FAKE_CUDA_DRIVER, /*overwrite=*/1);
-    // NODELETE: the fake's state outlives the runtime's dlclose in
-    // resetForTesting, as a real driver's would.
-    driver =
-        dlopen(QTENSOR_FAKE_CUDA_DRIVER, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    ASSERT_NE(driver, nullptr) << dlerror();
-    auto stateOf = reinterpret_cast<QTensorFakeCudaStateFn>(
-        dlsym(driver, QTENSOR_FAKE_CUDA_STATE_SYMBOL));
-    ASSERT_NE(stateOf, nullptr);
-    fake = stateOf();
+    fake =
+        qtensor::cuda::fake::openFakeDriver(QTENSOR_FAKE_CUDA_DRIVER, driver);
+    ASSERT_NE(fake, nullptr) << dlerror();
     resetForTesting();
     fake->reset();
   }

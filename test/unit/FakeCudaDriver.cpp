@@ -527,7 +527,8 @@ FAKE_EXPORT Result cuEventRecord(Event event, Stream stream) {
       !state().events.count(event))
     return CUDA_ERROR_INVALID_HANDLE;
   // The fake clock advances by kFakeEventTickMs per recorded event.
-  state().eventTimes[event] = ++state().eventClock * qtensor::cuda::fake::kFakeEventTickMs;
+  state().eventTimes[event] =
+      ++state().eventClock * qtensor::cuda::fake::kFakeEventTickMs;
   return CUDA_SUCCESS;
 }
 

@@ -151,4 +151,21 @@ struct FakeCudaState {
 using QTensorFakeCudaStateFn = qtensor::cuda::fake::FakeCudaState *(*)();
 #define QTENSOR_FAKE_CUDA_STATE_SYMBOL "qtensorFakeCudaState"
 
+#include <dlfcn.h>
+
+namespace qtensor::cuda::fake {
+/// For the tests: points the runtime at the fake driver at `path` and opens
+/// it (RTLD_NODELETE: its state outlives the runtime's dlclose in
+/// resetForTesting, as a real driver's would). Returns its state, or
+/// nullptr; `handle` is for dlclose.
+inline FakeCudaState *openFakeDriver(const char *path, void *&handle) {
+  setenv("QTENSOR_CUDA_DRIVER", path, /*overwrite=*/1);
+  handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  auto stateOf = handle ? reinterpret_cast<QTensorFakeCudaStateFn>(
+                              dlsym(handle, QTENSOR_FAKE_CUDA_STATE_SYMBOL))
+                        : nullptr;
+  return stateOf ? stateOf() : nullptr;
+}
+} // namespace qtensor::cuda::fake
+
 #endif // QTENSOR_TEST_UNIT_FAKECUDADRIVER_H

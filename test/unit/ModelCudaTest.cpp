@@ -36,14 +36,9 @@ std::string modelPath(const std::string &name) {
 class ModelCudaTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    setenv("QTENSOR_CUDA_DRIVER", QTENSOR_FAKE_CUDA_DRIVER, /*overwrite=*/1);
-    driver =
-        dlopen(QTENSOR_FAKE_CUDA_DRIVER, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    ASSERT_NE(driver, nullptr) << dlerror();
-    auto stateOf = reinterpret_cast<QTensorFakeCudaStateFn>(
-        dlsym(driver, QTENSOR_FAKE_CUDA_STATE_SYMBOL));
-    ASSERT_NE(stateOf, nullptr);
-    fake = stateOf();
+    fake =
+        qtensor::cuda::fake::openFakeDriver(QTENSOR_FAKE_CUDA_DRIVER, driver);
+    ASSERT_NE(fake, nullptr) << dlerror();
     qtensor::cuda::resetForTesting();
     fake->reset();
     qtensor::clearCompileCache();

@@ -94,13 +94,11 @@ int main(int argc, char **argv) {
                           "' (expected cpu, cpu:CPU or cuda:CHIP, e.g. "
                           "cuda:sm_90)");
   }
-  if (quantize == "int8")
-    options.quantization = qtensor::Quantization::Int8;
-  else if (quantize == "none")
-    options.quantization = qtensor::Quantization::None;
-  else
-    return reportBadInput("unknown --quantize '" + quantize +
-                          "' (expected int8 or none)");
+  llvm::Expected<bool> int8 = mlir::qtensor::parseQuantizeOption(quantize);
+  if (!int8)
+    return reportBadInput(llvm::toString(int8.takeError()));
+  options.quantization =
+      *int8 ? qtensor::Quantization::Int8 : qtensor::Quantization::None;
   if (inputDType == "f32")
     options.inputType = qtensor::DType::F32;
   else if (inputDType == "f16")

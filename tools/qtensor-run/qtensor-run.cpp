@@ -103,13 +103,11 @@ std::pair<double, double> timeCalls(unsigned runs,
 int runTool() {
   // Options.
   qtensor::CompileOptions options;
-  if (quantize == "int8")
-    options.quantization = qtensor::Quantization::Int8;
-  else if (quantize == "none")
-    options.quantization = qtensor::Quantization::None;
-  else
-    return reportBadInput("unknown --quantize '" + quantize +
-                          "' (expected int8 or none)");
+  llvm::Expected<bool> int8 = mlir::qtensor::parseQuantizeOption(quantize);
+  if (!int8)
+    return reportBadInput(llvm::toString(int8.takeError()));
+  options.quantization =
+      *int8 ? qtensor::Quantization::Int8 : qtensor::Quantization::None;
   if (target == "auto")
     options.target = qtensor::Target::Auto;
   else if (target == "cpu")

@@ -17,6 +17,14 @@
 
 using namespace llvm;
 
+Expected<bool> mlir::qtensor::parseQuantizeOption(StringRef value) {
+  if (value == "int8" || value == "none")
+    return value == "int8";
+  return createStringError(inconvertibleErrorCode(),
+                           "unknown --quantize '" + value +
+                               "' (expected int8 or none)");
+}
+
 std::string mlir::qtensor::checkInputPath(StringRef path) {
   if (path == "-")
     return "";

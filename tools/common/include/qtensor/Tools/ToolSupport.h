@@ -11,6 +11,7 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/Error.h"
 
 #include <string>
 
@@ -37,6 +38,10 @@ std::string checkOutputPath(llvm::StringRef path);
 /// dense_resource blobs in chunks: the printer would build each blob's hex
 /// string in memory, twice the size of the weights.
 void printModuleWithResources(ModuleOp module, llvm::raw_ostream &os);
+
+/// The value of a `--quantize` option: "int8" or "none"; an error naming the
+/// option otherwise.
+llvm::Expected<bool> parseQuantizeOption(llvm::StringRef value);
 
 /// Prints `error: <message>` to stderr and returns kExitBadInput.
 int reportBadInput(const llvm::Twine &message);
