@@ -13,6 +13,10 @@ CASE is one of:
   padded       a dynamic batch whose first layer has K = 512 (rows 2 KiB
                apart, copied with a padded stride), run on batches of 1, 5
                and 21 rows (a full 16-row tile, 4-row and 1-row ones)
+  bf16         the dynamic case's shapes with bf16 activations and weights;
+               main widens the results to f32 to print them; the oracle
+               runs the seed's formula in bf16 (PyTorch's CPU mm
+               accumulates bf16 products in f32 and rounds once)
   quantize     `qtensor.quantize` of weights only known at run time (random
                rows and the crafted edge rows), printing the int8 data and
                the bits of the f32 scales, which must equal the seed's
@@ -49,7 +53,8 @@ def ttype(shape, dtype="f32"):
 class Builder:
     """Emits stage-0 IR for a chain of layers and computes the oracle."""
 
-    def __init__(self, in_shape):
+    def __init__(self, in_shape, dtype="f32"):
+        self.dtype = dtype
         self.lines = []
         self.value = "%x"
         self.shape = list(in_shape)
@@ -62,16 +67,17 @@ class Builder:
     def linear(self, name, weight, bias=None):
         n, k = weight.shape
         w = self.fresh()
-        self.lines.append(f'  {w} = arith.constant {dense(weight)} : {ttype([n, k])} loc("{name}.weight")')
-        operands, types = f"{self.value}, {w}", f"{ttype(self.shape)}, {ttype([n, k])}"
+        t = self.dtype
+        self.lines.append(f'  {w} = arith.constant {dense(weight)} : {ttype([n, k], t)} loc("{name}.weight")')
+        operands, types = f"{self.value}, {w}", f"{ttype(self.shape, t)}, {ttype([n, k], t)}"
         if bias is not None:
             b = self.fresh()
-            self.lines.append(f'  {b} = arith.constant {dense(bias)} : {ttype([n])} loc("{name}.bias")')
+            self.lines.append(f'  {b} = arith.constant {dense(bias)} : {ttype([n], t)} loc("{name}.bias")')
             operands += f", {b}"
-            types += f", {ttype([n])}"
+            types += f", {ttype([n], t)}"
         out_shape = self.shape[:-1] + [n]
         y = self.fresh()
-        self.lines.append(f"  {y} = qtensor.linear {operands} : {types} -> {ttype(out_shape)}")
+        self.lines.append(f"  {y} = qtensor.linear {operands} : {types} -> {ttype(out_shape, t)}")
         self.value, self.shape = y, out_shape
 
     def matmul_transposed(self, name, weight):
@@ -99,7 +105,8 @@ class Builder:
         dims = ", ".join(f"d{i}" for i in range(rank))
         identity = f"affine_map<({dims}) -> ({dims})>"
         empty, y = self.fresh(), self.fresh()
-        t = ttype(self.shape)
+        t = ttype(self.shape, self.dtype)
+        e = self.dtype
         iterators = ", ".join(['"parallel"'] * rank)
         sizes = []
         for dim, size in enumerate(self.shape):
@@ -113,18 +120,19 @@ class Builder:
             f"  {y} = linalg.generic {{indexing_maps = [{identity}, {identity}], "
             f"iterator_types = [{iterators}]}} "
             f"ins({self.value} : {t}) outs({empty} : {t}) {{",
-            "  ^bb0(%in: f32, %out: f32):",
-            "    %zero = arith.constant 0.0 : f32",
-            "    %max = arith.maximumf %in, %zero : f32",
-            "    linalg.yield %max : f32",
+            f"  ^bb0(%in: {e}, %out: {e}):",
+            f"    %zero = arith.constant 0.0 : {e}",
+            f"    %max = arith.maximumf %in, %zero : {e}",
+            f"    linalg.yield %max : {e}",
             f"  }} -> {t}",
         ]
         self.value = y
 
     def forward(self, in_type):
         body = "\n".join(self.lines)
-        return (f"func.func @forward(%x: {in_type}) -> {ttype(self.shape)} {{\n{body}\n"
-                f"  return {self.value} : {ttype(self.shape)}\n}}\n")
+        out = ttype(self.shape, self.dtype)
+        return (f"func.func @forward(%x: {in_type}) -> {out} {{\n{body}\n"
+                f"  return {self.value} : {out}\n}}\n")
 
 
 def oracle_linear(x, weight, bias=None):
@@ -136,18 +144,40 @@ def oracle_linear(x, weight, bias=None):
     return y.reshape(*x.shape[:-1], weight.shape[0])
 
 
-def main_function(inputs, in_type, out_type):
+def widen_to_f32(value, shape, dtype, name):
+    """Lines that extend a [?, N] `dtype` tensor to f32 (for printing)."""
+    src, dst = ttype(shape, dtype), ttype(shape)
+    identity = "affine_map<(d0, d1) -> (d0, d1)>"
+    return [
+        f"  %zero{name} = arith.constant 0 : index",
+        f"  %rows{name} = tensor.dim {value}, %zero{name} : {src}",
+        f"  %empty{name} = tensor.empty(%rows{name}) : {dst}",
+        f"  %wide{name} = linalg.generic {{indexing_maps = [{identity}, {identity}], "
+        f'iterator_types = ["parallel", "parallel"]}} ins({value} : {src}) '
+        f"outs(%empty{name} : {dst}) {{",
+        f"  ^bb0(%in: {dtype}, %out: f32):",
+        "    %f = arith.extf %in : " + dtype + " to f32",
+        "    linalg.yield %f : f32",
+        f"  }} -> {dst}",
+    ]
+
+
+def main_function(inputs, in_type, out_type, dtype="f32", out_shape=None):
     lines = ["func.func private @printMemrefF32(tensor<*xf32>)", "func.func @main() {"]
     for i, x in enumerate(inputs):
-        xt = ttype(list(x.shape))
+        xt = ttype(list(x.shape), dtype)
         lines.append(f"  %x{i} = arith.constant {dense(x)} : {xt}")
         arg = f"%x{i}"
         if xt != in_type:
             lines.append(f"  %c{i} = tensor.cast %x{i} : {xt} to {in_type}")
             arg = f"%c{i}"
+        lines.append(f"  %y{i} = func.call @forward({arg}) : ({in_type}) -> {out_type}")
+        printed, printed_type = f"%y{i}", out_type
+        if dtype != "f32":
+            lines += widen_to_f32(f"%y{i}", out_shape, dtype, str(i))
+            printed, printed_type = f"%wide{i}", ttype(out_shape)
         lines += [
-            f"  %y{i} = func.call @forward({arg}) : ({in_type}) -> {out_type}",
-            f"  %u{i} = tensor.cast %y{i} : {out_type} to tensor<*xf32>",
+            f"  %u{i} = tensor.cast {printed} : {printed_type} to tensor<*xf32>",
             f"  func.call @printMemrefF32(%u{i}) : (tensor<*xf32>) -> ()",
         ]
     lines += ["  return", "}"]
@@ -190,7 +220,22 @@ func.func @main() {{
 def build_case(case):
     if case == "quantize":
         return build_quantize_case()
-    torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3, "padded": 5}[case])
+    torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3, "padded": 5, "bf16": 7}[case])
+    if case == "bf16":
+        bf16 = torch.bfloat16
+        l1, l2 = torch.nn.Linear(64, 48).to(bf16), torch.nn.Linear(48, 24, bias=False).to(bf16)
+        inputs = [torch.randn(rows, 64).to(bf16) for rows in (1, 6, 13)]
+        builder = Builder([None, 64], "bf16")
+        builder.linear("l1", l1.weight.detach(), l1.bias.detach())
+        builder.relu()
+        builder.linear("l2", l2.weight.detach())
+        reference = lambda x: oracle_linear(torch.relu(oracle_linear(x, l1.weight, l1.bias)), l2.weight)
+        in_type = ttype([None, 64], "bf16")
+        with torch.no_grad():
+            expected = [reference(x).detach().float() for x in inputs]
+        return (builder.forward(in_type),
+                main_function(inputs, in_type, ttype(builder.shape, "bf16"), "bf16", builder.shape),
+                expected)
     if case == "toy":
         model = torch.nn.Sequential(torch.nn.Linear(64, 128, bias=False),
                                     torch.nn.Linear(128, 32, bias=False))
