@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -53,12 +54,17 @@ constexpr int kDefaultSharedMemoryLimit = 48 * 1024;
   X(launches)                                                                  \
   X(emptyLaunchesSkipped)                                                      \
   X(allocations)                                                               \
+  X(allocationsReused)                                                         \
   X(frees)                                                                     \
+  X(freesCached)                                                               \
   X(parameterUploads)                                                          \
   X(parameterUploadsReused)                                                    \
   X(parameterBytes)                                                            \
   X(errorsLatched)                                                             \
   X(callsSkipped)
+
+/// Freed device blocks kept for reuse, at most (setMemoryPoolLimit).
+constexpr uint64_t kDefaultPoolLimit = uint64_t(4) << 30;
 
 struct AtomicCounters {
 #define QTENSOR_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};
@@ -386,6 +392,31 @@ public:
   std::mutex timingMutex;
   std::vector<TimedLaunch> timedLaunches;
 
+  //===--------------------------------------------------------------------===//
+  // The device memory pool (mgpuMemAlloc / mgpuMemFree)
+  //===--------------------------------------------------------------------===//
+
+  /// A freed block of `bytes` on `device`, kept for the next allocation of
+  /// exactly that size there. Reuse is safe because all of a device's work
+  /// runs on its one stream, in order: a block freed after its last use was
+  /// enqueued is next written by work enqueued later.
+  struct PoolKey {
+    int device;
+    uint64_t bytes;
+    bool operator<(const PoolKey &other) const {
+      return std::tie(device, bytes) < std::tie(other.device, other.bytes);
+    }
+  };
+  std::mutex poolMutex;
+  std::multimap<PoolKey, DevicePtr> pooled;
+  /// Every live block that came from cuMemAlloc here, with its key.
+  std::unordered_map<DevicePtr, PoolKey> poolOwned;
+  uint64_t pooledBytes = 0;
+  uint64_t poolLimit = kDefaultPoolLimit;
+
+  /// cuMemFree of every pooled block; needs poolMutex.
+  void drainPool();
+
   std::mutex mutex;
   bool driverAttempted = false;
   LoadedDriver driver;
@@ -621,7 +652,24 @@ bool Runtime::allowSharedMemory(const FunctionRecord &record,
   return true;
 }
 
+void Runtime::drainPool() {
+  for (auto &[key, pointer] : pooled) {
+    DeviceScope scope(*this, key.device, /*forRelease=*/true);
+    if (scope && scope.api().cuMemFree_v2(pointer) == CUDA_SUCCESS)
+      count.frees++;
+  }
+  pooled.clear();
+  pooledBytes = 0;
+}
+
 void Runtime::reset() {
+  {
+    // Before the contexts go.
+    std::lock_guard<std::mutex> poolLock(poolMutex);
+    drainPool();
+    poolOwned.clear();
+    poolLimit = kDefaultPoolLimit;
+  }
   std::lock_guard<std::mutex> lock(mutex);
   {
     // Their events die with the contexts released below.
@@ -883,6 +931,22 @@ RuntimeCounters qtensor::cuda::counters() {
   return Runtime::get().count.snapshot();
 }
 
+void qtensor::cuda::setMemoryPoolLimit(uint64_t bytes) {
+  Runtime &runtime = Runtime::get();
+  std::lock_guard<std::mutex> lock(runtime.poolMutex);
+  runtime.poolLimit = bytes;
+  if (runtime.pooledBytes > bytes)
+    runtime.drainPool();
+}
+
+uint64_t qtensor::cuda::releaseCachedMemory() {
+  Runtime &runtime = Runtime::get();
+  std::lock_guard<std::mutex> lock(runtime.poolMutex);
+  uint64_t released = runtime.pooledBytes;
+  runtime.drainPool();
+  return released;
+}
+
 void qtensor::cuda::setKernelTiming(bool enabled) {
   Runtime::get().kernelTiming.store(enabled, std::memory_order_relaxed);
 }
@@ -1054,16 +1118,15 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                                  size_t /*paramsCount*/) {
   const intptr_t grid[3] = {gridX, gridY, gridZ};
   const intptr_t block[3] = {blockX, blockY, blockZ};
-  launchKernel(function, grid, block, sharedMemBytes,
-               static_cast<Stream>(stream), "cuLaunchKernel",
-               [&](const LaunchShape &shape) {
-                 return Runtime::get().driver.api.cuLaunchKernel(
-                     static_cast<Function>(function), shape.grid[0],
-                     shape.grid[1], shape.grid[2], shape.block[0],
-                     shape.block[1], shape.block[2],
-                     static_cast<unsigned>(sharedMemBytes),
-                     static_cast<Stream>(stream), params, extra);
-               });
+  launchKernel(
+      function, grid, block, sharedMemBytes, static_cast<Stream>(stream),
+      "cuLaunchKernel", [&](const LaunchShape &shape) {
+        return Runtime::get().driver.api.cuLaunchKernel(
+            static_cast<Function>(function), shape.grid[0], shape.grid[1],
+            shape.grid[2], shape.block[0], shape.block[1], shape.block[2],
+            static_cast<unsigned>(sharedMemBytes), static_cast<Stream>(stream),
+            params, extra);
+      });
 }
 
 extern "C" void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
@@ -1084,8 +1147,7 @@ extern "C" void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
     }
   launchKernel(
       function, grid, block, sharedMemBytes, static_cast<Stream>(stream),
-      "cuLaunchKernelEx",
-      [&](const LaunchShape &shape) {
+      "cuLaunchKernelEx", [&](const LaunchShape &shape) {
         const DriverApi &api = Runtime::get().driver.api;
         // Clusters of more than 8 blocks are "non-portable" and need an
         // explicit opt-in per function.
@@ -1185,6 +1247,21 @@ extern "C" void *mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/,
                               bool isHostShared) {
   if (sizeBytes == 0)
     return nullptr;
+  Runtime &runtime = Runtime::get();
+  if (!isHostShared) {
+    if (runtime.skipWork())
+      return nullptr;
+    std::lock_guard<std::mutex> lock(runtime.poolMutex);
+    auto found = runtime.pooled.find({defaultDevice, sizeBytes});
+    if (found != runtime.pooled.end()) {
+      DevicePtr pointer = found->second;
+      runtime.pooled.erase(found);
+      runtime.pooledBytes -= sizeBytes;
+      runtime.poolOwned[pointer] = {defaultDevice, sizeBytes};
+      runtime.count.allocationsReused++;
+      return reinterpret_cast<void *>(pointer);
+    }
+  }
   DevicePtr pointer = 0;
   auto what = [&] {
     return ", allocating " + std::to_string(sizeBytes) + " bytes";
@@ -1205,11 +1282,33 @@ extern "C" void *mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/,
                          what);
   if (!allocated)
     return nullptr;
-  Runtime::get().count.allocations++;
+  runtime.count.allocations++;
+  if (!isHostShared) {
+    std::lock_guard<std::mutex> lock(runtime.poolMutex);
+    runtime.poolOwned[pointer] = {defaultDevice, sizeBytes};
+  }
   return reinterpret_cast<void *>(pointer);
 }
 
 extern "C" void mgpuMemFree(void *pointer, void * /*stream*/) {
+  if (!pointer)
+    return;
+  Runtime &runtime = Runtime::get();
+  {
+    std::lock_guard<std::mutex> lock(runtime.poolMutex);
+    auto owned = runtime.poolOwned.find(toDevicePtr(pointer));
+    if (owned != runtime.poolOwned.end()) {
+      Runtime::PoolKey key = owned->second;
+      runtime.poolOwned.erase(owned);
+      if (!runtime.latched() &&
+          runtime.pooledBytes + key.bytes <= runtime.poolLimit) {
+        runtime.pooled.emplace(key, toDevicePtr(pointer));
+        runtime.pooledBytes += key.bytes;
+        runtime.count.freesCached++;
+        return;
+      }
+    }
+  }
   if (pointer &&
       callDriver(CallKind::Release, "cuMemFree", [&](const DriverApi &api) {
         return api.cuMemFree_v2(toDevicePtr(pointer));

@@ -43,6 +43,9 @@ protected:
     ASSERT_NE(fake, nullptr) << dlerror();
     resetForTesting();
     fake->reset();
+    // Every allocation and free reaches the driver, except in the pool's
+    // own tests.
+    setMemoryPoolLimit(0);
   }
 
   void TearDown() override {
@@ -672,4 +675,49 @@ TEST_F(CudaRuntimeTest, KernelTimingFailuresAreLatched) {
   EXPECT_EQ(error->rfind("cuEventElapsedTime: CUDA_ERROR_INVALID_HANDLE", 0),
             0u)
       << *error;
+}
+
+//===----------------------------------------------------------------------===//
+// Device memory pool
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaRuntimeTest, FreedBlocksAreReusedForTheSameSize) {
+  setMemoryPoolLimit(1 << 20);
+  void *first = mgpuMemAlloc(4096, nullptr, false);
+  ASSERT_NE(first, nullptr);
+  mgpuMemFree(first, nullptr);
+  EXPECT_EQ(fake->callCount("cuMemFree_v2"), 0) << "kept, not freed";
+  EXPECT_EQ(mgpuMemAlloc(4096, nullptr, false), first);
+  EXPECT_EQ(fake->callCount("cuMemAlloc_v2"), 1);
+  void *other = mgpuMemAlloc(8192, nullptr, false);
+  EXPECT_NE(other, first);
+  EXPECT_EQ(fake->callCount("cuMemAlloc_v2"), 2) << "another size";
+  mgpuMemFree(first, nullptr);
+  mgpuMemFree(other, nullptr);
+  RuntimeCounters count = counters();
+  EXPECT_EQ(count.allocations, 2u);
+  EXPECT_EQ(count.allocationsReused, 1u);
+  EXPECT_EQ(count.freesCached, 3u);
+  EXPECT_EQ(count.frees, 0u);
+  EXPECT_EQ(releaseCachedMemory(), 4096u + 8192u);
+  EXPECT_EQ(fake->callCount("cuMemFree_v2"), 2);
+  EXPECT_TRUE(fake->allocations.empty());
+  EXPECT_FALSE(hasError());
+}
+
+TEST_F(CudaRuntimeTest, ThePoolKeepsAtMostItsLimit) {
+  setMemoryPoolLimit(6000);
+  void *a = mgpuMemAlloc(4096, nullptr, false);
+  void *b = mgpuMemAlloc(4096, nullptr, false);
+  mgpuMemFree(a, nullptr);
+  mgpuMemFree(b, nullptr); // would exceed 6000 bytes: freed
+  EXPECT_EQ(fake->callCount("cuMemFree_v2"), 1);
+  // Managed memory is never kept.
+  void *managed = mgpuMemAlloc(64, nullptr, true);
+  mgpuMemFree(managed, nullptr);
+  EXPECT_EQ(fake->callCount("cuMemFree_v2"), 2);
+  // Lowering the limit frees what no longer fits.
+  setMemoryPoolLimit(0);
+  EXPECT_EQ(fake->callCount("cuMemFree_v2"), 3);
+  EXPECT_TRUE(fake->allocations.empty());
 }

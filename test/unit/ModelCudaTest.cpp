@@ -95,6 +95,12 @@ TEST_F(ModelCudaTest, AutoPicksTheGpuAndUploadsParametersOnce) {
   }
   qtensor::cuda::RuntimeCounters ran = qtensor::cuda::counters();
   EXPECT_EQ(ran.moduleLoads, compiled.moduleLoads);
+  // Per call: the input, the result and the intermediate buffers, all from
+  // the pool after the first call of each batch size.
+  ASSERT_TRUE(runBatch(*model, 7, outputs));
+  qtensor::cuda::RuntimeCounters again = qtensor::cuda::counters();
+  EXPECT_EQ(again.allocations, ran.allocations) << "no cuMemAlloc per call";
+  EXPECT_GT(again.allocationsReused, ran.allocationsReused);
   EXPECT_EQ(ran.parameterUploads, parameters) << "parameters uploaded again";
   EXPECT_EQ(ran.streamsCreated, 1u);
   EXPECT_EQ(ran.errorsLatched, 0u);

@@ -84,7 +84,9 @@ struct RuntimeCounters {
   uint64_t launches = 0;              ///< cuLaunchKernel(Ex)
   uint64_t emptyLaunchesSkipped = 0;  ///< grids with a zero dimension
   uint64_t allocations = 0;           ///< cuMemAlloc / cuMemAllocManaged
+  uint64_t allocationsReused = 0;     ///< mgpuMemAlloc answered from the pool
   uint64_t frees = 0;                 ///< cuMemFree
+  uint64_t freesCached = 0;           ///< mgpuMemFree kept in the pool
   uint64_t parameterUploads = 0;      ///< DeviceParameters copies to the device
   uint64_t parameterUploadsReused = 0; ///< answered from the set
   uint64_t parameterBytes = 0;         ///< bytes those uploads copied
@@ -128,6 +130,17 @@ private:
   std::map<std::pair<const void *, size_t>, void *> copies;
   size_t totalBytes = 0;
 };
+
+/// Device memory pool: mgpuMemFree keeps a block (not managed memory) for
+/// the next mgpuMemAlloc of the same size on the same device, instead of a
+/// cuMemFree (which waits for the device) and a cuMemAlloc per call. Safe
+/// because all of a device's work runs in order on its one stream. At most
+/// `bytes` are kept (4 GiB by default; 0 turns the pool off); lowering the
+/// limit frees what is kept.
+QTENSOR_CUDA_EXPORT void setMemoryPoolLimit(uint64_t bytes);
+
+/// cuMemFree of every kept block; returns their total size.
+QTENSOR_CUDA_EXPORT uint64_t releaseCachedMemory();
 
 /// Kernel timing, for benchmarks: while on, every launch is bracketed by two
 /// events on its stream, so that takeKernelTimes() can report the GPU time
