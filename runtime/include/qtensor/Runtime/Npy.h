@@ -3,8 +3,8 @@
 // The subset of the .npy format (version 1, 2 and 3 headers) that qtensor's
 // tools and artifacts exchange: little-endian float32, float16, int8 and
 // bfloat16 (as the uint16 bit patterns, '<u2': NumPy has no bfloat16) arrays
-// in C order. Every malformed file is an error value, never a crash. Part of the
-// light runtime: no LLVM, MLIR or LibTorch.
+// in C order. Every malformed file is an error value, never a crash. Part of
+// the light runtime: no LLVM, MLIR or LibTorch.
 //
 //===----------------------------------------------------------------------===//
 
