@@ -304,6 +304,8 @@ void benchLayer(const Options &opts, int64_t k, int64_t n, double dramGBs,
 
   qtensor::CompileOptions compileOptions;
   compileOptions.inputShapes = {{-1, k}};
+  // A CPU benchmark: never the GPU, even where one answers.
+  compileOptions.target = qtensor::Target::Cpu;
   std::shared_ptr<qtensor::Model> model;
   Clock::time_point start = Clock::now();
   if (qtensor::Status status =
@@ -362,6 +364,7 @@ void benchToy(const Options &opts, double dramGBs, const std::string &blas) {
   floatModule.eval();
   qtensor::CompileOptions compileOptions;
   compileOptions.inputShapes = {{64, 64, 64}};
+  compileOptions.target = qtensor::Target::Cpu;
   std::shared_ptr<qtensor::Model> model;
   if (qtensor::Status status =
           qtensor::Model::compile(path, compileOptions, model);

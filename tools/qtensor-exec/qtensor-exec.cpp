@@ -23,6 +23,16 @@
 #include <string>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+/// Sanitized builds only, as in the JIT runtime (runtime/lib/Model.cpp):
+/// CPU artifacts load libomp, whose worker threads hold dynamic TLS that
+/// GCC 12's LeakSanitizer crashes on at exit unless __tls_get_addr is not
+/// intercepted. qtensor-exec links no other qtensor library that sets it.
+extern "C" const char *__asan_default_options() {
+  return "intercept_tls_get_addr=0";
+}
+#endif
+
 namespace {
 
 constexpr int kExitBadInput = 2;
