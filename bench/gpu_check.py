@@ -113,6 +113,17 @@ _OPS[torch.ops.aten.t.default] = _int8_view
 
 # --- Timing -----------------------------------------------------------------
 
+def event_ms(work):
+    """GPU ms of `work()`, between two CUDA events on the current stream."""
+    start = torch.cuda.Event(enable_timing=True)
+    end = torch.cuda.Event(enable_timing=True)
+    start.record()
+    work()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end)
+
+
 def time_graph(calls, replays=20):
     """Median ms per call: CUDA events around graph replays of `calls`
     (one callable per rotating weight copy, captured in one graph)."""
@@ -127,15 +138,7 @@ def time_graph(calls, replays=20):
             call()
     graph.replay()
     torch.cuda.synchronize()
-    times = []
-    for _ in range(replays):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        start.record()
-        graph.replay()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) / len(calls))
+    times = [event_ms(graph.replay) / len(calls) for _ in range(replays)]
     return float(np.median(times))
 
 
@@ -143,16 +146,7 @@ def time_eager(call, runs=10):
     """Median ms of one call launched on its own (single-launch latency)."""
     call()
     torch.cuda.synchronize()
-    times = []
-    for _ in range(runs):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        start.record()
-        call()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return float(np.median(times))
+    return float(np.median([event_ms(call) for _ in range(runs)]))
 
 
 def read_bandwidth_gbs():

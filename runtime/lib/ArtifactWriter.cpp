@@ -31,12 +31,10 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 
-#include <mutex>
 #include <unistd.h>
 
 using namespace mlir;
@@ -83,11 +81,7 @@ Status addPackedEntry(llvm::Module &module) {
 /// The target machine for the artifact's host code.
 Status createTargetMachine(const std::string &cpuOption,
                            std::unique_ptr<llvm::TargetMachine> &machine) {
-  static std::once_flag initialize;
-  std::call_once(initialize, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
+  detail::initializeNativeTarget();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   std::string error;
   const llvm::Target *target =
@@ -222,14 +216,7 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
           *module, signature.inputShapes.size(), parameters);
       !status)
     return status;
-  bool openMP =
-      module
-          ->walk([](Operation *op) {
-            return op->getDialect() && op->getDialect()->getNamespace() == "omp"
-                       ? WalkResult::interrupt()
-                       : WalkResult::advance();
-          })
-          .wasInterrupted();
+  bool openMP = detail::usesOpenMP(*module);
 
   // LLVM IR for the artifact's CPU, optimized, as an object file.
   detail::registerTranslations(context);

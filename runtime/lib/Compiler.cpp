@@ -24,6 +24,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <mutex>
 
 using namespace mlir;
 
@@ -315,6 +318,24 @@ Status takeParameters(ModuleOp module, size_t numInputs,
           i, StringAttr::get(func.getContext(), "qtensor.parameter"));
   });
   return Status::success();
+}
+
+bool usesOpenMP(ModuleOp module) {
+  return module
+      ->walk([](Operation *op) {
+        return op->getDialect() && op->getDialect()->getNamespace() == "omp"
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
 }
 
 void registerTranslations(MLIRContext &context) {

@@ -65,6 +65,13 @@ struct ModuleParameter {
 Status takeParameters(mlir::ModuleOp module, size_t numInputs,
                       std::vector<ModuleParameter> &parameters);
 
+/// True when the lowered module has OpenMP ops (parallel CPU kernels): its
+/// code then needs libomp.
+bool usesOpenMP(mlir::ModuleOp module);
+
+/// The host's LLVM target and asm printer, initialized once per process.
+void initializeNativeTarget();
+
 /// Registers the translations to LLVM IR that lowered modules need
 /// (builtin, LLVM, OpenMP, GPU offloading, NVVM).
 void registerTranslations(mlir::MLIRContext &context);

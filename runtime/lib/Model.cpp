@@ -32,7 +32,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -201,16 +200,6 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
   return symbols;
 }
 
-bool usesOpenMP(ModuleOp module) {
-  return module
-      ->walk([](Operation *op) {
-        return op->getDialect() && op->getDialect()->getNamespace() == "omp"
-                   ? WalkResult::interrupt()
-                   : WalkResult::advance();
-      })
-      .wasInterrupted();
-}
-
 /// Moves the parameters of a lowered module into runtime-owned buffers (and
 /// to the device, for CUDA code) and JIT-compiles it.
 Status finishModule(ModuleOp module, Model::Impl &impl) {
@@ -248,7 +237,7 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
   ExecutionEngineOptions engineOptions;
   // The OpenMP runtime the parallel kernels call (__kmpc_*).
   SmallVector<StringRef, 1> sharedLibraries;
-  if (usesOpenMP(module))
+  if (detail::usesOpenMP(module))
     sharedLibraries.push_back(QTENSOR_OPENMP_RUNTIME);
   engineOptions.sharedLibPaths = sharedLibraries;
   auto transformer = makeOptimizingTransformer(3, 0, nullptr);
@@ -350,11 +339,7 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
     ++cacheStats.misses;
   }
 
-  static std::once_flag initializeTargets;
-  std::call_once(initializeTargets, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
+  detail::initializeNativeTarget();
 
   auto impl = std::make_shared<Impl>();
   impl->target = target.description;
