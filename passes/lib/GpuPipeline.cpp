@@ -60,6 +60,7 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   QTensorMapKernelsToGpuOptions mapping;
   mapping.smallM = options.smallM;
   mapping.tileM = options.tileM;
+  mapping.tensorCores = options.tensorCores;
   mapping.emulate = options.emulate;
   pm.addNestedPass<func::FuncOp>(createQTensorMapKernelsToGpu(mapping));
   pm.addPass(createCanonicalizerPass());
@@ -101,6 +102,7 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createGpuNVVMAttachTarget(nvvm));
   // Kernels to NVVM.
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createQTensorConvertMmaSyncToNvvm());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());

@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir {
@@ -28,13 +29,18 @@ namespace qtensor {
 using namespace mlir;
 using namespace mlir::qtensor;
 
-static constexpr int64_t kWarpSize = 32;
+// kWarpSize (32) comes from NVGPUDialect.h.
 /// Tiled kernel: threads along N (x, one warp: neighbouring columns) and
 /// along M (y).
 static constexpr int64_t kTiledBlockN = 32;
 static constexpr int64_t kTiledBlockM = 4;
 /// Split-K kernel: warps per block, one output element each.
 static constexpr int64_t kWarpsPerBlock = 4;
+/// Tensor-core kernel: mma.sync.m16n8k16 tiles; each warp computes
+/// kMmaTilesM x kMmaTilesN of them (32 rows x 32 columns), the block's
+/// kWarpsPerBlock warps lie side by side along N.
+static constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
+static constexpr int64_t kMmaTilesM = 2, kMmaTilesN = 4;
 
 namespace {
 
@@ -175,9 +181,19 @@ struct ThreadIds {
 class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &builder, Location loc, const FusedKernel &kernel,
-                bool emulate, int64_t tileM, std::string stem)
+                bool emulate, int64_t tileM, bool tensorCores, std::string stem)
       : b(builder), loc(loc), kernel(kernel), emulate(emulate), tileM(tileM),
         stem(std::move(stem)) {
+    elementType = cast<MemRefType>(kernel.input.getType()).getElementType();
+    // Tensor cores take f16 and bf16 in k steps of 16; a lane reads 4 * C
+    // consecutive k per step of 16 * C, C = 4 (16-byte weight loads) when
+    // K allows.
+    if (tensorCores && !elementType.isF32() && kernel.k % kMmaK == 0)
+      for (int64_t chunks : {4, 2, 1})
+        if (kernel.k % (kMmaK * chunks) == 0) {
+          mmaChunks = chunks;
+          break;
+        }
     // The widest load that tiles every weight row: 16 int8 values (one
     // 128-bit load) when K allows. Rows start at multiples of K bytes, so
     // the alignment holds for any row of a buffer that is itself aligned
@@ -199,7 +215,7 @@ public:
       if (staticRows <= smallM)
         emitSplitK();
       else
-        emitTiled();
+        emitLargeBatch();
       return;
     }
     Value isSmall = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
@@ -211,7 +227,7 @@ public:
           scf::YieldOp::create(b, loc);
         },
         [&](OpBuilder &, Location) {
-          emitTiled();
+          emitLargeBatch();
           scf::YieldOp::create(b, loc);
         });
   }
@@ -219,6 +235,32 @@ public:
 private:
   Value constant(int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
+  }
+
+  Value add(Value lhs, Value rhs) {
+    return arith::AddIOp::create(b, loc, lhs, rhs);
+  }
+  Value mul(Value lhs, int64_t rhs) {
+    return arith::MulIOp::create(b, loc, lhs, constant(rhs));
+  }
+
+  /// ceil(M / `blockRows`) without arith.ceildivui, which the LLVM
+  /// lowerings do not handle.
+  Value rowBlocks(int64_t blockRows) {
+    return arith::DivUIOp::create(b, loc, add(rows, constant(blockRows - 1)),
+                                  constant(blockRows));
+  }
+
+  Value isBelow(Value index, Value bound) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index,
+                                 bound);
+  }
+
+  void emitLargeBatch() {
+    if (mmaChunks > 0)
+      emitMma();
+    else
+      emitTiled();
   }
 
   /// A grid of `gridX` x `gridY` blocks of `blockX` x `blockY` threads
@@ -272,8 +314,6 @@ private:
     Type f32 = b.getF32Type();
     auto accType = VectorType::get({vectorWidth}, f32);
     auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
-    Type elementType =
-        cast<MemRefType>(kernel.input.getType()).getElementType();
     auto inputType = VectorType::get({vectorWidth}, elementType);
     Value zeros = arith::ConstantOp::create(
         b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
@@ -315,7 +355,6 @@ private:
     Block &body = epilogue.getRegion().front();
     // The f32 sum rounded once to the activations' type, as a matmul that
     // accumulates in f32 rounds its result; the epilogue runs in that type.
-    Type elementType = body.getArgument(0).getType();
     if (sum.getType() != elementType)
       sum = arith::TruncFOp::create(b, loc, elementType, sum);
     IRMapping mapping;
@@ -346,11 +385,7 @@ private:
   void emitTiled() {
     int64_t rowsPerBlock = kTiledBlockM * tileM;
     Value gridX = constant(llvm::divideCeil(kernel.n, kTiledBlockN));
-    // ceil(M / rowsPerBlock) without arith.ceildivui, which the LLVM
-    // lowerings do not handle.
-    Value gridY = arith::DivUIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, rows, constant(rowsPerBlock - 1)),
-        constant(rowsPerBlock));
+    Value gridY = rowBlocks(rowsPerBlock);
     emitGrid(
         "tiled", gridX, gridY, kTiledBlockN, kTiledBlockM, [&](ThreadIds ids) {
           Value column = arith::AddIOp::create(
@@ -456,6 +491,290 @@ private:
     });
   }
 
+  // The tensor-core kernel. mma.sync.m16n8k16 gives lane l of a warp, as
+  // (g, t) = (l / 4, l % 4), rows g and g + 8 of A and column g of B at the
+  // k offsets {2t, 2t + 1} (register 0) and {2t + 8, 2t + 9} (register 1 of
+  // B, registers 2 and 3 of A), and the results at rows g, g + 8 and
+  // columns 2t, 2t + 1. A sum over k does not depend on which k an offset
+  // names, so in a step of 16 * C the kernel gives lane (g, t) the 4 * C
+  // consecutive k from k0 + 4 * C * t: one load of each weight row and
+  // each activation row per step, whose 4-element chunk j feeds those
+  // offsets of the j-th mma. Both operands are renamed alike, so every
+  // product still pairs x[m, k] with w[n, k].
+
+  /// Where lane (g, t) of a warp reads and writes: its activation rows
+  /// (row tile p, half h: row g + 8h) and weight rows (column tile q, row
+  /// g), clamped into the matrices, and the first of its k in each step.
+  struct MmaLane {
+    Value g, t, kOffset;
+    SmallVector<Value> rows, weightRows;
+  };
+
+  MmaLane getMmaLane(Value lane, Value firstRow, Value firstColumn) {
+    MmaLane result;
+    result.g = arith::DivUIOp::create(b, loc, lane, constant(4));
+    result.t = arith::RemUIOp::create(b, loc, lane, constant(4));
+    result.kOffset = mul(result.t, 4 * mmaChunks);
+    Value lastRow = arith::SubIOp::create(b, loc, rows, constant(1));
+    for (int64_t p = 0; p < kMmaTilesM; ++p)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value row =
+            add(firstRow, add(result.g, constant(kMmaM * p + kMmaM / 2 * h)));
+        result.rows.push_back(arith::MinUIOp::create(b, loc, row, lastRow));
+      }
+    for (int64_t q = 0; q < kMmaTilesN; ++q) {
+      Value column = add(firstColumn, add(result.g, constant(kMmaN * q)));
+      result.weightRows.push_back(
+          arith::MinUIOp::create(b, loc, column, constant(kernel.n - 1)));
+    }
+    return result;
+  }
+
+  /// A lane's mma fragments for one k step at `k0`: `a[j][p]`
+  /// (vector<4x2xT>, rows g, g + 8, g, g + 8 at k offsets 2t, 2t, 2t + 8,
+  /// 2t + 8) of row tile p and `bFragments[j][q]` (vector<2x2xT>, k offsets
+  /// 2t and 2t + 8) of column tile q, for chunk j.
+  struct MmaOperands {
+    SmallVector<SmallVector<Value>> a, bFragments;
+  };
+
+  MmaOperands loadMmaOperands(const MmaLane &lane, Value k0) {
+    int64_t width = 4 * mmaChunks;
+    auto sliceType = VectorType::get({width}, elementType);
+    Value k = add(k0, lane.kOffset);
+    int64_t inputAlign =
+        std::min<int64_t>(elementType.getIntOrFloatBitWidth() / 8 * width, 16);
+    SmallVector<Value> x, w;
+    for (Value row : lane.rows)
+      x.push_back(vector::LoadOp::create(
+          b, loc, sliceType, kernel.input, ValueRange{row, k},
+          /*nontemporal=*/false, llvm::MaybeAlign(inputAlign)));
+    // int8 values are exact in f16 and bf16.
+    for (Value row : lane.weightRows)
+      w.push_back(arith::SIToFPOp::create(
+          b, loc, sliceType,
+          vector::LoadOp::create(
+              b, loc, VectorType::get({width}, b.getI8Type()), kernel.weight,
+              ValueRange{row, k}, /*nontemporal=*/false,
+              llvm::MaybeAlign(width))));
+    // A shuffle, not extract_strided_slice: the NVVM conversion lowers it.
+    auto pair = [&](Value slice, int64_t offset) -> Value {
+      return vector::ShuffleOp::create(b, loc, slice, slice,
+                                       ArrayRef<int64_t>{offset, offset + 1});
+    };
+    // Fragment rows are whole registers: vector.insert lowers to one
+    // llvm.insertvalue each.
+    auto fragment = [&](ArrayRef<Value> rows) -> Value {
+      auto type = VectorType::get({int64_t(rows.size()), 2}, elementType);
+      Value result = arith::ConstantOp::create(
+          b, loc, type,
+          DenseElementsAttr::get(type, b.getZeroAttr(elementType)));
+      for (auto [index, row] : llvm::enumerate(rows))
+        result = vector::InsertOp::create(b, loc, row, result, int64_t(index));
+      return result;
+    };
+    MmaOperands operands;
+    for (int64_t j = 0; j < mmaChunks; ++j) {
+      int64_t first = 4 * j;
+      auto &a = operands.a.emplace_back();
+      for (int64_t p = 0; p < kMmaTilesM; ++p) {
+        Value top = x[2 * p], bottom = x[2 * p + 1];
+        a.push_back(fragment({pair(top, first), pair(bottom, first),
+                              pair(top, first + 2), pair(bottom, first + 2)}));
+      }
+      auto &bFragments = operands.bFragments.emplace_back();
+      for (Value slice : w)
+        bFragments.push_back(
+            fragment({pair(slice, first), pair(slice, first + 2)}));
+    }
+    return operands;
+  }
+
+  /// Result element i of tile (p, q) for lane (g, t), relative to the
+  /// warp's first row and column.
+  std::pair<Value, Value> getMmaResultPosition(const MmaLane &lane, int64_t p,
+                                               int64_t q, int64_t i) {
+    Value row = add(lane.g, constant(kMmaM * p + kMmaM / 2 * (i / 2)));
+    Value column = add(mul(lane.t, 2), constant(kMmaN * q + i % 2));
+    return {row, column};
+  }
+
+  static int64_t getMmaResultIndex(int64_t p, int64_t q, int64_t i) {
+    return (p * kMmaTilesN + q) * 4 + i;
+  }
+
+  /// Applies the epilogue to the lane's results `resultAt(index)` inside
+  /// the matrix.
+  void emitMmaStores(const MmaLane &lane, Value firstRow, Value firstColumn,
+                     function_ref<Value(int64_t)> resultAt) {
+    for (int64_t p = 0; p < kMmaTilesM; ++p)
+      for (int64_t q = 0; q < kMmaTilesN; ++q)
+        for (int64_t i = 0; i < 4; ++i) {
+          auto [rowOffset, columnOffset] = getMmaResultPosition(lane, p, q, i);
+          Value row = add(firstRow, rowOffset);
+          Value column = add(firstColumn, columnOffset);
+          Value inside = arith::AndIOp::create(
+              b, loc, isBelow(row, rows), isBelow(column, constant(kernel.n)));
+          int64_t index = getMmaResultIndex(p, q, i);
+          emitIf(inside,
+                 [&] { emitEpilogueStore(resultAt(index), row, column); });
+        }
+  }
+
+  /// Blocks of 4 warps along N, each warp 32 rows x 32 columns of output.
+  void emitMma() {
+    int64_t rowsPerBlock = kMmaM * kMmaTilesM;
+    int64_t columnsPerWarp = kMmaN * kMmaTilesN;
+    Value gridX =
+        constant(llvm::divideCeil(kernel.n, columnsPerWarp * kWarpsPerBlock));
+    Value gridY = rowBlocks(rowsPerBlock);
+    // With emulate, the lanes are loops inside each emulated warp.
+    int64_t blockX = emulate ? 1 : kWarpSize;
+    emitGrid("mma", gridX, gridY, blockX, kWarpsPerBlock, [&](ThreadIds ids) {
+      Value firstRow = mul(ids.blockY, rowsPerBlock);
+      Value firstColumn = mul(add(mul(ids.blockX, kWarpsPerBlock), ids.threadY),
+                              columnsPerWarp);
+      if (emulate)
+        emitEmulatedMmaWarp(firstRow, firstColumn);
+      else
+        emitMmaWarp(ids.threadX, firstRow, firstColumn);
+    });
+  }
+
+  void emitMmaWarp(Value laneId, Value firstRow, Value firstColumn) {
+    MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
+    auto accType = VectorType::get({2, 2}, b.getF32Type());
+    Value zeros = arith::ConstantOp::create(
+        b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+    SmallVector<Value> inits(kMmaTilesM * kMmaTilesN, zeros);
+    auto loop = scf::ForOp::create(
+        b, loc, constant(0), constant(kernel.k), constant(kMmaK * mmaChunks),
+        inits, [&](OpBuilder &nb, Location, Value k0, ValueRange iterAccs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> accs(iterAccs);
+          MmaOperands operands = loadMmaOperands(lane, k0);
+          for (int64_t j = 0; j < mmaChunks; ++j)
+            for (int64_t p = 0; p < kMmaTilesM; ++p)
+              for (int64_t q = 0; q < kMmaTilesN; ++q) {
+                Value &acc = accs[p * kMmaTilesN + q];
+                acc = nvgpu::MmaSyncOp::create(
+                    b, loc, operands.a[j][p], operands.bFragments[j][q], acc,
+                    ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK});
+              }
+          scf::YieldOp::create(b, loc, accs);
+        });
+    emitMmaStores(lane, firstRow, firstColumn, [&](int64_t index) -> Value {
+      int64_t i = index % 4;
+      return vector::ExtractOp::create(b, loc, loop.getResult(index / 4),
+                                       ArrayRef<int64_t>{i / 2, i % 2});
+    });
+  }
+
+  /// Runs `body(lane)` for the 32 lanes of an emulated warp, one after the
+  /// other.
+  void emitLaneLoop(function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, constant(0), constant(kWarpSize),
+                                   constant(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVar());
+  }
+
+  /// The warp's 32 lanes as loops, an mma as what it computes: every lane
+  /// writes its registers to the [C, 32, 16] A and [C, 32, 16] (column, k)
+  /// B tiles at the positions the fragment layout gives them, then every
+  /// lane adds, for each of its results, the row-by-column products of each
+  /// chunk to its accumulators (kept in a [32, 32] buffer between steps).
+  /// So the emulation checks the renaming of k and the fragment positions.
+  void emitEmulatedMmaWarp(Value firstRow, Value firstColumn) {
+    Type f32 = b.getF32Type();
+    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
+    auto accType = VectorType::get({results}, f32);
+    Value accs = memref::AllocaOp::create(
+        b, loc, MemRefType::get({kWarpSize, results}, f32));
+    auto tileType =
+        MemRefType::get({mmaChunks, kMmaM * kMmaTilesM, kMmaK}, f32);
+    Value aTile = memref::AllocaOp::create(b, loc, tileType);
+    Value bTile = memref::AllocaOp::create(
+        b, loc, MemRefType::get({mmaChunks, kMmaN * kMmaTilesN, kMmaK}, f32));
+    emitLaneLoop([&](Value lane) {
+      Value zeros = arith::ConstantOp::create(
+          b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+      vector::StoreOp::create(b, loc, zeros, accs,
+                              ValueRange{lane, constant(0)});
+    });
+    auto pairType = VectorType::get({2}, f32);
+    auto storePair = [&](Value pair, Value tile, Value j, Value position,
+                         Value k) {
+      Value wide = arith::ExtFOp::create(b, loc, pairType, pair);
+      vector::StoreOp::create(b, loc, wide, tile, ValueRange{j, position, k});
+    };
+    auto steps = scf::ForOp::create(b, loc, constant(0), constant(kernel.k),
+                                    constant(kMmaK * mmaChunks));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(steps.getBody()->getTerminator());
+    Value k0 = steps.getInductionVar();
+    emitLaneLoop([&](Value laneId) {
+      MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
+      MmaOperands operands = loadMmaOperands(lane, k0);
+      Value lowK = mul(lane.t, 2);
+      Value highK = add(lowK, constant(kMmaK / 2));
+      for (int64_t j = 0; j < mmaChunks; ++j) {
+        Value chunk = constant(j);
+        auto row = [&](Value fragment, int64_t r) -> Value {
+          return vector::ExtractOp::create(b, loc, fragment, r);
+        };
+        for (int64_t p = 0; p < kMmaTilesM; ++p) {
+          Value top = add(lane.g, constant(kMmaM * p));
+          Value bottom = add(top, constant(kMmaM / 2));
+          Value a = operands.a[j][p];
+          storePair(row(a, 0), aTile, chunk, top, lowK);
+          storePair(row(a, 1), aTile, chunk, bottom, lowK);
+          storePair(row(a, 2), aTile, chunk, top, highK);
+          storePair(row(a, 3), aTile, chunk, bottom, highK);
+        }
+        for (int64_t q = 0; q < kMmaTilesN; ++q) {
+          Value column = add(lane.g, constant(kMmaN * q));
+          Value fragment = operands.bFragments[j][q];
+          storePair(row(fragment, 0), bTile, chunk, column, lowK);
+          storePair(row(fragment, 1), bTile, chunk, column, highK);
+        }
+      }
+    });
+    auto kType = VectorType::get({kMmaK}, f32);
+    emitLaneLoop([&](Value laneId) {
+      MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
+      for (int64_t j = 0; j < mmaChunks; ++j)
+        for (int64_t p = 0; p < kMmaTilesM; ++p)
+          for (int64_t q = 0; q < kMmaTilesN; ++q)
+            for (int64_t i = 0; i < 4; ++i) {
+              auto [row, column] = getMmaResultPosition(lane, p, q, i);
+              Value aRow = vector::LoadOp::create(
+                  b, loc, kType, aTile,
+                  ValueRange{constant(j), row, constant(0)});
+              Value bColumn = vector::LoadOp::create(
+                  b, loc, kType, bTile,
+                  ValueRange{constant(j), column, constant(0)});
+              Value index = constant(getMmaResultIndex(p, q, i));
+              Value acc = memref::LoadOp::create(b, loc, accs,
+                                                 ValueRange{laneId, index});
+              Value sum = reduce(arith::MulFOp::create(b, loc, aRow, bColumn));
+              memref::StoreOp::create(b, loc,
+                                      arith::AddFOp::create(b, loc, acc, sum),
+                                      accs, ValueRange{laneId, index});
+            }
+    });
+    b.setInsertionPointAfter(steps);
+    emitLaneLoop([&](Value laneId) {
+      MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
+      emitMmaStores(lane, firstRow, firstColumn, [&](int64_t index) -> Value {
+        return memref::LoadOp::create(b, loc, accs,
+                                      ValueRange{laneId, constant(index)});
+      });
+    });
+  }
+
   /// Lane `lane`'s partial sums: slices k = lane * V + 32 * V * j.
   Value emitLanePartialSum(Value lane, Value row, Value column) {
     Value lower = arith::MulIOp::create(b, loc, lane, constant(vectorWidth));
@@ -470,7 +789,10 @@ private:
   bool emulate;
   int64_t tileM;
   std::string stem;
+  Type elementType;
   int64_t vectorWidth = 1;
+  /// k chunks of 16 per tensor-core k step; 0: no tensor-core kernel.
+  int64_t mmaChunks = 0;
   Value rows;
 };
 
@@ -509,7 +831,7 @@ public:
       FusedKernel &kernel = matched;
       OpBuilder builder(kernel.epilogue);
       KernelEmitter(builder, kernel.epilogue.getLoc(), kernel, emulate, tileM,
-                    getKernelStem(kernel, index))
+                    tensorCores, getKernelStem(kernel, index))
           .emit(smallM);
       Value acc = kernel.contraction.getDpsInitOperand(0)->get();
       Value converted = kernel.convert.getDpsInitOperand(0)->get();

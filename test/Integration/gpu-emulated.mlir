@@ -10,10 +10,15 @@
 // tiles) and small-m=64 the split-K kernel for every batch. The padded case
 // has K = 512 (16 slices per lane), mlp4d a 4-D input, bias and relu;
 // fuse=false runs the unfused program through the generic loop mapping.
-// bf16 is the dynamic case in bfloat16: the fused kernels widen it and
-// accumulate in f32, then round once, as PyTorch's bf16 mm does, so the
-// results meet the same tolerance (accumulating in bf16, as the generic
-// mapping does, is off by up to 40% on small outputs).
+// bf16 is the dynamic case in bfloat16, plus a 37-row batch: the fused
+// kernels widen it and accumulate in f32, then round once, as PyTorch's
+// bf16 mm does, so the results meet the same tolerance (accumulating in
+// bf16, as the generic mapping does, is off by up to 40% on small outputs).
+// Batches above small-m take the tensor-core kernel by default, whose
+// emulation places every lane's registers where the m16n8k16 fragment
+// layout puts them and multiplies the tiles: a wrong fragment position or
+// k renaming shows here (swapping two A registers fails result 1).
+// tensor-cores=false runs the tiled kernel instead.
 
 // RUN: rm -rf %t && mkdir -p %t/dynamic %t/padded %t/mlp4d %t/bf16
 // RUN: %torch_python %S/make_model_case.py dynamic %t/dynamic
@@ -28,9 +33,10 @@
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/padded/model.mlir | %mlir_runner > %t/padded/splitk.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/mlp4d/model.mlir | %mlir_runner > %t/mlp4d/default.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/bf16/model.mlir | %mlir_runner > %t/bf16/default.txt
-// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0 tile-m=3" %t/bf16/model.mlir | %mlir_runner > %t/bf16/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0 tile-m=3 tensor-cores=false" %t/bf16/model.mlir | %mlir_runner > %t/bf16/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0" %t/bf16/model.mlir | %mlir_runner > %t/bf16/mma.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/bf16/model.mlir | %mlir_runner > %t/bf16/splitk.txt
-// RUN: %torch_python %S/check_output.py %t/bf16/expected.npz %t/bf16/default.txt %t/bf16/tiled.txt %t/bf16/splitk.txt | FileCheck %s --check-prefix=BF16
+// RUN: %torch_python %S/check_output.py %t/bf16/expected.npz %t/bf16/default.txt %t/bf16/tiled.txt %t/bf16/mma.txt %t/bf16/splitk.txt | FileCheck %s --check-prefix=BF16
 // RUN: %torch_python %S/check_output.py %t/dynamic/expected.npz %t/dynamic/default.txt %t/dynamic/tiled.txt %t/dynamic/splitk.txt %t/dynamic/unfused.txt | FileCheck %s --check-prefix=DYNAMIC
 // RUN: %torch_python %S/check_output.py %t/padded/expected.npz %t/padded/default.txt %t/padded/splitk.txt | FileCheck %s --check-prefix=PADDED
 // RUN: %torch_python %S/check_output.py %t/mlp4d/expected.npz %t/mlp4d/default.txt | FileCheck %s --check-prefix=MLP4D
@@ -56,5 +62,8 @@
 // BF16: default.txt result 0 vs oracle: allclose=True
 // BF16: default.txt result 1 vs oracle: allclose=True
 // BF16: default.txt result 2 vs oracle: allclose=True
-// BF16: tiled.txt result 2 vs oracle: allclose=True
-// BF16: splitk.txt result 2 vs oracle: allclose=True
+// BF16: default.txt result 3 vs oracle: allclose=True
+// BF16: tiled.txt result 3 vs oracle: allclose=True
+// BF16: mma.txt result 0 vs oracle: allclose=True
+// BF16: mma.txt result 3 vs oracle: allclose=True
+// BF16: splitk.txt result 3 vs oracle: allclose=True

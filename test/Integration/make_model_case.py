@@ -13,8 +13,9 @@ CASE is one of:
   padded       a dynamic batch whose first layer has K = 512 (rows 2 KiB
                apart, copied with a padded stride), run on batches of 1, 5
                and 21 rows (a full 16-row tile, 4-row and 1-row ones)
-  bf16         the dynamic case's shapes with bf16 activations and weights;
-               main widens the results to f32 to print them; the oracle
+  bf16         the dynamic case's shapes with bf16 activations and weights,
+               and a 37-row batch (two 32-row blocks of the tensor-core
+               kernel, the second one partial); main widens the results to f32 to print them; the oracle
                runs the seed's formula in bf16 (PyTorch's CPU mm
                accumulates bf16 products in f32 and rounds once)
   quantize     `qtensor.quantize` of weights only known at run time (random
@@ -224,7 +225,7 @@ def build_case(case):
     if case == "bf16":
         bf16 = torch.bfloat16
         l1, l2 = torch.nn.Linear(64, 48).to(bf16), torch.nn.Linear(48, 24, bias=False).to(bf16)
-        inputs = [torch.randn(rows, 64).to(bf16) for rows in (1, 6, 13)]
+        inputs = [torch.randn(rows, 64).to(bf16) for rows in (1, 6, 13, 37)]
         builder = Builder([None, 64], "bf16")
         builder.linear("l1", l1.weight.detach(), l1.bias.detach())
         builder.relu()

@@ -27,13 +27,20 @@
 // CHECK: Compiling entry function 'big_weight_tiled'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
-// bf16 activations (widened in registers):
+// bf16 activations (widened in registers; tensor cores above small-m):
 // CHECK-LABEL: // gpu.binary @half_weight_splitk
 // CHECK: Compiling entry function 'half_weight_splitk'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
-// CHECK-LABEL: // gpu.binary @half_weight_tiled
-// CHECK: Compiling entry function 'half_weight_tiled'
+// CHECK-LABEL: // gpu.binary @half_weight_mma
+// CHECK: Compiling entry function 'half_weight_mma'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: lmem
+// f16 activations:
+// CHECK-LABEL: // gpu.binary @f16_weight_splitk
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-LABEL: // gpu.binary @f16_weight_mma
+// CHECK: Compiling entry function 'f16_weight_mma'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
 // Tests that format=bin embeds a cubin (an ELF image) and format=fatbin a
@@ -57,4 +64,10 @@ func.func @half(%x: tensor<?x4096xbf16>) -> tensor<?x4096xbf16> {
   %w = arith.constant dense<0.5> : tensor<4096x4096xbf16> loc("half.weight")
   %y = qtensor.linear %x, %w : tensor<?x4096xbf16>, tensor<4096x4096xbf16> -> tensor<?x4096xbf16>
   return %y : tensor<?x4096xbf16>
+}
+
+func.func @f16(%x: tensor<?x128xf16>) -> tensor<?x64xf16> {
+  %w = arith.constant dense<0.5> : tensor<64x128xf16> loc("f16.weight")
+  %y = qtensor.linear %x, %w : tensor<?x128xf16>, tensor<64x128xf16> -> tensor<?x64xf16>
+  return %y : tensor<?x64xf16>
 }

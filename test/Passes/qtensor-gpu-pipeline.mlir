@@ -54,6 +54,24 @@
 
 // SM80: .target sm_80
 // SM80: .visible .entry fc1_weight_splitk(
+// The tensor-core kernels of bf16 and f16 batches above small-m: per k
+// step each lane loads 16 weight bytes (one ld.global.v4) per column tile
+// and 32 bytes (two) per activation row, and issues 32 m16n8k16 mma.sync
+// with f32 accumulators.
+// CHECK-LABEL: // gpu.binary @bf_weight_mma
+// CHECK: .visible .entry bf_weight_mma(
+// CHECK: ld.global.v4.b32
+// CHECK-COUNT-32: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-NOT: mma.sync
+// CHECK: st.global.b16
+// CHECK-NOT: .local
+// CHECK-LABEL: // gpu.binary @hf_weight_mma
+// CHECK: .visible .entry hf_weight_mma(
+// CHECK-COUNT-32: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// CHECK-NOT: .local
+// SM80: .visible .entry bf_weight_mma(
+// SM80: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+
 func.func @forward(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
   %w1 = arith.constant dense<0.5> : tensor<24x64xf32> loc("fc1.weight")
   %h = qtensor.linear %x, %w1 : tensor<?x64xf32>, tensor<24x64xf32> -> tensor<?x24xf32>
@@ -66,4 +84,16 @@ func.func @static_batch(%x: tensor<2x64xf32>) -> tensor<2x16xf32> {
   %w = arith.constant dense<0.5> : tensor<16x64xf32> loc("fc3.weight")
   %y = qtensor.linear %x, %w : tensor<2x64xf32>, tensor<16x64xf32> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
+}
+
+func.func @bf16(%x: tensor<?x128xbf16>) -> tensor<?x64xbf16> {
+  %w = arith.constant dense<0.5> : tensor<64x128xbf16> loc("bf.weight")
+  %y = qtensor.linear %x, %w : tensor<?x128xbf16>, tensor<64x128xbf16> -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}
+
+func.func @f16(%x: tensor<?x128xf16>) -> tensor<?x64xf16> {
+  %w = arith.constant dense<0.5> : tensor<64x128xf16> loc("hf.weight")
+  %y = qtensor.linear %x, %w : tensor<?x128xf16>, tensor<64x128xf16> -> tensor<?x64xf16>
+  return %y : tensor<?x64xf16>
 }

@@ -1,5 +1,6 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu --canonicalize --cse --split-input-file %s | FileCheck %s
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="emulate=true" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=EMULATE
+// RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="tensor-cores=false" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=NOTC
 
 // Tests that a fused kernel with a dynamic batch becomes an scf.if on the
 // batch size between the split-K and the tiled kernel, both reading the
@@ -85,11 +86,73 @@ func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parame
 // CHECK: arith.truncf {{.*}} : f32 to bf16
 // CHECK: arith.mulf {{.*}} : bf16
 // CHECK: memref.store {{.*}} : memref<?x32xbf16>
-// CHECK: gpu.launch {{.*}} module(@w_tiled) function(@w_tiled)
+// Larger batches run on tensor cores: grid [ceil(N / 128), ceil(M / 32)],
+// blocks of 4 warps; with K = 64, one k step in which each lane loads 16
+// consecutive k of its two rows per row tile and of its weight row per
+// column tile, converts the weight to bf16 (exact) and issues
+// 4 chunks x 2 row tiles x 4 column tiles m16n8k16 mma.sync.
+// CHECK: } else {
+// CHECK: %[[PADDED:.*]] = arith.addi %{{.*}}, %c31
+// CHECK: %[[GRIDY:.*]] = arith.divui %[[PADDED]], %c32
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %[[GRIDY]]{{.*}}) threads({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c4{{.*}}) module(@w_mma) function(@w_mma)
+// CHECK-COUNT-4: vector.load {{.*}} {alignment = 16 : i64} : memref<?x64xbf16>, vector<16xbf16>
+// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<32x64xi8>, vector<16xi8>
+// CHECK: arith.sitofp {{.*}} : vector<16xi8> to vector<16xbf16>
+// CHECK-COUNT-32: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: arith.mulf {{.*}} : bf16
+// CHECK: memref.store {{.*}} : memref<?x32xbf16>
+// CHECK: return
+// EMULATE-LABEL: func.func @bf16
+// EMULATE-NOT: nvgpu.mma.sync
+// EMULATE: memref.alloca() : memref<32x32xf32>
+// EMULATE: memref.alloca() : memref<4x32x16xf32>
+// EMULATE: memref.alloca() : memref<4x32x16xf32>
+// EMULATE: vector.reduction <add>
+// EMULATE-NOT: nvgpu.mma.sync
+// EMULATE: return
 func.func @bf16(%x: tensor<?x64xbf16>, %w: tensor<32x64xi8> {qtensor.parameter = "w.data"},
                 %s: tensor<32x1xbf16>) -> tensor<?x32xbf16> {
   %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xbf16>, tensor<32x64xi8>, tensor<32x1xbf16> -> tensor<?x32xbf16>
   return %y : tensor<?x32xbf16>
+}
+
+// -----
+
+// Tests the tensor-core kernel's k loop for f16 (K = 96: steps of 32, two
+// chunks of 8 consecutive k per lane), the f32 accumulators carried across
+// steps, and that the f16 kernel keeps the split-K variant for small batches.
+// CHECK-LABEL: func.func @f16
+// CHECK: module(@h_splitk)
+// CHECK: module(@h_mma)
+// CHECK: scf.for %{{.*}} = %c0 to %c96 step %c32 iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<?x96xf16>, vector<8xf16>
+// CHECK: vector.load {{.*}} {alignment = 8 : i64} : memref<40x96xi8>, vector<8xi8>
+// CHECK-COUNT-16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: scf.yield
+// CHECK: arith.truncf {{.*}} : f32 to f16
+// NOTC-LABEL: func.func @f16
+// NOTC: module(@h_tiled)
+// NOTC-NOT: nvgpu.mma.sync
+// NOTC: return
+func.func @f16(%x: tensor<?x96xf16>, %w: tensor<40x96xi8> {qtensor.parameter = "h.data"},
+               %s: tensor<40x1xf16>) -> tensor<?x40xf16> {
+  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x96xf16>, tensor<40x96xi8>, tensor<40x1xf16> -> tensor<?x40xf16>
+  return %y : tensor<?x40xf16>
+}
+
+// -----
+
+// Tests that a K that is not a multiple of 16 keeps the tiled kernel.
+// CHECK-LABEL: func.func @f16_odd_k
+// CHECK: module(@o_tiled)
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: return
+func.func @f16_odd_k(%x: tensor<?x24xf16>, %w: tensor<16x24xi8> {qtensor.parameter = "o.data"},
+                     %s: tensor<16x1xf16>) -> tensor<?x16xf16> {
+  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x24xf16>, tensor<16x24xi8>, tensor<16x1xf16> -> tensor<?x16xf16>
+  return %y : tensor<?x16xf16>
 }
 
 // -----

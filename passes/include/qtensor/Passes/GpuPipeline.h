@@ -56,6 +56,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       *this, "tile-m",
       llvm::cl::desc("Output rows per thread in the tiled kernel"),
       llvm::cl::init(4)};
+  PassOptions::Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("f16/bf16 batches above small-m run the tensor-core "
+                     "(mma.sync) kernel when K is a multiple of 16; off "
+                     "runs the tiled kernel"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> emulate{
       *this, "emulate",
       llvm::cl::desc("Stop before GPU outlining and compile the kernels' "

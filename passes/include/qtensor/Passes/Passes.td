@@ -269,8 +269,8 @@ def QTensorMapKernelsToGpu
   let description = [{
     Runs on buffers. Every fused kernel left by `qtensor-lower-to-linalg`
     (the int8 weight conversion, the zero fill, the contraction and the
-    `qtensor.epilogue` generic, weight in its `[N, K]` layout, f32
-    activations) is replaced by two kernels and an `scf.if` on the batch
+    `qtensor.epilogue` generic, weight in its `[N, K]` layout, f32, f16 or
+    bf16 activations) is replaced by two kernels and an `scf.if` on the batch
     size `M` that picks one at launch time (only one is emitted when `M` is
     static):
 
@@ -286,6 +286,19 @@ def QTensorMapKernelsToGpu
       slices `k = V * l + 32 * V * j`, then a butterfly of `gpu.shuffle xor`
       (offsets 16, 8, 4, 2, 1) adds the 32 partial sums in a fixed order, so
       results are deterministic; lane 0 applies the epilogue.
+    - **mma** (f16/bf16 activations, `M > small-m`, K a multiple of 16,
+      `tensor-cores=true`): replaces the tiled kernel with warp-level
+      `nvgpu.mma.sync` m16n8k16 on tensor cores. Blocks of 4 warps side by
+      side along N, each warp 32 rows x 32 columns (2 x 4 mma tiles), grid
+      `[ceil(N / 128), ceil(M / 32)]`. In a k step of `16 * C` (C = 4, 2 or
+      1, the largest dividing K / 16) a lane loads `4 * C` consecutive k of
+      each of its weight rows (`vector<16xi8>`, one `ld.global.v4`, at
+      C = 4) and activation rows, converts the weight to f16/bf16 in
+      registers (exact for int8) and feeds chunk j to the j-th mma: the k
+      order inside a step is renamed identically for both operands, which
+      the sum does not depend on. Accumulation is in f32; the epilogue runs
+      as in the other kernels. `qtensor-convert-mma-sync-to-nvvm` lowers
+      the mma ops.
 
     Grid sizes are computed from `M` on the host, so one compiled program
     serves every batch size (a batch of 0 launches an empty grid). Rows and
@@ -295,23 +308,53 @@ def QTensorMapKernelsToGpu
     loops over the grid and the block instead of `gpu.launch`, and the warp's
     32 lanes become a sequential loop whose butterfly uses `vector.shuffle`
     in the same order: the CPU pipeline can execute the tiling and the
-    reductions of the GPU kernels without a GPU.
+    reductions of the GPU kernels without a GPU. An emulated mma stores
+    every lane's fragment registers at the positions the m16n8k16 layout
+    gives them in per-warp A and B tiles and multiplies those, so the
+    fragment layout and the k renaming are checked too.
 
-    Fused kernels with packed `[K, N]` weights or non-f32 activations are
-    left alone (the generic loop mapping of the GPU pipeline handles them).
+    Fused kernels with packed `[K, N]` weights are left alone (the generic
+    loop mapping of the GPU pipeline handles them).
   }];
   let options = [
     Option<"smallM", "small-m", "int64_t", /*default=*/"4",
            "Batches of at most this many rows use the split-K kernel">,
     Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
            "Output rows per thread in the tiled kernel">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Use the tensor-core kernel for f16/bf16 batches above small-m">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "Emit scf.parallel loops (CPU-executable) instead of gpu.launch">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def QTensorConvertMmaSyncToNvvm
+    : Pass<"qtensor-convert-mma-sync-to-nvvm", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower f16/bf16 nvgpu.mma.sync m16n8k16 to nvvm.mma.sync";
+  let description = [{
+    Runs in the kernels' `gpu.module`s, before the GPU-to-NVVM conversion.
+    Every `nvgpu.mma.sync` of shape `[16, 8, 16]` with f16 or bf16
+    multiplicands and an f32 accumulator (the tensor-core kernel of
+    `qtensor-map-kernels-to-gpu`) becomes one `nvvm.mma.sync`: the rows of
+    the `vector<4x2xT>` A and `vector<2x2xT>` B fragments are its
+    registers (f16 pairs as `vector<2xf16>`, bf16 pairs as `i32`, as PTX
+    passes them), the four f32 accumulators are passed and returned as
+    scalars and regrouped into the `vector<2x2xf32>` result.
+
+    nvgpu's own lowering (`convert-nvgpu-to-nvvm`) rejects bf16 operands;
+    this pass covers both types the same way. Other `nvgpu.mma.sync` ops
+    are left to it.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::vector::VectorDialect"
   ];
 }
