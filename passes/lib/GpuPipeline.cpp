@@ -102,6 +102,7 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createGpuNVVMAttachTarget(nvvm));
   // Kernels to NVVM.
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createQTensorAlignWorkgroupMemory());
   kernels.addPass(createQTensorConvertMmaSyncToNvvm());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   kernels.addPass(createCanonicalizerPass());

@@ -34,6 +34,12 @@ using namespace mlir::qtensor;
 /// along M (y).
 static constexpr int64_t kTiledBlockN = 32;
 static constexpr int64_t kTiledBlockM = 4;
+/// Shared-memory tiled kernel: the block stages kSharedTileK bytes of its
+/// 32 weight rows per step, rows padded to kSharedRowBytes so that the
+/// 16-byte reads of 8 neighbouring threads (one shared-memory wavefront)
+/// hit distinct banks.
+static constexpr int64_t kSharedTileK = 64;
+static constexpr int64_t kSharedRowBytes = kSharedTileK + 16;
 /// Split-K kernel: warps per block, one output element each.
 static constexpr int64_t kWarpsPerBlock = 4;
 /// Tensor-core kernel: mma.sync.m16n8k16 tiles; each warp computes
@@ -259,6 +265,8 @@ private:
   void emitLargeBatch() {
     if (mmaChunks > 0)
       emitMma();
+    else if (vectorWidth == 16 && kernel.k % kSharedTileK == 0)
+      emitSharedTiled();
     else
       emitTiled();
   }
@@ -314,7 +322,6 @@ private:
     Type f32 = b.getF32Type();
     auto accType = VectorType::get({vectorWidth}, f32);
     auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
-    auto inputType = VectorType::get({vectorWidth}, elementType);
     Value zeros = arith::ConstantOp::create(
         b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
     SmallVector<Value> inits(rowIndices.size(), zeros);
@@ -323,24 +330,37 @@ private:
         elementType.getIntOrFloatBitWidth() / 8 * vectorWidth, 16);
     auto loop = scf::ForOp::create(
         b, loc, lower, constant(kernel.k), constant(step), inits,
-        [&](OpBuilder &nb, Location l, Value k, ValueRange accs) {
+        [&](OpBuilder &nb, Location, Value k, ValueRange accs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
           Value weight = vector::LoadOp::create(
-              nb, l, weightType, kernel.weight, ValueRange{column, k},
+              b, loc, weightType, kernel.weight, ValueRange{column, k},
               /*nontemporal=*/false, llvm::MaybeAlign(vectorWidth));
-          Value converted = arith::SIToFPOp::create(nb, l, accType, weight);
-          SmallVector<Value> next;
-          for (auto [row, acc] : llvm::zip(rowIndices, accs)) {
-            Value x = vector::LoadOp::create(
-                nb, l, inputType, kernel.input, ValueRange{row, k},
-                /*nontemporal=*/false, llvm::MaybeAlign(inputAlign));
-            // f16 and bf16 widen exactly.
-            if (!elementType.isF32())
-              x = arith::ExtFOp::create(nb, l, accType, x);
-            next.push_back(vector::FMAOp::create(nb, l, x, converted, acc));
-          }
-          scf::YieldOp::create(nb, l, next);
+          scf::YieldOp::create(
+              b, loc, emitFmaRows(weight, rowIndices, k, accs, inputAlign));
         });
     return SmallVector<Value>(loop.getResults());
+  }
+
+  /// accs[r] + x[rows[r], k .. k + V) * float(weight) for each row: the
+  /// weight slice converted once, the activations widened to f32 (f16 and
+  /// bf16 exactly).
+  SmallVector<Value> emitFmaRows(Value weight, ValueRange rowIndices, Value k,
+                                 ValueRange accs, int64_t inputAlign) {
+    int64_t width = cast<VectorType>(weight.getType()).getNumElements();
+    auto accType = VectorType::get({width}, b.getF32Type());
+    auto inputType = VectorType::get({width}, elementType);
+    Value converted = arith::SIToFPOp::create(b, loc, accType, weight);
+    SmallVector<Value> next;
+    for (auto [row, acc] : llvm::zip(rowIndices, accs)) {
+      Value x = vector::LoadOp::create(
+          b, loc, inputType, kernel.input, ValueRange{row, k},
+          /*nontemporal=*/false, llvm::MaybeAlign(inputAlign));
+      if (!elementType.isF32())
+        x = arith::ExtFOp::create(b, loc, accType, x);
+      next.push_back(vector::FMAOp::create(b, loc, x, converted, acc));
+    }
+    return next;
   }
 
   Value reduce(Value partialSums) {
@@ -427,6 +447,201 @@ private:
                                        column, constant(kernel.n)),
                  body);
         });
+  }
+
+  // The shared-memory tiled kernel: the tiled kernel's threads and sums,
+  // with the weight staged per block. Per step of 64 k, thread i of the
+  // block's 128 copies bytes 16 (i % 4) .. + 16 of weight row i / 4 (four
+  // threads read 64 contiguous bytes of a row: coalesced) into the shared
+  // tile; after a barrier, each thread reads its column's row from there.
+  // The sums are the tiled kernel's, in the same order.
+
+  /// The tiled kernel's rows of thread `ids` (tileM of them), as they are
+  /// and clamped into the matrix.
+  void getTiledRows(ThreadIds ids, SmallVector<Value> &rowIndices,
+                    SmallVector<Value> &clamped) {
+    Value firstRow =
+        mul(add(mul(ids.blockY, kTiledBlockM), ids.threadY), tileM);
+    Value lastRow = arith::SubIOp::create(b, loc, rows, constant(1));
+    for (int64_t r = 0; r < tileM; ++r) {
+      Value row = add(firstRow, constant(r));
+      rowIndices.push_back(row);
+      clamped.push_back(arith::MinUIOp::create(b, loc, row, lastRow));
+    }
+  }
+
+  Value getTiledColumn(ThreadIds ids) {
+    return add(mul(ids.blockX, kTiledBlockN), ids.threadX);
+  }
+
+  /// Thread `ids`' part of staging weight bytes [k0, k0 + 64) of the
+  /// block's rows in `tile`.
+  void emitWeightTileCopy(ThreadIds ids, Value k0, Value tile) {
+    Value thread = add(mul(ids.threadY, kTiledBlockN), ids.threadX);
+    Value tileRow = arith::DivUIOp::create(b, loc, thread, constant(4));
+    Value offset = mul(arith::RemUIOp::create(b, loc, thread, constant(4)), 16);
+    // Rows past N copy row N - 1; their columns store nothing.
+    Value weightRow = arith::MinUIOp::create(
+        b, loc, add(mul(ids.blockX, kTiledBlockN), tileRow),
+        constant(kernel.n - 1));
+    auto sliceType = VectorType::get({16}, b.getI8Type());
+    Value slice =
+        vector::LoadOp::create(b, loc, sliceType, kernel.weight,
+                               ValueRange{weightRow, add(k0, offset)},
+                               /*nontemporal=*/false, llvm::MaybeAlign(16));
+    vector::StoreOp::create(b, loc, slice, tile, ValueRange{tileRow, offset},
+                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+  }
+
+  /// The partial sums of thread `ids` after the products of k in
+  /// [k0, k0 + 64), its column's weights read from `tile`.
+  SmallVector<Value> emitTileProducts(ThreadIds ids, ArrayRef<Value> rowIndices,
+                                      Value k0, Value tile,
+                                      ValueRange partials) {
+    // A loop, not unrolled here: unrolled, the loads of all four slices
+    // were scheduled first and the accumulators spilled.
+    auto loop = scf::ForOp::create(
+        b, loc, constant(0), constant(kSharedTileK), constant(16), partials,
+        [&](OpBuilder &nb, Location, Value kk, ValueRange iterSums) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value weight = vector::LoadOp::create(
+              b, loc, VectorType::get({16}, b.getI8Type()), tile,
+              ValueRange{ids.threadX, kk}, /*nontemporal=*/false,
+              llvm::MaybeAlign(16));
+          scf::YieldOp::create(b, loc,
+                               emitFmaRows(weight, rowIndices, add(k0, kk),
+                                           iterSums, /*inputAlign=*/16));
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  void emitTiledStores(ThreadIds ids, ArrayRef<Value> rowIndices,
+                       ArrayRef<Value> partials) {
+    Value column = getTiledColumn(ids);
+    Value columnInside = isBelow(column, constant(kernel.n));
+    for (auto [rowIndex, rowSum] : llvm::zip(rowIndices, partials)) {
+      // Lambdas cannot capture structured bindings in C++17.
+      Value row = rowIndex, partial = rowSum;
+      Value inside =
+          arith::AndIOp::create(b, loc, isBelow(row, rows), columnInside);
+      emitIf(inside, [&] { emitEpilogueStore(reduce(partial), row, column); });
+    }
+  }
+
+  void emitSharedTiled() {
+    int64_t rowsPerBlock = kTiledBlockM * tileM;
+    Value gridX = constant(llvm::divideCeil(kernel.n, kTiledBlockN));
+    Value gridY = rowBlocks(rowsPerBlock);
+    Type i8 = b.getI8Type();
+    auto accType = VectorType::get({16}, b.getF32Type());
+    if (emulate)
+      return emitEmulatedSharedTiled(gridX, gridY);
+    auto tileType = MemRefType::get(
+        {kTiledBlockN, kSharedRowBytes}, i8, MemRefLayoutAttrInterface(),
+        gpu::AddressSpaceAttr::get(b.getContext(),
+                                   gpu::AddressSpace::Workgroup));
+    emitGrid("tiled", gridX, gridY, kTiledBlockN, kTiledBlockM,
+             [&](ThreadIds ids) {
+               // qtensor-use-device-memory makes it a workgroup attribution.
+               Value tile = memref::AllocaOp::create(b, loc, tileType);
+               SmallVector<Value> rowIndices, clamped;
+               getTiledRows(ids, rowIndices, clamped);
+               Value zeros = arith::ConstantOp::create(
+                   b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+               SmallVector<Value> inits(tileM, zeros);
+               // Every thread takes part in the copies and barriers, also those
+               // whose column is past N.
+               auto loop = scf::ForOp::create(
+                   b, loc, constant(0), constant(kernel.k),
+                   constant(kSharedTileK), inits,
+                   [&](OpBuilder &nb, Location, Value k0, ValueRange partials) {
+                     OpBuilder::InsertionGuard guard(b);
+                     b.setInsertionPoint(nb.getInsertionBlock(),
+                                         nb.getInsertionPoint());
+                     emitWeightTileCopy(ids, k0, tile);
+                     gpu::BarrierOp::create(b, loc);
+                     SmallVector<Value> sums =
+                         emitTileProducts(ids, clamped, k0, tile, partials);
+                     // The next step overwrites the tile.
+                     gpu::BarrierOp::create(b, loc);
+                     scf::YieldOp::create(b, loc, sums);
+                   });
+               emitTiledStores(ids, rowIndices,
+                               SmallVector<Value>(loop.getResults()));
+             });
+  }
+
+  /// The shared-memory tiled kernel with each barrier as the end of an
+  /// scf.parallel over the block's threads: the tile is a buffer per
+  /// emulated block, the partial sums live in a [4, 32, tileM, 16] buffer
+  /// between the phases.
+  void emitEmulatedSharedTiled(Value gridX, Value gridY) {
+    Value zero = constant(0), one = constant(1);
+    auto blocks =
+        scf::ParallelOp::create(b, loc, ValueRange{zero, zero},
+                                ValueRange{gridX, gridY}, ValueRange{one, one});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(blocks.getBody()->getTerminator());
+    Value blockX = blocks.getInductionVars()[0];
+    Value blockY = blocks.getInductionVars()[1];
+    Type f32 = b.getF32Type();
+    auto accType = VectorType::get({16}, f32);
+    Value tile = memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({kTiledBlockN, kSharedRowBytes}, b.getI8Type()));
+    Value partials = memref::AllocaOp::create(
+        b, loc, MemRefType::get({kTiledBlockM, kTiledBlockN, tileM, 16}, f32));
+    // Runs `phase` for every thread of the block.
+    auto threads = [&](function_ref<void(ThreadIds)> phase) {
+      auto loop = scf::ParallelOp::create(
+          b, loc, ValueRange{zero, zero},
+          ValueRange{constant(kTiledBlockN), constant(kTiledBlockM)},
+          ValueRange{one, one});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      phase({blockX, blockY, loop.getInductionVars()[0],
+             loop.getInductionVars()[1]});
+    };
+    auto partialIndices = [&](ThreadIds ids, int64_t r) -> SmallVector<Value> {
+      return {ids.threadY, ids.threadX, constant(r), zero};
+    };
+    auto loadPartials = [&](ThreadIds ids) {
+      SmallVector<Value> result;
+      for (int64_t r = 0; r < tileM; ++r)
+        result.push_back(vector::LoadOp::create(b, loc, accType, partials,
+                                                partialIndices(ids, r)));
+      return result;
+    };
+    threads([&](ThreadIds ids) {
+      Value zeros = arith::ConstantOp::create(
+          b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+      for (int64_t r = 0; r < tileM; ++r)
+        vector::StoreOp::create(b, loc, zeros, partials,
+                                partialIndices(ids, r));
+    });
+    auto steps = scf::ForOp::create(b, loc, zero, constant(kernel.k),
+                                    constant(kSharedTileK));
+    {
+      OpBuilder::InsertionGuard stepGuard(b);
+      b.setInsertionPoint(steps.getBody()->getTerminator());
+      Value k0 = steps.getInductionVar();
+      threads([&](ThreadIds ids) { emitWeightTileCopy(ids, k0, tile); });
+      threads([&](ThreadIds ids) {
+        SmallVector<Value> rowIndices, clamped;
+        getTiledRows(ids, rowIndices, clamped);
+        SmallVector<Value> sums =
+            emitTileProducts(ids, clamped, k0, tile, loadPartials(ids));
+        for (auto [r, sum] : llvm::enumerate(sums))
+          vector::StoreOp::create(b, loc, sum, partials,
+                                  partialIndices(ids, r));
+      });
+    }
+    threads([&](ThreadIds ids) {
+      SmallVector<Value> rowIndices, clamped;
+      getTiledRows(ids, rowIndices, clamped);
+      emitTiledStores(ids, rowIndices, loadPartials(ids));
+    });
   }
 
   /// One warp per output element: lanes split K, a butterfly of xor
@@ -803,10 +1018,33 @@ void eraseIfUnused(Value buffer) {
     alloc->erase();
 }
 
+/// gpu.barrier orders the block's memory accesses but declares no memory
+/// effects, which the buffer-deallocation analysis that runs after this
+/// pass rejects. This model states what it does: it may read and write any
+/// memory.
+struct BarrierMemoryEffects
+    : MemoryEffectOpInterface::ExternalModel<BarrierMemoryEffects,
+                                             gpu::BarrierOp> {
+  void
+  getEffects(Operation *,
+             SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                 &effects) const {
+    effects.emplace_back(MemoryEffects::Read::get());
+    effects.emplace_back(MemoryEffects::Write::get());
+  }
+};
+
 class MapKernelsToGpuPass
     : public qtensor::impl::QTensorMapKernelsToGpuBase<MapKernelsToGpuPass> {
 public:
   using Base::Base;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    registry.addExtension(+[](MLIRContext *context, gpu::GPUDialect *) {
+      gpu::BarrierOp::attachInterface<BarrierMemoryEffects>(*context);
+    });
+  }
 
   LogicalResult initialize(MLIRContext *context) override {
     if (smallM < 0)

@@ -80,6 +80,20 @@ public:
       gpu::WaitOp::create(builder, loc, Type(), ValueRange{done});
       op->erase();
     }
+
+    // Kernels allocate shared memory as workgroup-space allocas (which the
+    // buffer-deallocation analysis accepts, where it rejects launch
+    // attributions); outlining and the NVVM lowering take attributions.
+    func.walk([&](memref::AllocaOp alloca) {
+      auto launch = dyn_cast<gpu::LaunchOp>(alloca->getParentOp());
+      auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+          alloca.getType().getMemorySpace());
+      if (!launch || !space || space.getValue() != gpu::AddressSpace::Workgroup)
+        return;
+      alloca.replaceAllUsesWith(
+          launch.addWorkgroupAttribution(alloca.getType(), alloca.getLoc()));
+      alloca->erase();
+    });
   }
 };
 

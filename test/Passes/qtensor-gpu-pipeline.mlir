@@ -29,10 +29,15 @@
 // CHECK: st.global.b32
 // CHECK-NOT: .local
 
-// The tiled kernel: the same weight loads, f32 accumulation, no shuffles.
+// The tiled kernel: the weight staged in a 16-byte aligned shared tile
+// (32 rows of 80 bytes), f32 accumulation, no shuffles.
 // CHECK-LABEL: // gpu.binary @fc1_weight_tiled
 // CHECK: .visible .entry fc1_weight_tiled(
+// CHECK: .shared .align 16 .b8 __wg_fc1_weight_tiled_0[2560];
 // CHECK: ld.global.v4.b32
+// CHECK: st.shared.v4.b32
+// CHECK: bar.sync 0;
+// CHECK: ld.shared.v4.b32
 // CHECK: cvt.rn.f32.s16
 // CHECK: fma.rn.f32
 // CHECK-NOT: shfl.sync

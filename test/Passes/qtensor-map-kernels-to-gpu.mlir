@@ -29,10 +29,22 @@
 // CHECK:     arith.maximumf
 // CHECK:     memref.store {{.*}}, %[[OUT]]
 // CHECK: } else {
+// The tiled kernel stages the block's 32 weight rows in shared memory
+// (rows padded to 80 bytes): thread i copies 16 bytes at 16 (i % 4) of row
+// i / 4, a barrier, then each thread reads its column's row from the tile.
 // CHECK:   gpu.launch {{.*}} module(@fc_weight_tiled) function(@fc_weight_tiled)
+// CHECK:     %[[TILE:.*]] = memref.alloca() : memref<32x80xi8, #gpu.address_space<workgroup>>
 // CHECK:     arith.minui
-// CHECK:     scf.for
-// CHECK:       vector.load %[[W]][{{.*}}] {alignment = 16 : i64} : memref<32x64xi8>, vector<16xi8>
+// CHECK:     %[[TROW:.*]] = arith.divui %[[THREAD:.*]], %c4
+// CHECK:     %[[PART:.*]] = arith.remui %[[THREAD]], %c4
+// CHECK:     %[[OFFSET:.*]] = arith.muli %[[PART]], %c16
+// CHECK:     %[[SLICE:.*]] = vector.load %[[W]][{{.*}}, %[[OFFSET]]] {alignment = 16 : i64} : memref<32x64xi8>, vector<16xi8>
+// CHECK:     vector.store %[[SLICE]], %[[TILE]][%[[TROW]], %[[OFFSET]]] {alignment = 16 : i64}
+// CHECK:     gpu.barrier
+// CHECK:     scf.for %[[KK:.*]] = %c0 to %c64 step %c16
+// CHECK:       vector.load %[[TILE]][%{{.*}}, %[[KK]]] {alignment = 16 : i64} : memref<32x80xi8, #gpu.address_space<workgroup>>, vector<16xi8>
+// CHECK-COUNT-4: vector.fma
+// CHECK:     gpu.barrier
 // CHECK-NOT:   gpu.shuffle
 // CHECK:       memref.store {{.*}}, %[[OUT]]
 // CHECK-NOT: linalg.

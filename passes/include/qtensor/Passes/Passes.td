@@ -280,7 +280,12 @@ def QTensorMapKernelsToGpu
       multiple of 16: one `ld.global.v4` per load), converting to f32 in
       registers and accumulating `V` partial sums per row with `vector.fma`;
       the partial sums are added after the K loop, then scale, bias and relu
-      (the epilogue's own body) are applied and the element is stored.
+      (the epilogue's own body) are applied and the element is stored. When
+      V = 16 and 64 divides K, the block stages its 32 weight rows in shared
+      memory per step of 64 k (`memref<32x80xi8>` in workgroup memory, rows
+      padded against bank conflicts): thread i copies 16 bytes of row i / 4
+      (coalesced), `gpu.barrier`, each thread reads its row from the tile,
+      `gpu.barrier`. The sums and their order are unchanged.
     - **split-K** (`M <= small-m`, GEMV-like): one warp per output element,
       4 warps per block, grid `[ceil(N / 4), M]`; lane `l` accumulates the
       slices `k = V * l + 32 * V * j`, then a butterfly of `gpu.shuffle xor`
@@ -308,7 +313,9 @@ def QTensorMapKernelsToGpu
     loops over the grid and the block instead of `gpu.launch`, and the warp's
     32 lanes become a sequential loop whose butterfly uses `vector.shuffle`
     in the same order: the CPU pipeline can execute the tiling and the
-    reductions of the GPU kernels without a GPU. An emulated mma stores
+    reductions of the GPU kernels without a GPU. The shared-memory tiled
+    kernel becomes, per block, one `scf.parallel` over the threads for each
+    phase between barriers. An emulated mma stores
     every lane's fragment registers at the positions the m16n8k16 layout
     gives them in per-warp A and B tiles and multiplies those, so the
     fragment layout and the k renaming are checked too.
@@ -332,6 +339,24 @@ def QTensorMapKernelsToGpu
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
+  ];
+}
+
+def QTensorAlignWorkgroupMemory
+    : Pass<"qtensor-align-workgroup-memory", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Align the kernels' shared-memory buffers for vector access";
+  let description = [{
+    Runs in the kernels' `gpu.module`s after outlining. Every workgroup
+    attribution of a `gpu.func` without an `llvm.align` attribute gets
+    `llvm.align = 16`, which the NVVM lowering puts on the `.shared`
+    global: the shared-memory tiled kernel reads and writes its weight tile
+    with 16-byte vector accesses (`ld.shared.v4`/`st.shared.v4`), which
+    need it (the lowering's default is byte alignment). Attributions that
+    carry an alignment keep it.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"16",
+           "Byte alignment given to workgroup buffers">
   ];
 }
 
@@ -369,7 +394,9 @@ def QTensorUseDeviceMemory
     becomes `gpu.memcpy`. Function arguments are expected in device memory
     (the runtime uploads parameters once) and results are device buffers.
     A weight left as a `memref.get_global` (host memory) that a kernel reads
-    is an error: the GPU pipeline needs `parameters=true`.
+    is an error: the GPU pipeline needs `parameters=true`. Workgroup-space
+    `memref.alloca`s directly in a `gpu.launch` body (the kernels' shared
+    memory) become workgroup attributions of that launch.
   }];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",
