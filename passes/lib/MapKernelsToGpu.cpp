@@ -587,10 +587,13 @@ private:
     Value blockY = blocks.getInductionVars()[1];
     Type f32 = b.getF32Type();
     auto accType = VectorType::get({16}, f32);
-    Value tile = memref::AllocaOp::create(
+    // Heap buffers, freed at the end of each emulated block by the buffer
+    // deallocation that follows; allocas would grow the stack with every
+    // block, as the emulated grid runs as sequential loops.
+    Value tile = memref::AllocOp::create(
         b, loc,
         MemRefType::get({kTiledBlockN, kSharedRowBytes}, b.getI8Type()));
-    Value partials = memref::AllocaOp::create(
+    Value partials = memref::AllocOp::create(
         b, loc, MemRefType::get({kTiledBlockM, kTiledBlockN, tileM, 16}, f32));
     // Runs `phase` for every thread of the block.
     auto threads = [&](function_ref<void(ThreadIds)> phase) {
@@ -708,8 +711,9 @@ private:
 
   // The tensor-core kernel. mma.sync.m16n8k16 gives lane l of a warp, as
   // (g, t) = (l / 4, l % 4), rows g and g + 8 of A and column g of B at the
-  // k offsets {2t, 2t + 1} (register 0) and {2t + 8, 2t + 9} (register 1 of
-  // B, registers 2 and 3 of A), and the results at rows g, g + 8 and
+  // k offsets {2t, 2t + 1} (B register 0, A registers 0 and 1) and
+  // {2t + 8, 2t + 9} (B register 1, A registers 2 and 3), the results at
+  // rows g, g + 8 and
   // columns 2t, 2t + 1. A sum over k does not depend on which k an offset
   // names, so in a step of 16 * C the kernel gives lane (g, t) the 4 * C
   // consecutive k from k0 + 4 * C * t: one load of each weight row and
@@ -906,12 +910,13 @@ private:
     Type f32 = b.getF32Type();
     int64_t results = 4 * kMmaTilesM * kMmaTilesN;
     auto accType = VectorType::get({results}, f32);
-    Value accs = memref::AllocaOp::create(
+    // Heap buffers per emulated warp, as in emitEmulatedSharedTiled.
+    Value accs = memref::AllocOp::create(
         b, loc, MemRefType::get({kWarpSize, results}, f32));
     auto tileType =
         MemRefType::get({mmaChunks, kMmaM * kMmaTilesM, kMmaK}, f32);
-    Value aTile = memref::AllocaOp::create(b, loc, tileType);
-    Value bTile = memref::AllocaOp::create(
+    Value aTile = memref::AllocOp::create(b, loc, tileType);
+    Value bTile = memref::AllocOp::create(
         b, loc, MemRefType::get({mmaChunks, kMmaN * kMmaTilesN, kMmaK}, f32));
     emitLaneLoop([&](Value lane) {
       Value zeros = arith::ConstantOp::create(

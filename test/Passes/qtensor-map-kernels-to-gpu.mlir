@@ -118,9 +118,9 @@ func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parame
 // CHECK: return
 // EMULATE-LABEL: func.func @bf16
 // EMULATE-NOT: nvgpu.mma.sync
-// EMULATE: memref.alloca() : memref<32x32xf32>
-// EMULATE: memref.alloca() : memref<4x32x16xf32>
-// EMULATE: memref.alloca() : memref<4x32x16xf32>
+// EMULATE: memref.alloc() : memref<32x32xf32>
+// EMULATE: memref.alloc() : memref<4x32x16xf32>
+// EMULATE: memref.alloc() : memref<4x32x16xf32>
 // EMULATE: vector.reduction <add>
 // EMULATE-NOT: nvgpu.mma.sync
 // EMULATE: return
