@@ -42,8 +42,8 @@ int main(int argc, char **argv) {
     input[i] = 0.01f * static_cast<float>(i % 100);
 
   std::vector<qtensor::Tensor> outputs;
-  if (qtensor::Status status = artifact->run(
-          {{input.data(), qtensor::DType::F32, shape}}, outputs);
+  if (qtensor::Status status =
+          artifact->run({{input.data(), qtensor::DType::F32, shape}}, outputs);
       !status) {
     std::cerr << "error: " << status.message() << "\n";
     return 1;
