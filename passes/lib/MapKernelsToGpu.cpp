@@ -301,7 +301,7 @@ private:
         ValueRange{one, one, one, one});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(parallel.getBody()->getTerminator());
-    ValueRange ivs = parallel.getInductionVars();
+    SmallVector<Value> ivs(parallel.getInductionVars());
     body({ivs[0], ivs[1], ivs[2], ivs[3]});
   }
 
