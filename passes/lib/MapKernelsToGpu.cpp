@@ -243,6 +243,12 @@ private:
     return arith::ConstantIndexOp::create(b, loc, value);
   }
 
+  /// An f32 vector of zeros.
+  Value zeroVector(VectorType type) {
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseElementsAttr::get(type, 0.0f));
+  }
+
   Value add(Value lhs, Value rhs) {
     return arith::AddIOp::create(b, loc, lhs, rhs);
   }
@@ -322,8 +328,7 @@ private:
     Type f32 = b.getF32Type();
     auto accType = VectorType::get({vectorWidth}, f32);
     auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
-    Value zeros = arith::ConstantOp::create(
-        b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+    Value zeros = zeroVector(accType);
     SmallVector<Value> inits(rowIndices.size(), zeros);
     // 16 bytes at most: an aligned f32 slice is one ld.global.v4.f32.
     int64_t inputAlign = std::min<int64_t>(
@@ -408,38 +413,16 @@ private:
     Value gridY = rowBlocks(rowsPerBlock);
     emitGrid(
         "tiled", gridX, gridY, kTiledBlockN, kTiledBlockM, [&](ThreadIds ids) {
-          Value column = arith::AddIOp::create(
-              b, loc,
-              arith::MulIOp::create(b, loc, ids.blockX, constant(kTiledBlockN)),
-              ids.threadX);
+          Value column = getTiledColumn(ids);
           auto body = [&] {
-            Value firstRow = arith::MulIOp::create(
-                b, loc,
-                arith::AddIOp::create(
-                    b, loc,
-                    arith::MulIOp::create(b, loc, ids.blockY,
-                                          constant(kTiledBlockM)),
-                    ids.threadY),
-                constant(tileM));
-            // Rows past the end read the last row (valid memory, no divergence
-            // in the K loop) and store nothing.
-            Value lastRow = arith::SubIOp::create(b, loc, rows, constant(1));
+            // Rows past the end read the last row (valid memory, no
+            // divergence in the K loop) and store nothing.
             SmallVector<Value> rowIndices, clamped;
-            for (int64_t r = 0; r < tileM; ++r) {
-              Value row = arith::AddIOp::create(b, loc, firstRow, constant(r));
-              rowIndices.push_back(row);
-              clamped.push_back(arith::MinUIOp::create(b, loc, row, lastRow));
-            }
+            getTiledRows(ids, rowIndices, clamped);
             SmallVector<Value> sums =
                 emitPartialSums(clamped, column, constant(0), vectorWidth);
-            for (auto [rowIndex, rowSum] : llvm::zip(rowIndices, sums)) {
-              // Lambdas cannot capture structured bindings in C++17.
-              Value row = rowIndex, partial = rowSum;
-              Value inside = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::ult, row, rows);
-              emitIf(inside,
-                     [&] { emitEpilogueStore(reduce(partial), row, column); });
-            }
+            // The whole body is inside the column check.
+            emitTiledStores(column, rowIndices, sums, /*checkColumn=*/false);
           };
           if (kernel.n % kTiledBlockN == 0)
             return body();
@@ -516,15 +499,18 @@ private:
     return SmallVector<Value>(loop.getResults());
   }
 
-  void emitTiledStores(ThreadIds ids, ArrayRef<Value> rowIndices,
-                       ArrayRef<Value> partials) {
-    Value column = getTiledColumn(ids);
-    Value columnInside = isBelow(column, constant(kernel.n));
+  /// The epilogue of each of the thread's rows inside the matrix, in
+  /// `column` (checked against N only with `checkColumn`).
+  void emitTiledStores(Value column, ArrayRef<Value> rowIndices,
+                       ArrayRef<Value> partials, bool checkColumn) {
+    Value columnInside =
+        checkColumn ? isBelow(column, constant(kernel.n)) : Value();
     for (auto [rowIndex, rowSum] : llvm::zip(rowIndices, partials)) {
       // Lambdas cannot capture structured bindings in C++17.
       Value row = rowIndex, partial = rowSum;
-      Value inside =
-          arith::AndIOp::create(b, loc, isBelow(row, rows), columnInside);
+      Value inside = isBelow(row, rows);
+      if (columnInside)
+        inside = arith::AndIOp::create(b, loc, inside, columnInside);
       emitIf(inside, [&] { emitEpilogueStore(reduce(partial), row, column); });
     }
   }
@@ -533,22 +519,21 @@ private:
     int64_t rowsPerBlock = kTiledBlockM * tileM;
     Value gridX = constant(llvm::divideCeil(kernel.n, kTiledBlockN));
     Value gridY = rowBlocks(rowsPerBlock);
-    Type i8 = b.getI8Type();
-    auto accType = VectorType::get({16}, b.getF32Type());
     if (emulate)
       return emitEmulatedSharedTiled(gridX, gridY);
-    auto tileType = MemRefType::get(
-        {kTiledBlockN, kSharedRowBytes}, i8, MemRefLayoutAttrInterface(),
-        gpu::AddressSpaceAttr::get(b.getContext(),
-                                   gpu::AddressSpace::Workgroup));
+    auto accType = VectorType::get({16}, b.getF32Type());
+    auto tileType =
+        MemRefType::get({kTiledBlockN, kSharedRowBytes}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup));
     emitGrid("tiled", gridX, gridY, kTiledBlockN, kTiledBlockM,
              [&](ThreadIds ids) {
                // qtensor-use-device-memory makes it a workgroup attribution.
                Value tile = memref::AllocaOp::create(b, loc, tileType);
                SmallVector<Value> rowIndices, clamped;
                getTiledRows(ids, rowIndices, clamped);
-               Value zeros = arith::ConstantOp::create(
-                   b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+               Value zeros = zeroVector(accType);
                SmallVector<Value> inits(tileM, zeros);
                // Every thread takes part in the copies and barriers, also those
                // whose column is past N.
@@ -567,8 +552,9 @@ private:
                      gpu::BarrierOp::create(b, loc);
                      scf::YieldOp::create(b, loc, sums);
                    });
-               emitTiledStores(ids, rowIndices,
-                               SmallVector<Value>(loop.getResults()));
+               emitTiledStores(getTiledColumn(ids), rowIndices,
+                               SmallVector<Value>(loop.getResults()),
+                               /*checkColumn=*/kernel.n % kTiledBlockN != 0);
              });
   }
 
@@ -617,8 +603,7 @@ private:
       return result;
     };
     threads([&](ThreadIds ids) {
-      Value zeros = arith::ConstantOp::create(
-          b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+      Value zeros = zeroVector(accType);
       for (int64_t r = 0; r < tileM; ++r)
         vector::StoreOp::create(b, loc, zeros, partials,
                                 partialIndices(ids, r));
@@ -643,7 +628,8 @@ private:
     threads([&](ThreadIds ids) {
       SmallVector<Value> rowIndices, clamped;
       getTiledRows(ids, rowIndices, clamped);
-      emitTiledStores(ids, rowIndices, loadPartials(ids));
+      emitTiledStores(getTiledColumn(ids), rowIndices, loadPartials(ids),
+                      /*checkColumn=*/kernel.n % kTiledBlockN != 0);
     });
   }
 
@@ -676,8 +662,7 @@ private:
         // The warp's lanes one after the other, their sums in one vector,
         // then the same butterfly: lane l adds lane (l ^ offset).
         auto lanesType = VectorType::get({kWarpSize}, b.getF32Type());
-        Value zeros = arith::ConstantOp::create(
-            b, loc, lanesType, DenseElementsAttr::get(lanesType, 0.0f));
+        Value zeros = zeroVector(lanesType);
         auto lanes = scf::ForOp::create(
             b, loc, constant(0), constant(kWarpSize), constant(1),
             ValueRange{zeros},
@@ -863,8 +848,7 @@ private:
   void emitMmaWarp(Value laneId, Value firstRow, Value firstColumn) {
     MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
     auto accType = VectorType::get({2, 2}, b.getF32Type());
-    Value zeros = arith::ConstantOp::create(
-        b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+    Value zeros = zeroVector(accType);
     SmallVector<Value> inits(kMmaTilesM * kMmaTilesN, zeros);
     auto loop = scf::ForOp::create(
         b, loc, constant(0), constant(kernel.k), constant(kMmaK * mmaChunks),
@@ -919,8 +903,7 @@ private:
     Value bTile = memref::AllocOp::create(
         b, loc, MemRefType::get({mmaChunks, kMmaN * kMmaTilesN, kMmaK}, f32));
     emitLaneLoop([&](Value lane) {
-      Value zeros = arith::ConstantOp::create(
-          b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+      Value zeros = zeroVector(accType);
       vector::StoreOp::create(b, loc, zeros, accs,
                               ValueRange{lane, constant(0)});
     });
