@@ -62,4 +62,7 @@ config.substitutions.append(
 # `%fake_cuda_driver`: the fake libcuda.so.1 that the unit tests build
 # (test/unit/FakeCudaDriver.cpp); QTENSOR_CUDA_DRIVER=%fake_cuda_driver runs
 # the CUDA paths of the tools with no GPU.
+# `%fake_cuda_driver_no_graphs`: the same without the CUDA-graph entry points.
+config.substitutions.append(("%fake_cuda_driver_no_graphs",
+                             config.fake_cuda_driver_no_graphs))
 config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))

@@ -52,6 +52,8 @@ constexpr int kDefaultSharedMemoryLimit = 48 * 1024;
   X(functionLookups)                                                           \
   X(functionLookupsReused)                                                     \
   X(launches)                                                                  \
+  X(launchesCaptured)                                                          \
+  X(graphReplays)                                                              \
   X(emptyLaunchesSkipped)                                                      \
   X(allocations)                                                               \
   X(allocationsReused)                                                         \
@@ -417,6 +419,27 @@ public:
   /// cuMemFree of every pooled block; needs poolMutex.
   void drainPool();
 
+  //===--------------------------------------------------------------------===//
+  // Launch capture (beginLaunchCapture)
+  //===--------------------------------------------------------------------===//
+
+  /// The capture in progress, under captureMutex. `capturing` is read
+  /// without the lock by every launch and free.
+  struct LaunchCapture {
+    int device = 0;
+    /// The stream the launches are captured on, created per capture.
+    Stream stream = nullptr;
+    uint64_t launches = 0;
+    /// The first launch that ran but could not be captured: the caller may
+    /// have taken its latched error already.
+    std::string failure;
+    /// Buffers mgpuMemFree was asked to release meanwhile.
+    std::vector<void *> heldBuffers;
+  };
+  std::atomic<bool> capturing{false};
+  std::mutex captureMutex;
+  LaunchCapture capture;
+
   std::mutex mutex;
   bool driverAttempted = false;
   LoadedDriver driver;
@@ -664,6 +687,12 @@ void Runtime::drainPool() {
 
 void Runtime::reset() {
   {
+    // The capture stream and held buffers die with the contexts.
+    std::lock_guard<std::mutex> captureLock(captureMutex);
+    capturing.store(false);
+    capture = LaunchCapture();
+  }
+  {
     // Before the contexts go.
     std::lock_guard<std::mutex> poolLock(poolMutex);
     drainPool();
@@ -759,7 +788,9 @@ bool toLaunchShape(Runtime &runtime, const FunctionRecord &record,
 }
 
 /// What mgpuLaunchKernel and mgpuLaunchClusterKernel share: validation,
-/// the context, the shared-memory opt-in; then `launch` issues the call.
+/// the context, the shared-memory opt-in; then `launch(shape, stream)`
+/// issues the call, a second time on the capture stream while a launch
+/// capture runs on the kernel's device.
 template <typename Launch>
 void launchKernel(void *function, const intptr_t grid[3],
                   const intptr_t block[3], int32_t sharedMemBytes,
@@ -789,7 +820,7 @@ void launchKernel(void *function, const intptr_t grid[3],
   if (runtime.kernelTiming.load(std::memory_order_relaxed) &&
       !runtime.recordEvent(before, stream))
     return;
-  Result result = launch(shape);
+  Result result = launch(shape, stream);
   runtime.count.launches++;
   if (before) {
     if (result == CUDA_SUCCESS && runtime.recordEvent(after, stream))
@@ -799,10 +830,28 @@ void launchKernel(void *function, const intptr_t grid[3],
   }
   std::snprintf(lastLaunchedKernel, sizeof(lastLaunchedKernel), "%s",
                 record.name.c_str());
-  runtime.check(result, entryPoint, [&] {
-    return ", launching '" + record.name + "' on grid " + formatDims(grid) +
-           ", block " + formatDims(block);
-  });
+  if (!runtime.check(result, entryPoint, [&] {
+        return ", launching '" + record.name + "' on grid " + formatDims(grid) +
+               ", block " + formatDims(block);
+      }))
+    return;
+  if (!runtime.capturing.load(std::memory_order_acquire))
+    return;
+  std::lock_guard<std::mutex> lock(runtime.captureMutex);
+  if (!runtime.capturing.load() || runtime.capture.device != record.device)
+    return;
+  if (Result captured = launch(shape, runtime.capture.stream);
+      captured != CUDA_SUCCESS) {
+    std::string failure = runtime.describe(entryPoint, captured) +
+                          ", capturing '" + record.name +
+                          "' into a launch graph";
+    if (runtime.capture.failure.empty())
+      runtime.capture.failure = failure;
+    runtime.latch(std::move(failure));
+    return;
+  }
+  runtime.capture.launches++;
+  runtime.count.launchesCaptured++;
 }
 
 /// Whether a call is skipped while an error is latched.
@@ -987,6 +1036,169 @@ std::vector<KernelTime> qtensor::cuda::takeKernelTimes() {
 
 void qtensor::cuda::resetForTesting() { Runtime::get().reset(); }
 
+bool qtensor::cuda::beginLaunchCapture() {
+  Runtime &runtime = Runtime::get();
+  if (runtime.skipWork())
+    return false;
+  int device = defaultDevice;
+  DeviceScope scope(runtime, device);
+  if (!scope)
+    return false;
+  const DriverApi &api = scope.api();
+  if (api.missingGraphEntryPoint) {
+    runtime.latch(std::string("launch capture: the CUDA driver has no ") +
+                  api.missingGraphEntryPoint);
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(runtime.captureMutex);
+  if (runtime.capturing.load()) {
+    runtime.latch("launch capture: a capture is running already (on GPU " +
+                  std::to_string(runtime.capture.device) + ")");
+    return false;
+  }
+  Stream stream = nullptr;
+  if (!runtime.check(api.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
+                     "cuStreamCreate",
+                     [] { return std::string(", for a launch capture"); }))
+    return false;
+  runtime.count.streamsCreated++;
+  if (!runtime.check(
+          api.cuStreamBeginCapture_v2(stream, CU_STREAM_CAPTURE_MODE_RELAXED),
+          "cuStreamBeginCapture")) {
+    api.cuStreamDestroy_v2(stream);
+    return false;
+  }
+  runtime.capture = Runtime::LaunchCapture();
+  runtime.capture.device = device;
+  runtime.capture.stream = stream;
+  runtime.capturing.store(true, std::memory_order_release);
+  return true;
+}
+
+std::unique_ptr<LaunchGraph> qtensor::cuda::endLaunchCapture() {
+  Runtime &runtime = Runtime::get();
+  Runtime::LaunchCapture capture;
+  {
+    std::lock_guard<std::mutex> lock(runtime.captureMutex);
+    if (!runtime.capturing.load()) {
+      runtime.latch("endLaunchCapture: no launch capture is running");
+      return nullptr;
+    }
+    runtime.capturing.store(false, std::memory_order_release);
+    capture = std::move(runtime.capture);
+    runtime.capture = Runtime::LaunchCapture();
+  }
+  // From here on the graph owns the held buffers: every early return
+  // releases them through its destructor.
+  std::unique_ptr<LaunchGraph> graph(new LaunchGraph());
+  graph->device = capture.device;
+  graph->generation = runtime.generation.load();
+  graph->heldBuffers = std::move(capture.heldBuffers);
+  DeviceScope scope(runtime, capture.device, /*forRelease=*/true);
+  if (!scope)
+    return nullptr;
+  const DriverApi &api = scope.api();
+  Graph captured = nullptr;
+  Result ended = api.cuStreamEndCapture(capture.stream, &captured);
+  api.cuStreamDestroy_v2(capture.stream);
+  graph->graph = captured;
+  // A call that failed meanwhile has latched its own error already; a
+  // launch that was not captured latches it again, in case the caller took
+  // it.
+  if (!capture.failure.empty()) {
+    runtime.latch(capture.failure);
+    return nullptr;
+  }
+  if (!runtime.check(ended, "cuStreamEndCapture") || runtime.latched())
+    return nullptr;
+  size_t nodes = 0;
+  if (!runtime.check(api.cuGraphGetNodes(captured, nullptr, &nodes),
+                     "cuGraphGetNodes"))
+    return nullptr;
+  if (nodes != capture.launches) {
+    runtime.latch("launch capture: the graph holds " + std::to_string(nodes) +
+                  " nodes for " + std::to_string(capture.launches) +
+                  " captured launches");
+    return nullptr;
+  }
+  GraphExec executable = nullptr;
+  if (!runtime.check(api.cuGraphInstantiateWithFlags(&executable, captured, 0),
+                     "cuGraphInstantiate"))
+    return nullptr;
+  graph->executable = executable;
+  graph->kernelCount = nodes;
+  return graph;
+}
+
+LaunchGraph::~LaunchGraph() {
+  Runtime &runtime = Runtime::get();
+  if (generation != runtime.generation.load())
+    return;
+  {
+    DeviceScope scope(runtime, device, /*forRelease=*/true);
+    if (scope) {
+      // Errors are dropped, as in ~DeviceParameters.
+      if (executable)
+        scope.api().cuGraphExecDestroy(static_cast<GraphExec>(executable));
+      if (graph)
+        scope.api().cuGraphDestroy(static_cast<Graph>(graph));
+    }
+  }
+  int previous = defaultDevice;
+  defaultDevice = device;
+  for (void *buffer : heldBuffers)
+    mgpuMemFree(buffer, nullptr);
+  defaultDevice = previous;
+}
+
+std::vector<float> LaunchGraph::replay(unsigned replays) {
+  Runtime &runtime = Runtime::get();
+  if (runtime.skipWork())
+    return {};
+  if (generation != runtime.generation.load()) {
+    runtime.latch("LaunchGraph::replay: the graph belongs to a CUDA runtime "
+                  "that was reset");
+    return {};
+  }
+  DeviceScope scope(runtime, device);
+  if (!scope)
+    return {};
+  const DriverApi &api = scope.api();
+  if (!api.eventElapsedTime) {
+    runtime.latch("LaunchGraph::replay: the CUDA driver has no "
+                  "cuEventElapsedTime");
+    return {};
+  }
+  Stream stream = scope.device().stream;
+  std::vector<Event> events(replays + 1, nullptr);
+  auto destroyEvents = [&] {
+    for (Event event : events)
+      if (event)
+        api.cuEventDestroy_v2(event);
+  };
+  bool ok = runtime.recordEvent(events[0], stream);
+  for (unsigned i = 0; ok && i < replays; ++i) {
+    ok = runtime.check(
+             api.cuGraphLaunch(static_cast<GraphExec>(executable), stream),
+             "cuGraphLaunch") &&
+         runtime.recordEvent(events[i + 1], stream);
+    runtime.count.graphReplays += ok;
+  }
+  std::vector<float> milliseconds;
+  ok = ok && runtime.check(api.cuEventSynchronize(events[replays]),
+                           "cuEventSynchronize", afterLastKernel);
+  for (unsigned i = 0; ok && i < replays; ++i) {
+    float elapsed = 0;
+    ok = runtime.check(api.eventElapsedTime(&elapsed, events[i], events[i + 1]),
+                       "cuEventElapsedTime");
+    milliseconds.push_back(elapsed);
+  }
+  destroyEvents();
+  if (!ok)
+    milliseconds.clear();
+  return milliseconds;
+}
+
 DeviceParameters::DeviceParameters(int device)
     : device(device), generation(Runtime::get().generation.load()) {}
 
@@ -1120,12 +1332,11 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   const intptr_t block[3] = {blockX, blockY, blockZ};
   launchKernel(
       function, grid, block, sharedMemBytes, static_cast<Stream>(stream),
-      "cuLaunchKernel", [&](const LaunchShape &shape) {
+      "cuLaunchKernel", [&](const LaunchShape &shape, Stream launchStream) {
         return Runtime::get().driver.api.cuLaunchKernel(
             static_cast<Function>(function), shape.grid[0], shape.grid[1],
             shape.grid[2], shape.block[0], shape.block[1], shape.block[2],
-            static_cast<unsigned>(sharedMemBytes), static_cast<Stream>(stream),
-            params, extra);
+            static_cast<unsigned>(sharedMemBytes), launchStream, params, extra);
       });
 }
 
@@ -1147,7 +1358,7 @@ extern "C" void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
     }
   launchKernel(
       function, grid, block, sharedMemBytes, static_cast<Stream>(stream),
-      "cuLaunchKernelEx", [&](const LaunchShape &shape) {
+      "cuLaunchKernelEx", [&](const LaunchShape &shape, Stream launchStream) {
         const DriverApi &api = Runtime::get().driver.api;
         // Clusters of more than 8 blocks are "non-portable" and need an
         // explicit opt-in per function.
@@ -1170,7 +1381,7 @@ extern "C" void mgpuLaunchClusterKernel(void *function, intptr_t clusterX,
         config.blockDimY = shape.block[1];
         config.blockDimZ = shape.block[2];
         config.sharedMemBytes = static_cast<unsigned>(sharedMemBytes);
-        config.hStream = static_cast<Stream>(stream);
+        config.hStream = launchStream;
         config.attrs = &attribute;
         config.numAttrs = 1;
         return api.cuLaunchKernelEx(&config, static_cast<Function>(function),
@@ -1294,6 +1505,14 @@ extern "C" void mgpuMemFree(void *pointer, void * /*stream*/) {
   if (!pointer)
     return;
   Runtime &runtime = Runtime::get();
+  if (runtime.capturing.load(std::memory_order_acquire)) {
+    // Captured kernels may use the buffer: the graph releases it.
+    std::lock_guard<std::mutex> lock(runtime.captureMutex);
+    if (runtime.capturing.load()) {
+      runtime.capture.heldBuffers.push_back(pointer);
+      return;
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(runtime.poolMutex);
     auto owned = runtime.poolOwned.find(toDevicePtr(pointer));

@@ -50,6 +50,13 @@ LoadedDriver loadDriver(const std::string &path) {
   }
   QTENSOR_CUDA_DRIVER_ENTRY_POINTS(QTENSOR_RESOLVE_ENTRY_POINT)
 #undef QTENSOR_RESOLVE_ENTRY_POINT
+#define QTENSOR_RESOLVE_GRAPH_ENTRY_POINT(symbol, parameters)                  \
+  driver.api.symbol = reinterpret_cast<decltype(driver.api.symbol)>(           \
+      dlsym(driver.handle, #symbol));                                          \
+  if (!driver.api.symbol && !driver.api.missingGraphEntryPoint)                \
+    driver.api.missingGraphEntryPoint = #symbol;
+  QTENSOR_CUDA_GRAPH_ENTRY_POINTS(QTENSOR_RESOLVE_GRAPH_ENTRY_POINT)
+#undef QTENSOR_RESOLVE_GRAPH_ENTRY_POINT
   for (const char *name : {"cuEventElapsedTime_v2", "cuEventElapsedTime"})
     if (!driver.api.eventElapsedTime)
       driver.api.eventElapsedTime =

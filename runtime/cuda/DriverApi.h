@@ -34,6 +34,9 @@ using Module = struct OpaqueModule *;
 using Function = struct OpaqueFunction *;
 using Stream = struct OpaqueStream *;
 using Event = struct OpaqueEvent *;
+using Graph = struct OpaqueGraph *;
+using GraphExec = struct OpaqueGraphExec *;
+using GraphNode = struct OpaqueGraphNode *;
 
 /// The CUresult values the runtime and the fake driver name.
 enum : Result {
@@ -47,11 +50,16 @@ enum : Result {
   CUDA_ERROR_INVALID_CONTEXT = 201,
   CUDA_ERROR_INVALID_PTX = 218,
   CUDA_ERROR_INVALID_HANDLE = 400,
+  CUDA_ERROR_ILLEGAL_STATE = 401,
   CUDA_ERROR_NOT_FOUND = 500,
   CUDA_ERROR_ILLEGAL_ADDRESS = 700,
   CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED = 713,
   CUDA_ERROR_LAUNCH_FAILED = 719,
   CUDA_ERROR_NOT_SUPPORTED = 801,
+  CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
+  CUDA_ERROR_STREAM_CAPTURE_INVALIDATED = 901,
+  CUDA_ERROR_STREAM_CAPTURE_UNMATCHED = 903,
+  CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908,
 };
 
 /// CUdevice_attribute values.
@@ -81,6 +89,12 @@ enum : unsigned {
   CU_EVENT_DISABLE_TIMING = 0x2,
   CU_MEM_ATTACH_GLOBAL = 0x1,
 };
+
+/// CUstreamCaptureMode: relaxed capture does not forbid, on any thread,
+/// the calls that are unsafe while a stream captures (cuMemAlloc,
+/// synchronizing other streams): the calls being captured keep running
+/// their own work meanwhile.
+enum : int { CU_STREAM_CAPTURE_MODE_RELAXED = 2 };
 
 /// CUlaunchAttributeID: the cluster shape of a launch.
 enum : int { CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION = 4 };
@@ -160,12 +174,27 @@ struct LaunchConfig {
   X(cuMemHostRegister_v2, (void *pointer, size_t bytes, unsigned flags))       \
   X(cuMemHostUnregister, (void *pointer))
 
+/// Entry points only launch capture (CUDA graphs) needs: resolved when the
+/// driver has them, so that a driver without them still runs models.
+#define QTENSOR_CUDA_GRAPH_ENTRY_POINTS(X)                                     \
+  X(cuStreamBeginCapture_v2, (Stream stream, int mode))                        \
+  X(cuStreamEndCapture, (Stream stream, Graph * graph))                        \
+  X(cuGraphGetNodes, (Graph graph, GraphNode * nodes, size_t * count))         \
+  X(cuGraphInstantiateWithFlags,                                               \
+    (GraphExec * exec, Graph graph, unsigned long long flags))                 \
+  X(cuGraphLaunch, (GraphExec exec, Stream stream))                            \
+  X(cuGraphExecDestroy, (GraphExec exec))                                      \
+  X(cuGraphDestroy, (Graph graph))
+
 /// The resolved entry points of one loaded driver.
 struct DriverApi {
 #define QTENSOR_DECLARE_ENTRY_POINT(symbol, parameters)                        \
   Result(*symbol) parameters = nullptr;
   QTENSOR_CUDA_DRIVER_ENTRY_POINTS(QTENSOR_DECLARE_ENTRY_POINT)
+  QTENSOR_CUDA_GRAPH_ENTRY_POINTS(QTENSOR_DECLARE_ENTRY_POINT)
 #undef QTENSOR_DECLARE_ENTRY_POINT
+  /// The first graph entry point the driver lacks, or nullptr.
+  const char *missingGraphEntryPoint = nullptr;
   /// Optional (kernel timing only): cuEventElapsedTime_v2 where the driver
   /// has it (12.8 and newer), else the older cuEventElapsedTime, which has
   /// the same signature.

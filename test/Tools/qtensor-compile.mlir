@@ -102,12 +102,21 @@
 // On the fake driver the artifact loads its PTX, uploads its parameters and
 // launches its kernels (which the fake does not execute).
 // --bench times the kernels alone with events around each launch: on the
-// fake clock, 0.25 ms per launch, two linears (tiled kernels) per run.
-// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-exec %t/toy-cuda.qta --input %t/x.npy --bench 4 --rotate 2 | FileCheck %s --check-prefix=FAKE-GPU
+// fake clock, 0.25 ms per launch, two linears (tiled kernels) per run. Then
+// one run per parameter copy is captured into a CUDA graph and replayed 4
+// times, an event between replays: 0.25 ms per replay of 2 runs.
+// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-exec %t/toy-cuda.qta --input %t/x.npy --output %t/y-fake.npy --bench 4 --rotate 2 2>&1 | FileCheck %s --check-prefix=FAKE-GPU
 // FAKE-GPU: target: cuda sm_90 on GPU 0: Fake H200, sm_90
-// FAKE-GPU: bench qtensor-exec median_ms={{[0-9.]+}} min_ms={{[0-9.]+}} runs=4 rotate=2
-// FAKE-GPU: bench qtensor-exec-kernels median_ms=0.5000 min_ms=0.5000 launches_per_run=2
-// FAKE-GPU: result 0: f32 [5, 32]
+// FAKE-GPU-NEXT: bench qtensor-exec median_ms={{[0-9.]+}} min_ms={{[0-9.]+}} runs=4 rotate=2
+// FAKE-GPU-NEXT: bench qtensor-exec-kernels median_ms=0.5000 min_ms=0.5000 launches_per_run=2
+// FAKE-GPU-NEXT: bench qtensor-exec-graph median_ms=0.1250 min_ms=0.1250 replays=4 runs_per_replay=2 kernels_per_replay=4
+// FAKE-GPU-NEXT: result 0: f32 [5, 32]
+// A driver without CUDA graphs: a warning, and the rest of the run stands.
+// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver_no_graphs qtensor-exec %t/toy-cuda.qta --input %t/x.npy --output %t/y-fake-old.npy --bench 2 2>&1 | FileCheck %s --check-prefix=NO-GRAPHS
+// NO-GRAPHS: bench qtensor-exec-kernels median_ms=0.5000 min_ms=0.5000 launches_per_run=2
+// NO-GRAPHS-NEXT: warning: no CUDA-graph timing: launch capture: the CUDA driver has no cuStreamBeginCapture_v2
+// NO-GRAPHS-NEXT: result 0: f32 [5, 32]
+// RUN: test -f %t/y-fake-old.npy
 
 // Bad input: one error line, exit status 2, nothing written.
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target tpu -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TARGET

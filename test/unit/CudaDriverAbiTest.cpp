@@ -29,6 +29,7 @@ namespace {
                     std::string_view(QTENSOR_STRINGIFY_EXPANDED(symbol)),      \
                 #symbol " is remapped by cuda.h: resolve its current name");
 QTENSOR_CUDA_DRIVER_ENTRY_POINTS(QTENSOR_CHECK_CURRENT_SYMBOL)
+QTENSOR_CUDA_GRAPH_ENTRY_POINTS(QTENSOR_CHECK_CURRENT_SYMBOL)
 #undef QTENSOR_CHECK_CURRENT_SYMBOL
 
 // And the legacy names the runtime avoids map to what it resolves.
@@ -51,12 +52,18 @@ static_assert(
     "cuDevicePrimaryCtxRelease_v2");
 static_assert(std::string_view(QTENSOR_STRINGIFY_EXPANDED(cuMemHostRegister)) ==
               "cuMemHostRegister_v2");
+static_assert(std::string_view(QTENSOR_STRINGIFY_EXPANDED(
+                  cuStreamBeginCapture)) == "cuStreamBeginCapture_v2");
+static_assert(std::string_view(QTENSOR_STRINGIFY_EXPANDED(
+                  cuGraphInstantiate)) == "cuGraphInstantiateWithFlags");
 
 // Types.
 static_assert(sizeof(driver::DevicePtr) == sizeof(CUdeviceptr));
 static_assert(sizeof(driver::Result) == sizeof(CUresult));
 static_assert(sizeof(driver::Device) == sizeof(CUdevice));
 static_assert(sizeof(driver::JitOption) == sizeof(CUjit_option));
+// cuStreamBeginCapture_v2's mode is declared as an int.
+static_assert(sizeof(int) == sizeof(CUstreamCaptureMode));
 static_assert(sizeof(driver::LaunchAttribute) == sizeof(CUlaunchAttribute));
 static_assert(offsetof(driver::LaunchAttribute, value) ==
               offsetof(CUlaunchAttribute, value));
@@ -85,11 +92,17 @@ QTENSOR_CHECK_CONSTANT(CUDA_ERROR_INVALID_IMAGE)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_INVALID_CONTEXT)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_INVALID_PTX)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_INVALID_HANDLE)
+QTENSOR_CHECK_CONSTANT(CUDA_ERROR_ILLEGAL_STATE)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_NOT_FOUND)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_ILLEGAL_ADDRESS)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_LAUNCH_FAILED)
 QTENSOR_CHECK_CONSTANT(CUDA_ERROR_NOT_SUPPORTED)
+QTENSOR_CHECK_CONSTANT(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED)
+QTENSOR_CHECK_CONSTANT(CUDA_ERROR_STREAM_CAPTURE_INVALIDATED)
+QTENSOR_CHECK_CONSTANT(CUDA_ERROR_STREAM_CAPTURE_UNMATCHED)
+QTENSOR_CHECK_CONSTANT(CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD)
+QTENSOR_CHECK_CONSTANT(CU_STREAM_CAPTURE_MODE_RELAXED)
 QTENSOR_CHECK_CONSTANT(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
 QTENSOR_CHECK_CONSTANT(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
 QTENSOR_CHECK_CONSTANT(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)

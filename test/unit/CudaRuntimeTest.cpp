@@ -79,6 +79,16 @@ protected:
     mgpuStreamDestroy(stream);
   }
 
+  /// One call as generated host code makes it: a temporary buffer, two
+  /// launches, the buffer freed.
+  void callWithTemporary(void *module) {
+    void *buffer = mgpuMemAlloc(256, nullptr, false);
+    EXPECT_NE(buffer, nullptr);
+    launchLikeGeneratedCode(module, "add");
+    launchLikeGeneratedCode(module, "scale");
+    mgpuMemFree(buffer, nullptr);
+  }
+
   void *driver = nullptr;
   FakeCudaState *fake = nullptr;
 };
@@ -675,6 +685,187 @@ TEST_F(CudaRuntimeTest, KernelTimingFailuresAreLatched) {
   EXPECT_EQ(error->rfind("cuEventElapsedTime: CUDA_ERROR_INVALID_HANDLE", 0),
             0u)
       << *error;
+}
+
+//===----------------------------------------------------------------------===//
+// Launch capture (CUDA graphs)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+size_t replayedLaunches(const FakeCudaState &fake) {
+  size_t replayed = 0;
+  for (const qtensor::cuda::fake::Launch &launch : fake.launches)
+    replayed += launch.replayed;
+  return replayed;
+}
+
+} // namespace
+
+TEST_F(CudaRuntimeTest, LaunchCaptureRecordsTheKernelsOfCallsAndReplaysThem) {
+  setMemoryPoolLimit(1 << 20);
+  void *module = loadKernels();
+  void *deviceStream = mgpuStreamCreate();
+  ASSERT_TRUE(beginLaunchCapture()) << takeError().value_or("");
+  ASSERT_EQ(fake->captures.size(), 1u);
+  void *captureStream = fake->captures.begin()->first;
+  EXPECT_NE(captureStream, deviceStream);
+  // Relaxed: the calls' own allocations and synchronizations go on working
+  // (the fake refuses them under the strict modes).
+  EXPECT_EQ(fake->captures.begin()->second.mode,
+            driver::CU_STREAM_CAPTURE_MODE_RELAXED);
+  callWithTemporary(module);
+  callWithTemporary(module);
+  ASSERT_FALSE(hasError()) << takeError().value_or("");
+  // The calls ran as usual, on the device's stream.
+  ASSERT_EQ(fake->launches.size(), 4u);
+  for (const qtensor::cuda::fake::Launch &launch : fake->launches)
+    EXPECT_EQ(launch.stream, deviceStream);
+  // The first call's buffer is held for the graph, not reused.
+  EXPECT_EQ(fake->callCount("cuMemAlloc_v2"), 2);
+  EXPECT_EQ(counters().freesCached, 0u);
+
+  std::unique_ptr<LaunchGraph> graph = endLaunchCapture();
+  ASSERT_NE(graph, nullptr) << takeError().value_or("");
+  EXPECT_EQ(graph->kernels(), 4u);
+  EXPECT_TRUE(fake->captures.empty());
+  EXPECT_EQ(fake->streams.count(captureStream), 0u) << "destroyed";
+  EXPECT_EQ(fake->allocations.size(), 2u);
+
+  std::vector<float> times = graph->replay(3);
+  ASSERT_EQ(times.size(), 3u);
+  // One fake tick between the events that bracket each replay.
+  for (float time : times)
+    EXPECT_FLOAT_EQ(time,
+                    static_cast<float>(qtensor::cuda::fake::kFakeEventTickMs));
+  EXPECT_EQ(fake->graphLaunches, 3);
+  EXPECT_EQ(replayedLaunches(*fake), 12u);
+  EXPECT_EQ(fake->launches.back().function, "scale");
+  EXPECT_EQ(fake->launches.back().stream, deviceStream);
+  EXPECT_TRUE(fake->events.empty());
+  RuntimeCounters count = counters();
+  EXPECT_EQ(count.launches, 4u);
+  EXPECT_EQ(count.launchesCaptured, 4u);
+  EXPECT_EQ(count.graphReplays, 3u);
+
+  // Destroying the graph hands its buffers to the pool.
+  graph.reset();
+  EXPECT_TRUE(fake->graphs.empty());
+  EXPECT_TRUE(fake->graphExecs.empty());
+  EXPECT_EQ(counters().freesCached, 2u);
+  // Launches after the capture are not captured.
+  launchLikeGeneratedCode(module, "add");
+  EXPECT_EQ(counters().launchesCaptured, 4u);
+  EXPECT_FALSE(hasError());
+}
+
+TEST_F(CudaRuntimeTest, LaunchCaptureMisuseIsAnError) {
+  EXPECT_EQ(endLaunchCapture(), nullptr);
+  EXPECT_EQ(takeError(), "endLaunchCapture: no launch capture is running");
+
+  ASSERT_TRUE(beginLaunchCapture());
+  EXPECT_FALSE(beginLaunchCapture());
+  EXPECT_EQ(takeError(),
+            "launch capture: a capture is running already (on GPU 0)");
+  std::unique_ptr<LaunchGraph> graph = endLaunchCapture();
+  ASSERT_NE(graph, nullptr) << takeError().value_or("");
+  EXPECT_EQ(graph->kernels(), 0u);
+  EXPECT_EQ(graph->replay(1).size(), 1u);
+  EXPECT_FALSE(hasError());
+}
+
+TEST_F(CudaRuntimeTest, LaunchCaptureDriverFailuresAreLatched) {
+  void *module = loadKernels();
+  auto expectError = [&](const std::string &prefix) {
+    std::optional<std::string> error = takeError();
+    ASSERT_TRUE(error) << "expected " << prefix;
+    EXPECT_EQ(error->rfind(prefix, 0), 0u) << *error;
+    EXPECT_TRUE(fake->captures.empty());
+    EXPECT_EQ(fake->streams.size(), 1u) << "the capture stream is destroyed";
+    EXPECT_TRUE(fake->graphs.empty());
+    EXPECT_TRUE(fake->graphExecs.empty());
+  };
+
+  fake->failNext("cuStreamBeginCapture_v2", driver::CUDA_ERROR_NOT_SUPPORTED);
+  EXPECT_FALSE(beginLaunchCapture());
+  expectError("cuStreamBeginCapture: CUDA_ERROR_NOT_SUPPORTED (operation not "
+              "supported)");
+
+  // The call's own launch succeeds, its captured copy fails: the graph is
+  // not made and the held buffer is released.
+  ASSERT_TRUE(beginLaunchCapture());
+  fake->failNext("cuLaunchKernel", driver::CUDA_ERROR_INVALID_VALUE,
+                 /*times=*/1, /*skipped=*/1);
+  callWithTemporary(module);
+  // The caller of the failed call takes the error; the end of the capture
+  // reports it again.
+  std::optional<std::string> callError = takeError();
+  ASSERT_TRUE(callError);
+  EXPECT_EQ(endLaunchCapture(), nullptr);
+  expectError(*callError);
+  EXPECT_EQ(*callError, "cuLaunchKernel: CUDA_ERROR_INVALID_VALUE (invalid "
+                        "argument), capturing 'add' into a launch graph");
+  EXPECT_TRUE(fake->allocations.empty()) << "the held buffer is freed";
+
+  for (const char *entryPoint : {"cuStreamEndCapture", "cuGraphGetNodes",
+                                 "cuGraphInstantiateWithFlags"}) {
+    SCOPED_TRACE(entryPoint);
+    ASSERT_TRUE(beginLaunchCapture());
+    callWithTemporary(module);
+    fake->failNext(entryPoint, driver::CUDA_ERROR_OUT_OF_MEMORY);
+    EXPECT_EQ(endLaunchCapture(), nullptr);
+    std::string name = entryPoint;
+    if (name == "cuGraphInstantiateWithFlags")
+      name = "cuGraphInstantiate";
+    expectError(name + ": CUDA_ERROR_OUT_OF_MEMORY (out of memory)");
+    EXPECT_TRUE(fake->allocations.empty());
+  }
+
+  ASSERT_TRUE(beginLaunchCapture());
+  launchLikeGeneratedCode(module, "add");
+  std::unique_ptr<LaunchGraph> graph = endLaunchCapture();
+  ASSERT_NE(graph, nullptr);
+  fake->failNext("cuGraphLaunch", driver::CUDA_ERROR_LAUNCH_FAILED);
+  EXPECT_TRUE(graph->replay(4).empty());
+  std::optional<std::string> error = takeError();
+  EXPECT_EQ(error, "cuGraphLaunch: CUDA_ERROR_LAUNCH_FAILED (unspecified "
+                   "launch failure)");
+  EXPECT_TRUE(fake->events.empty());
+  EXPECT_EQ(fake->graphLaunches, 0);
+}
+
+TEST_F(CudaRuntimeTest, AGraphOutlivingAResetReportsIt) {
+  void *module = loadKernels();
+  ASSERT_TRUE(beginLaunchCapture());
+  launchLikeGeneratedCode(module, "add");
+  std::unique_ptr<LaunchGraph> graph = endLaunchCapture();
+  ASSERT_NE(graph, nullptr);
+  resetForTesting();
+  EXPECT_TRUE(graph->replay(1).empty());
+  EXPECT_EQ(takeError(), "LaunchGraph::replay: the graph belongs to a CUDA "
+                         "runtime that was reset");
+  graph.reset(); // touches nothing of the new runtime
+  EXPECT_FALSE(hasError());
+}
+
+TEST_F(CudaRuntimeTest, ADriverWithoutGraphsStillRunsKernels) {
+  void *handle = nullptr;
+  FakeCudaState *old = qtensor::cuda::fake::openFakeDriver(
+      QTENSOR_FAKE_CUDA_DRIVER_NO_GRAPHS, handle);
+  ASSERT_NE(old, nullptr) << dlerror();
+  resetForTesting();
+  old->reset();
+  EXPECT_FALSE(beginLaunchCapture());
+  EXPECT_EQ(takeError(), "launch capture: the CUDA driver has no "
+                         "cuStreamBeginCapture_v2");
+  void *module = loadKernels();
+  launchLikeGeneratedCode(module, "add");
+  EXPECT_FALSE(hasError()) << takeError().value_or("");
+  EXPECT_EQ(old->launches.size(), 1u);
+  resetForTesting();
+  old->reset();
+  dlclose(handle);
+  setenv("QTENSOR_CUDA_DRIVER", QTENSOR_FAKE_CUDA_DRIVER, 1);
 }
 
 //===----------------------------------------------------------------------===//

@@ -64,6 +64,10 @@ Result enter(const char *entryPoint) {
   auto found = fake.failures.find(entryPoint);
   if (found == fake.failures.end())
     return CUDA_SUCCESS;
+  if (found->second.skipped > 0) {
+    --found->second.skipped;
+    return CUDA_SUCCESS;
+  }
   Result code = found->second.code;
   if (found->second.remaining > 0 && --found->second.remaining == 0)
     fake.failures.erase(found);
@@ -100,6 +104,36 @@ bool insideAllocation(DevicePtr address, size_t bytes) {
   return address + bytes <= containing->first + containing->second;
 }
 
+/// What a capture in a strict mode (global or thread-local; the fake treats
+/// both as global) forbids on every stream: calls that may synchronize with
+/// the device. Such a call invalidates the capture.
+Result unsafeWhileCapturing() {
+  for (auto &[stream, capture] : state().captures)
+    if (capture.mode != CU_STREAM_CAPTURE_MODE_RELAXED) {
+      capture.invalidated = true;
+      return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    }
+  return CUDA_SUCCESS;
+}
+
+/// Work on a capturing stream other than a kernel launch: the real driver
+/// captures copies and events too, the fake only kernels, and nothing may
+/// synchronize a capturing stream. Invalidates the capture.
+Result notWhileStreamCaptures(Stream stream) {
+  auto found = state().captures.find(stream);
+  if (found == state().captures.end())
+    return CUDA_SUCCESS;
+  found->second.invalidated = true;
+  return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+}
+
+/// Both checks, for calls on a stream that may synchronize with it.
+Result checkCaptureRules(Stream stream) {
+  if (Result result = notWhileStreamCaptures(stream))
+    return result;
+  return unsafeWhileCapturing();
+}
+
 qtensor::cuda::fake::Function *findFunction(Function handle) {
   for (auto &[key, module] : state().modules)
     for (auto &function : module->functions)
@@ -127,6 +161,8 @@ std::vector<std::string> entryNames(const std::string &image) {
 }
 
 Result loadImage(Module *module, const void *image) {
+  if (Result result = unsafeWhileCapturing())
+    return result;
   if (!module || !image)
     return CUDA_ERROR_INVALID_VALUE;
   if (Result result = needContext())
@@ -176,6 +212,13 @@ Result recordLaunch(Function handle, const unsigned grid[3],
   }
   launch.sharedMemBytes = sharedMemBytes;
   launch.stream = stream;
+  if (auto capture = state().captures.find(stream);
+      capture != state().captures.end()) {
+    if (capture->second.invalidated)
+      return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    capture->second.graph->launches.push_back(launch);
+    return CUDA_SUCCESS;
+  }
   launch.params = params;
   state().launches.push_back(launch);
   if (tracing())
@@ -204,6 +247,8 @@ constexpr ErrorText kErrorTexts[] = {
     {201, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
     {218, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
     {400, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
+    {401, "CUDA_ERROR_ILLEGAL_STATE",
+     "the operation cannot be performed in the present state"},
     {500, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {700, "CUDA_ERROR_ILLEGAL_ADDRESS",
      "an illegal memory access was encountered"},
@@ -211,6 +256,10 @@ constexpr ErrorText kErrorTexts[] = {
      "pointer does not correspond to a registered memory region"},
     {719, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
     {801, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
+    {900, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED",
+     "operation not permitted when stream is capturing"},
+    {901, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED",
+     "operation failed due to a previous error during capture"},
 };
 
 const ErrorText *findErrorText(Result code) {
@@ -385,6 +434,8 @@ FAKE_EXPORT Result cuModuleLoadDataEx(Module *module, const void *image,
 
 FAKE_EXPORT Result cuModuleUnload(Module module) {
   FAKE_ENTER("cuModuleUnload");
+  if (Result result = unsafeWhileCapturing())
+    return result;
   auto found = state().modules.find(module);
   if (found == state().modules.end())
     return CUDA_ERROR_INVALID_HANDLE;
@@ -487,6 +538,8 @@ FAKE_EXPORT Result cuStreamCreate(Stream *stream, unsigned flags) {
 
 FAKE_EXPORT Result cuStreamDestroy_v2(Stream stream) {
   FAKE_ENTER("cuStreamDestroy_v2");
+  if (state().captures.count(stream))
+    return CUDA_ERROR_ILLEGAL_STATE;
   return destroyHandle(state().streams, stream);
 }
 
@@ -494,6 +547,8 @@ FAKE_EXPORT Result cuStreamSynchronize(Stream stream) {
   FAKE_ENTER("cuStreamSynchronize");
   if (stream && !state().streams.count(stream))
     return CUDA_ERROR_INVALID_HANDLE;
+  if (Result result = checkCaptureRules(stream))
+    return result;
   return CUDA_SUCCESS;
 }
 
@@ -503,6 +558,8 @@ FAKE_EXPORT Result cuStreamWaitEvent(Stream stream, Event event,
   if ((stream && !state().streams.count(stream)) ||
       !state().events.count(event))
     return CUDA_ERROR_INVALID_HANDLE;
+  if (Result result = notWhileStreamCaptures(stream))
+    return result;
   return flags == 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
@@ -518,6 +575,8 @@ FAKE_EXPORT Result cuEventDestroy_v2(Event event) {
 
 FAKE_EXPORT Result cuEventSynchronize(Event event) {
   FAKE_ENTER("cuEventSynchronize");
+  if (Result result = unsafeWhileCapturing())
+    return result;
   return state().events.count(event) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
@@ -526,6 +585,8 @@ FAKE_EXPORT Result cuEventRecord(Event event, Stream stream) {
   if ((stream && !state().streams.count(stream)) ||
       !state().events.count(event))
     return CUDA_ERROR_INVALID_HANDLE;
+  if (Result result = notWhileStreamCaptures(stream))
+    return result;
   // The fake clock advances by kFakeEventTickMs per recorded event.
   state().eventTimes[event] =
       ++state().eventClock * qtensor::cuda::fake::kFakeEventTickMs;
@@ -546,6 +607,8 @@ FAKE_EXPORT Result cuEventElapsedTime_v2(float *milliseconds, Event start,
 
 static Result allocate(DevicePtr *pointer, size_t bytes) {
   if (Result result = needContext())
+    return result;
+  if (Result result = unsafeWhileCapturing())
     return result;
   if (!pointer || bytes == 0)
     return CUDA_ERROR_INVALID_VALUE;
@@ -575,6 +638,8 @@ FAKE_EXPORT Result cuMemAllocManaged(DevicePtr *pointer, size_t bytes,
 
 FAKE_EXPORT Result cuMemFree_v2(DevicePtr pointer) {
   FAKE_ENTER("cuMemFree_v2");
+  if (Result result = unsafeWhileCapturing())
+    return result;
   auto found = state().allocations.find(pointer);
   if (found == state().allocations.end())
     return CUDA_ERROR_INVALID_VALUE;
@@ -589,6 +654,8 @@ FAKE_EXPORT Result cuMemcpyHtoD_v2(DevicePtr destination, const void *source,
   FAKE_ENTER("cuMemcpyHtoD_v2");
   if (Result result = needContext())
     return result;
+  if (Result result = unsafeWhileCapturing())
+    return result;
   if (!insideAllocation(destination, bytes))
     return CUDA_ERROR_INVALID_VALUE;
   std::memcpy(reinterpret_cast<void *>(destination), source, bytes);
@@ -602,6 +669,8 @@ FAKE_EXPORT Result cuMemcpyAsync(DevicePtr destination, DevicePtr source,
     return result;
   if (stream && !state().streams.count(stream))
     return CUDA_ERROR_INVALID_HANDLE;
+  if (Result result = notWhileStreamCaptures(stream))
+    return result;
   // With unified addressing either side may be host memory, but a copy
   // that touches no device allocation is a bug in the caller.
   if (!insideAllocation(destination, bytes) && !insideAllocation(source, bytes))
@@ -616,6 +685,8 @@ FAKE_EXPORT Result cuMemsetD32Async(DevicePtr destination, unsigned value,
   FAKE_ENTER("cuMemsetD32Async");
   if (Result result = needContext())
     return result;
+  if (Result result = notWhileStreamCaptures(stream))
+    return result;
   if (!insideAllocation(destination, count * 4))
     return CUDA_ERROR_INVALID_VALUE;
   auto *words = reinterpret_cast<unsigned *>(destination);
@@ -629,6 +700,8 @@ FAKE_EXPORT Result cuMemsetD16Async(DevicePtr destination, unsigned short value,
                                     size_t count, Stream stream) {
   FAKE_ENTER("cuMemsetD16Async");
   if (Result result = needContext())
+    return result;
+  if (Result result = notWhileStreamCaptures(stream))
     return result;
   if (!insideAllocation(destination, count * 2))
     return CUDA_ERROR_INVALID_VALUE;
@@ -658,6 +731,114 @@ FAKE_EXPORT Result cuMemHostUnregister(void *pointer) {
   return CUDA_SUCCESS;
 }
 
+//===----------------------------------------------------------------------===//
+// CUDA graphs: stream capture of kernel launches, and replays. Left out of
+// the variant built with QTENSOR_FAKE_CUDA_NO_GRAPHS (a driver without them).
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_FAKE_CUDA_NO_GRAPHS
+
+FAKE_EXPORT Result cuStreamBeginCapture_v2(Stream stream, int mode) {
+  FAKE_ENTER("cuStreamBeginCapture_v2");
+  if (Result result = needContext())
+    return result;
+  // The legacy default stream cannot be captured.
+  if (!stream)
+    return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+  if (!state().streams.count(stream))
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (mode < 0 || mode > CU_STREAM_CAPTURE_MODE_RELAXED)
+    return CUDA_ERROR_INVALID_VALUE;
+  if (state().captures.count(stream))
+    return CUDA_ERROR_ILLEGAL_STATE;
+  qtensor::cuda::fake::Capture &capture = state().captures[stream];
+  capture.mode = mode;
+  capture.graph = std::make_unique<qtensor::cuda::fake::Graph>();
+  return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT Result cuStreamEndCapture(Stream stream, Graph *graph) {
+  std::lock_guard<std::recursive_mutex> lock(state().mutex);
+  Result injected = enter("cuStreamEndCapture");
+  if (!graph)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto found = state().captures.find(stream);
+  if (found == state().captures.end())
+    return CUDA_ERROR_ILLEGAL_STATE;
+  // Failing or not, the call ends the capture (as the real driver's does).
+  qtensor::cuda::fake::Capture capture = std::move(found->second);
+  state().captures.erase(found);
+  *graph = nullptr;
+  if (injected)
+    return injected;
+  if (capture.invalidated)
+    return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+  *graph = reinterpret_cast<Graph>(capture.graph.get());
+  state().graphs[capture.graph.get()] = std::move(capture.graph);
+  return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT Result cuGraphGetNodes(Graph graph, GraphNode *nodes,
+                                   size_t *count) {
+  FAKE_ENTER("cuGraphGetNodes");
+  auto found = state().graphs.find(graph);
+  if (found == state().graphs.end() || !count)
+    return found == state().graphs.end() ? CUDA_ERROR_INVALID_HANDLE
+                                         : CUDA_ERROR_INVALID_VALUE;
+  std::vector<qtensor::cuda::fake::Launch> &launches = found->second->launches;
+  if (nodes)
+    for (size_t i = 0; i < *count && i < launches.size(); ++i)
+      nodes[i] = reinterpret_cast<GraphNode>(&launches[i]);
+  *count = launches.size();
+  return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT Result cuGraphInstantiateWithFlags(GraphExec *exec, Graph graph,
+                                               unsigned long long flags) {
+  FAKE_ENTER("cuGraphInstantiateWithFlags");
+  auto found = state().graphs.find(graph);
+  if (found == state().graphs.end())
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (!exec || flags != 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto instance = std::make_unique<qtensor::cuda::fake::Graph>(*found->second);
+  *exec = reinterpret_cast<GraphExec>(instance.get());
+  state().graphExecs[instance.get()] = std::move(instance);
+  return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT Result cuGraphLaunch(GraphExec exec, Stream stream) {
+  FAKE_ENTER("cuGraphLaunch");
+  if (Result result = needContext())
+    return result;
+  auto found = state().graphExecs.find(exec);
+  if (found == state().graphExecs.end() ||
+      (stream && !state().streams.count(stream)))
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (Result result = notWhileStreamCaptures(stream))
+    return result;
+  for (qtensor::cuda::fake::Launch launch : found->second->launches) {
+    launch.stream = stream;
+    launch.replayed = true;
+    state().launches.push_back(launch);
+  }
+  state().graphLaunches++;
+  return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT Result cuGraphExecDestroy(GraphExec exec) {
+  FAKE_ENTER("cuGraphExecDestroy");
+  return state().graphExecs.erase(exec) ? CUDA_SUCCESS
+                                        : CUDA_ERROR_INVALID_HANDLE;
+}
+
+FAKE_EXPORT Result cuGraphDestroy(Graph graph) {
+  FAKE_ENTER("cuGraphDestroy");
+  return state().graphs.erase(graph) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+#endif // QTENSOR_FAKE_CUDA_NO_GRAPHS
+
 // Every entry point has exactly the type the runtime casts its dlsym result
 // to.
 #define QTENSOR_CHECK_FAKE_SIGNATURE(symbol, parameters)                       \
@@ -666,4 +847,7 @@ FAKE_EXPORT Result cuMemHostUnregister(void *pointer) {
                      decltype(qtensor::cuda::driver::DriverApi::symbol)>,      \
       "fake " #symbol " has the wrong signature");
 QTENSOR_CUDA_DRIVER_ENTRY_POINTS(QTENSOR_CHECK_FAKE_SIGNATURE)
+#ifndef QTENSOR_FAKE_CUDA_NO_GRAPHS
+QTENSOR_CUDA_GRAPH_ENTRY_POINTS(QTENSOR_CHECK_FAKE_SIGNATURE)
+#endif
 #undef QTENSOR_CHECK_FAKE_SIGNATURE

@@ -32,7 +32,24 @@ struct Launch {
   unsigned cluster[3] = {1, 1, 1};
   unsigned sharedMemBytes = 0;
   void *stream = nullptr;
+  /// Null for launches replayed from a graph (the driver copies the
+  /// argument values at capture time; the fake does not know their sizes).
   void **params = nullptr;
+  /// Launched by cuGraphLaunch.
+  bool replayed = false;
+};
+
+/// A CUgraph or CUgraphExec: the kernel launches captured into it.
+struct Graph {
+  std::vector<Launch> launches;
+};
+
+/// A stream's capture (cuStreamBeginCapture_v2 .. cuStreamEndCapture).
+struct Capture {
+  int mode = 0;
+  std::unique_ptr<Graph> graph;
+  /// A call the capture cannot hold ended it (CUDA's invalidated state).
+  bool invalidated = false;
 };
 
 struct Module;
@@ -52,11 +69,12 @@ struct Module {
   std::vector<std::unique_ptr<Function>> functions;
 };
 
-/// An injected failure: the next `remaining` calls (every call when < 0)
-/// of an entry point return `code`.
+/// An injected failure: after `skipped` more calls succeed, the next
+/// `remaining` calls (every call when < 0) of an entry point return `code`.
 struct Failure {
   int code = 0;
   int remaining = 1;
+  int skipped = 0;
 };
 
 /// Milliseconds between two recorded events on the fake clock.
@@ -99,11 +117,18 @@ struct FakeCudaState {
   std::map<void *, double> eventTimes;
   long eventClock = 0;
   std::map<void *, size_t> registeredHostMemory;
+  /// Streams being captured.
+  std::map<void *, Capture> captures;
+  std::map<void *, std::unique_ptr<Graph>> graphs;
+  std::map<void *, std::unique_ptr<Graph>> graphExecs;
+  int graphLaunches = 0;
 
-  /// Makes the next `times` calls of `entryPoint` fail with `code`.
-  void failNext(const std::string &entryPoint, int code, int times = 1) {
+  /// Makes the next `times` calls of `entryPoint` fail with `code`, after
+  /// `skipped` more calls succeed.
+  void failNext(const std::string &entryPoint, int code, int times = 1,
+                int skipped = 0) {
     std::lock_guard<std::recursive_mutex> lock(mutex);
-    failures[entryPoint] = Failure{code, times};
+    failures[entryPoint] = Failure{code, times, skipped};
   }
 
   int callCount(const std::string &entryPoint) {
@@ -129,6 +154,10 @@ struct FakeCudaState {
     eventTimes.clear();
     eventClock = 0;
     registeredHostMemory.clear();
+    captures.clear();
+    graphs.clear();
+    graphExecs.clear();
+    graphLaunches = 0;
     driverVersion = 13000;
     deviceCount = 1;
     deviceName = "Fake H200";

@@ -112,6 +112,52 @@ TEST_F(ModelCudaTest, AutoPicksTheGpuAndUploadsParametersOnce) {
         << launch.function;
 }
 
+TEST_F(ModelCudaTest, ACapturedCallReplaysTheKernelsItLaunched) {
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("toy"), options, model);
+  ASSERT_TRUE(status) << status.message();
+  std::vector<qtensor::Tensor> outputs;
+  ASSERT_TRUE(runBatch(*model, 7, outputs)); // buffers into the pool
+  size_t before = fake->launches.size();
+  qtensor::cuda::RuntimeCounters warm = qtensor::cuda::counters();
+
+  // Generated host code (allocations, copies, synchronizations, frees)
+  // runs under the capture.
+  ASSERT_TRUE(qtensor::cuda::beginLaunchCapture());
+  status = runBatch(*model, 7, outputs);
+  ASSERT_TRUE(status) << status.message();
+  std::unique_ptr<qtensor::cuda::LaunchGraph> graph =
+      qtensor::cuda::endLaunchCapture();
+  ASSERT_NE(graph, nullptr) << qtensor::cuda::takeError().value_or("");
+  EXPECT_EQ(outputs[0].shape, (std::vector<int64_t>{7, 32}));
+  size_t launched = fake->launches.size() - before;
+  ASSERT_GE(launched, 2u);
+  EXPECT_EQ(graph->kernels(), launched);
+  qtensor::cuda::RuntimeCounters captured = qtensor::cuda::counters();
+  EXPECT_EQ(captured.freesCached, warm.freesCached)
+      << "the call's buffers are held by the graph";
+
+  ASSERT_EQ(graph->replay(2).size(), 2u);
+  ASSERT_EQ(fake->launches.size(), before + 3 * launched);
+  for (size_t replay = 1; replay <= 2; ++replay)
+    for (size_t i = 0; i < launched; ++i) {
+      const qtensor::cuda::fake::Launch &ran = fake->launches[before + i];
+      const qtensor::cuda::fake::Launch &replayed =
+          fake->launches[before + replay * launched + i];
+      EXPECT_TRUE(replayed.replayed);
+      EXPECT_EQ(replayed.function, ran.function);
+      EXPECT_EQ(replayed.stream, ran.stream);
+      for (int d = 0; d < 3; ++d) {
+        EXPECT_EQ(replayed.grid[d], ran.grid[d]);
+        EXPECT_EQ(replayed.block[d], ran.block[d]);
+      }
+    }
+  graph.reset();
+  EXPECT_GT(qtensor::cuda::counters().freesCached, captured.freesCached);
+  EXPECT_FALSE(qtensor::cuda::hasError());
+}
+
 TEST_F(ModelCudaTest, DriverFailuresAreErrorValues) {
   std::shared_ptr<qtensor::Model> model;
   ASSERT_TRUE(qtensor::Model::compile(modelPath("toy"), options, model));

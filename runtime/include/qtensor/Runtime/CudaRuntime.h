@@ -82,6 +82,8 @@ struct RuntimeCounters {
   uint64_t functionLookups = 0;       ///< cuModuleGetFunction
   uint64_t functionLookupsReused = 0; ///< answered from cache
   uint64_t launches = 0;              ///< cuLaunchKernel(Ex)
+  uint64_t launchesCaptured = 0;      ///< also captured into a launch graph
+  uint64_t graphReplays = 0;          ///< cuGraphLaunch of a LaunchGraph
   uint64_t emptyLaunchesSkipped = 0;  ///< grids with a zero dimension
   uint64_t allocations = 0;           ///< cuMemAlloc / cuMemAllocManaged
   uint64_t allocationsReused = 0;     ///< mgpuMemAlloc answered from the pool
@@ -156,6 +158,57 @@ struct KernelTime {
 /// Waits for the timed launches since the last call and returns them in
 /// launch order (empty, with an error latched, when the driver fails).
 QTENSOR_CUDA_EXPORT std::vector<KernelTime> takeKernelTimes();
+
+class LaunchGraph;
+
+/// Launch capture, for benchmarks that time a model's kernels the way
+/// PyTorch times its own (CUDA-graph replays, no launch gaps): from
+/// beginLaunchCapture() to endLaunchCapture(), every kernel launched on the
+/// calling thread's default device runs as usual and is also captured, with
+/// its arguments, into a CUDA graph (on a second stream, in relaxed capture
+/// mode, so that the calls' allocations, copies and synchronizations go on
+/// working). The buffers those calls free stay allocated, held by the
+/// graph, since its replays read and write them. One capture at a time;
+/// other threads must not launch meanwhile. False, with an error latched,
+/// when there is no device, the driver has no graph entry points, or a
+/// capture is running already.
+QTENSOR_CUDA_EXPORT bool beginLaunchCapture();
+
+/// Ends the capture and instantiates its graph. Nullptr, with an error
+/// latched, when no capture runs, when a captured call or the capture
+/// failed (the held buffers are released then).
+QTENSOR_CUDA_EXPORT std::unique_ptr<LaunchGraph> endLaunchCapture();
+
+/// The kernels of the calls made during a launch capture, as an
+/// instantiated CUDA graph. The model whose calls were captured (its device
+/// parameters) must outlive it.
+class QTENSOR_CUDA_EXPORT LaunchGraph {
+public:
+  /// Destroys the graph and releases the buffers it held (into the pool).
+  ~LaunchGraph();
+  LaunchGraph(const LaunchGraph &) = delete;
+  LaunchGraph &operator=(const LaunchGraph &) = delete;
+
+  /// Kernel launches in the graph.
+  size_t kernels() const { return kernelCount; }
+
+  /// Launches the graph `replays` times back to back on its device's
+  /// stream, with an event between replays, and returns each replay's GPU
+  /// time in milliseconds; empty, with an error latched, on failure.
+  std::vector<float> replay(unsigned replays);
+
+private:
+  friend std::unique_ptr<LaunchGraph> endLaunchCapture();
+  LaunchGraph() = default;
+
+  int device = 0;
+  /// The runtime generation the handles belong to (see resetForTesting).
+  uint64_t generation = 0;
+  void *graph = nullptr;
+  void *executable = nullptr;
+  size_t kernelCount = 0;
+  std::vector<void *> heldBuffers;
+};
 
 /// For tests only: unloads every cached module, destroys the cached streams,
 /// releases the primary contexts, closes the driver, clears the latched error
