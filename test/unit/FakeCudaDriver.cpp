@@ -14,6 +14,7 @@
 #include "DriverApi.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -160,6 +161,126 @@ std::vector<std::string> entryNames(const std::string &image) {
   return names;
 }
 
+/// Little-endian fields of binary images.
+template <typename T> T readField(const unsigned char *at) {
+  T value;
+  std::memcpy(&value, at, sizeof(T));
+  return value;
+}
+
+constexpr uint32_t kFatbinMagic = 0xBA55ED50;
+constexpr unsigned char kElfMagic[4] = {0x7f, 'E', 'L', 'F'};
+
+bool isElf(const unsigned char *image, size_t size) {
+  return size >= 64 && std::memcmp(image, kElfMagic, 4) == 0 &&
+         image[4] == 2 /* ELFCLASS64 */;
+}
+
+/// The extent of an ELF64 image: up to the end of its section headers
+/// (cubins end there) or of its last section, whichever is later.
+size_t elfSize(const unsigned char *elf) {
+  uint64_t sectionHeaders = readField<uint64_t>(elf + 0x28);
+  uint16_t entrySize = readField<uint16_t>(elf + 0x3a);
+  uint16_t count = readField<uint16_t>(elf + 0x3c);
+  return sectionHeaders + static_cast<uint64_t>(entrySize) * count;
+}
+
+/// A cubin's sm (90 for sm_90): the byte of `e_flags` its ABI version puts
+/// it in.
+int cubinArch(const unsigned char *elf) {
+  uint32_t flags = readField<uint32_t>(elf + 0x30);
+  return elf[8] >= 8 ? static_cast<int>((flags >> 8) & 0xff)
+                     : static_cast<int>(flags & 0xff);
+}
+
+/// The kernels of a cubin: the global functions of its symbol table. False
+/// for a malformed image.
+bool cubinFunctions(const unsigned char *elf, size_t size,
+                    std::vector<std::string> &names) {
+  if (!isElf(elf, size) || elfSize(elf) > size)
+    return false;
+  uint64_t sectionHeaders = readField<uint64_t>(elf + 0x28);
+  uint16_t entrySize = readField<uint16_t>(elf + 0x3a);
+  uint16_t count = readField<uint16_t>(elf + 0x3c);
+  for (uint16_t i = 0; i < count; ++i) {
+    const unsigned char *section = elf + sectionHeaders + i * entrySize;
+    if (readField<uint32_t>(section + 4) != 2 /* SHT_SYMTAB */)
+      continue;
+    uint32_t link = readField<uint32_t>(section + 0x28);
+    uint64_t offset = readField<uint64_t>(section + 0x18);
+    uint64_t bytes = readField<uint64_t>(section + 0x20);
+    if (link >= count || offset + bytes > size)
+      return false;
+    const unsigned char *strings = elf + sectionHeaders + link * entrySize;
+    uint64_t stringsOffset = readField<uint64_t>(strings + 0x18);
+    uint64_t stringsBytes = readField<uint64_t>(strings + 0x20);
+    if (stringsOffset + stringsBytes > size)
+      return false;
+    for (uint64_t at = offset; at + 24 <= offset + bytes; at += 24) {
+      uint32_t name = readField<uint32_t>(elf + at);
+      unsigned char info = elf[at + 4];
+      if ((info & 0xf) != 2 /* STT_FUNC */ || (info >> 4) != 1 /* GLOBAL */ ||
+          name >= stringsBytes)
+        continue;
+      const char *text =
+          reinterpret_cast<const char *>(elf + stringsOffset + name);
+      names.emplace_back(text, strnlen(text, stringsBytes - name));
+    }
+  }
+  return true;
+}
+
+/// Whether code for `arch` runs on the current fake device: a cubin on
+/// the same major version and no older minor; PTX on any newer device.
+bool runsOnDevice(int arch, bool isPtx) {
+  int device =
+      state().computeCapabilityMajor * 10 + state().computeCapabilityMinor;
+  if (isPtx)
+    return arch <= device;
+  return arch / 10 == device / 10 && arch % 10 <= device % 10;
+}
+
+/// The kernels of a cubin, fatbin or PTX image for the current device: as
+/// the real driver, a fatbin loads its cubin for the device or else its
+/// PTX (the fake takes the kernel names of a PTX entry, which is usually
+/// compressed, from the fatbin's cubins). CUDA_ERROR_NO_BINARY_FOR_GPU when
+/// nothing in it runs on the device.
+Result imageFunctions(const void *image, std::vector<std::string> &names) {
+  const auto *bytes = static_cast<const unsigned char *>(image);
+  if (readField<uint32_t>(bytes) == kFatbinMagic) {
+    uint16_t headerSize = readField<uint16_t>(bytes + 6);
+    uint64_t entriesSize = readField<uint64_t>(bytes + 8);
+    bool runnable = false;
+    for (uint64_t at = headerSize; at + 32 <= headerSize + entriesSize;) {
+      const unsigned char *entry = bytes + at;
+      uint16_t kind = readField<uint16_t>(entry);
+      uint32_t entryHeaderSize = readField<uint32_t>(entry + 4);
+      uint64_t payloadSize = readField<uint64_t>(entry + 8);
+      int arch = static_cast<int>(readField<uint32_t>(entry + 28));
+      if (entryHeaderSize < 32 ||
+          at + entryHeaderSize + payloadSize > headerSize + entriesSize)
+        return CUDA_ERROR_INVALID_IMAGE;
+      const unsigned char *payload = entry + entryHeaderSize;
+      if (kind == 2 /* ELF */ && !cubinFunctions(payload, payloadSize, names))
+        return CUDA_ERROR_INVALID_IMAGE;
+      if (kind == 1 || kind == 2)
+        runnable |= runsOnDevice(arch, kind == 1);
+      at += entryHeaderSize + payloadSize;
+    }
+    if (names.empty())
+      return CUDA_ERROR_INVALID_IMAGE;
+    return runnable ? CUDA_SUCCESS : CUDA_ERROR_NO_BINARY_FOR_GPU;
+  }
+  if (isElf(bytes, 64)) {
+    if (!cubinFunctions(bytes, elfSize(bytes), names) || names.empty())
+      return CUDA_ERROR_INVALID_IMAGE;
+    return runsOnDevice(cubinArch(bytes), false) ? CUDA_SUCCESS
+                                                 : CUDA_ERROR_NO_BINARY_FOR_GPU;
+  }
+  names = entryNames(static_cast<const char *>(image));
+  return names.empty() ? CUDA_ERROR_INVALID_IMAGE : CUDA_SUCCESS;
+}
+
 Result loadImage(Module *module, const void *image) {
   if (Result result = unsafeWhileCapturing())
     return result;
@@ -167,17 +288,17 @@ Result loadImage(Module *module, const void *image) {
     return CUDA_ERROR_INVALID_VALUE;
   if (Result result = needContext())
     return result;
+  std::vector<std::string> names;
+  if (Result result = imageFunctions(image, names))
+    return result;
   auto loaded = std::make_unique<qtensor::cuda::fake::Module>();
   loaded->device = currentDevice();
-  loaded->image = static_cast<const char *>(image);
-  for (const std::string &name : entryNames(loaded->image)) {
+  for (const std::string &name : names) {
     auto function = std::make_unique<qtensor::cuda::fake::Function>();
     function->module = loaded.get();
     function->name = name;
     loaded->functions.push_back(std::move(function));
   }
-  if (loaded->functions.empty())
-    return CUDA_ERROR_INVALID_IMAGE;
   *module = reinterpret_cast<Module>(loaded.get());
   state().modules[loaded.get()] = std::move(loaded);
   return CUDA_SUCCESS;
@@ -245,6 +366,8 @@ constexpr ErrorText kErrorTexts[] = {
     {101, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
     {200, "CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
     {201, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
+    {209, "CUDA_ERROR_NO_BINARY_FOR_GPU",
+     "no kernel image is available for execution on the device"},
     {218, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
     {400, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
     {401, "CUDA_ERROR_ILLEGAL_STATE",

@@ -62,10 +62,10 @@ struct Function {
   std::map<int, int> attributes;
 };
 
-/// A CUmodule: the image's text, and one Function per `.entry NAME` in it.
+/// A CUmodule: one Function per kernel of its image (a PTX `.entry NAME`,
+/// a cubin's global function, the cubins' functions of a fatbin).
 struct Module {
   int device = 0;
-  std::string image;
   std::vector<std::unique_ptr<Function>> functions;
 };
 

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qtensor/Passes/GpuPipeline.h"
 #include "qtensor/Runtime/Artifact.h"
 #include "qtensor/Runtime/CudaRuntime.h"
 #include "qtensor/Runtime/Runtime.h"
@@ -20,6 +21,8 @@
 #include <cstdlib>
 #include <dlfcn.h>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 using qtensor::cuda::fake::FakeCudaState;
 
@@ -218,7 +221,7 @@ TEST_F(ModelCudaTest, ArtifactRunsOnTheGpuAndUploadsEachParameterSetOnce) {
       ("qtensor-model-cuda-test-" + std::to_string(getpid()) + ".qta");
   options.target = qtensor::Target::Cuda;
   qtensor::ArtifactOptions artifactOptions;
-  artifactOptions.gpuBinary = "isa"; // the fake reads PTX text only
+  artifactOptions.gpuBinary = "isa"; // no toolkit needed (fatbins: below)
   qtensor::Status status = qtensor::compileArtifact(
       modelPath("toy"), options, artifactOptions, directory.string());
   ASSERT_TRUE(status) << status.message();
@@ -270,6 +273,61 @@ TEST_F(ModelCudaTest, ArtifactRunsOnTheGpuAndUploadsEachParameterSetOnce) {
                   "Fake H200, sm_80 (CUDA driver 13.0)");
   }
   std::filesystem::remove_all(directory);
+}
+
+TEST_F(ModelCudaTest, FatbinArtifactsLoadTheirCubins) {
+  if (!mlir::qtensor::findCudaTool("ptxas", "") ||
+      !mlir::qtensor::findCudaTool("fatbinary", ""))
+    GTEST_SKIP() << "the CUDA toolkit (ptxas, fatbinary) is not installed";
+  std::filesystem::path directory =
+      std::filesystem::temp_directory_path() /
+      ("qtensor-model-cuda-fatbin-" + std::to_string(getpid()) + ".qta");
+  options.target = qtensor::Target::Cuda;
+  qtensor::ArtifactOptions artifactOptions;
+  artifactOptions.gpuBinary = "fatbin";
+  qtensor::Status status = qtensor::compileArtifact(
+      modelPath("toy"), options, artifactOptions, directory.string());
+  ASSERT_TRUE(status) << status.message();
+  {
+    // The fake takes the kernels from the fatbins' sm_90 cubins.
+    std::shared_ptr<qtensor::Artifact> artifact;
+    status = qtensor::Artifact::load(directory.string(), artifact);
+    ASSERT_TRUE(status) << status.message();
+    std::vector<qtensor::Tensor> outputs;
+    ASSERT_TRUE(runBatch(*artifact, 5, outputs));
+    EXPECT_EQ(outputs[0].shape, (std::vector<int64_t>{5, 32}));
+    ASSERT_FALSE(fake->launches.empty());
+    for (const auto &launch : fake->launches)
+      EXPECT_NE(launch.function.find("linear"), std::string::npos)
+          << launch.function;
+  }
+  // A manifest that claims sm_80 gets past the artifact's own check on an
+  // sm_80 GPU; the driver then finds neither an sm_80 cubin nor PTX it can
+  // compile for sm_80 in the sm_90 fatbins, and the load is an error. (A
+  // copy: a loaded artifact's library stays loaded, and loading its path
+  // again would not load its GPU code again.)
+  std::filesystem::path copy = directory.string() + "-sm80";
+  std::filesystem::copy(directory, copy);
+  std::filesystem::path manifest = copy / "manifest.json";
+  std::stringstream text;
+  text << std::ifstream(manifest).rdbuf();
+  std::string edited = text.str();
+  size_t chip = edited.find("\"sm_90\"");
+  ASSERT_NE(chip, std::string::npos);
+  edited.replace(chip, 7, "\"sm_80\"");
+  std::ofstream(manifest) << edited;
+  fake->computeCapabilityMajor = 8;
+  {
+    std::shared_ptr<qtensor::Artifact> artifact;
+    std::string message =
+        qtensor::Artifact::load(copy.string(), artifact).message();
+    EXPECT_NE(message.find("CUDA_ERROR_NO_BINARY_FOR_GPU (no kernel image "
+                           "is available for execution on the device)"),
+              std::string::npos)
+        << message;
+  }
+  std::filesystem::remove_all(directory);
+  std::filesystem::remove_all(copy);
 }
 
 } // namespace
