@@ -47,6 +47,10 @@ static constexpr int64_t kWarpsPerBlock = 4;
 /// kWarpsPerBlock warps lie side by side along N.
 static constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 static constexpr int64_t kMmaTilesM = 2, kMmaTilesN = 4;
+/// Weight slices each split-K lane loads before it uses the first: one
+/// outstanding 16-byte load per lane keeps about 2 MB in flight on an
+/// H100/H200, half of what their DRAM needs to stream at full speed.
+static constexpr int64_t kSplitKLoadsInFlight = 4;
 
 namespace {
 
@@ -321,18 +325,18 @@ private:
 
   /// For each row index in `rowIndices`, `vectorWidth` partial sums of
   /// x[row, k] * float(w[column, k]) over k = lower, lower + step, ... < K
-  /// (each step reads `vectorWidth` consecutive k). The weight slice is
-  /// loaded and converted once for all rows.
+  /// (each step reads `vectorWidth` consecutive k), added to
+  /// `initialSums` (zeros when empty). The weight slice is loaded and
+  /// converted once for all rows.
   SmallVector<Value> emitPartialSums(ValueRange rowIndices, Value column,
-                                     Value lower, int64_t step) {
-    Type f32 = b.getF32Type();
-    auto accType = VectorType::get({vectorWidth}, f32);
+                                     Value lower, int64_t step,
+                                     ValueRange initialSums = {}) {
+    auto accType = VectorType::get({vectorWidth}, b.getF32Type());
     auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
-    Value zeros = zeroVector(accType);
-    SmallVector<Value> inits(rowIndices.size(), zeros);
-    // 16 bytes at most: an aligned f32 slice is one ld.global.v4.f32.
-    int64_t inputAlign = std::min<int64_t>(
-        elementType.getIntOrFloatBitWidth() / 8 * vectorWidth, 16);
+    SmallVector<Value> inits(initialSums);
+    if (inits.empty())
+      inits.assign(rowIndices.size(), zeroVector(accType));
+    int64_t inputAlign = getInputAlignment();
     auto loop = scf::ForOp::create(
         b, loc, lower, constant(kernel.k), constant(step), inits,
         [&](OpBuilder &nb, Location, Value k, ValueRange accs) {
@@ -345,6 +349,13 @@ private:
               b, loc, emitFmaRows(weight, rowIndices, k, accs, inputAlign));
         });
     return SmallVector<Value>(loop.getResults());
+  }
+
+  /// The alignment of an activation slice load: 16 bytes at most (an
+  /// aligned f32 slice is one ld.global.v4.f32).
+  int64_t getInputAlignment() {
+    return std::min<int64_t>(
+        elementType.getIntOrFloatBitWidth() / 8 * vectorWidth, 16);
   }
 
   /// accs[r] + x[rows[r], k .. k + V) * float(weight) for each row: the
@@ -978,11 +989,46 @@ private:
     });
   }
 
-  /// Lane `lane`'s partial sums: slices k = lane * V + 32 * V * j.
+  /// Lane `lane`'s partial sums: slices k = lane * V + 32 * V * j, in
+  /// order of j. Groups of kSplitKLoadsInFlight slices are loaded before
+  /// the first of them is used; the slices left over (the lane's count of
+  /// j need not be a multiple) go one at a time.
   Value emitLanePartialSum(Value lane, Value row, Value column) {
-    Value lower = arith::MulIOp::create(b, loc, lane, constant(vectorWidth));
-    return emitPartialSums(ValueRange{row}, column, lower,
-                           kWarpSize * vectorWidth)
+    Value lower = mul(lane, vectorWidth);
+    int64_t step = kWarpSize * vectorWidth;
+    int64_t group = kSplitKLoadsInFlight;
+    // The lane's slice count ceil((K - lower) / step); lower < step, so the
+    // dividend is at least K.
+    Value slices = arith::DivUIOp::create(
+        b, loc,
+        arith::SubIOp::create(b, loc, constant(kernel.k + step - 1), lower),
+        constant(step));
+    Value grouped =
+        add(lower, mul(arith::DivUIOp::create(b, loc, slices, constant(group)),
+                       group * step));
+    auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
+    int64_t inputAlign = getInputAlignment();
+    Value zeros = zeroVector(VectorType::get({vectorWidth}, b.getF32Type()));
+    auto groups = scf::ForOp::create(
+        b, loc, lower, grouped, constant(group * step), ValueRange{zeros},
+        [&](OpBuilder &nb, Location, Value k0, ValueRange accs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> ks, weights;
+          for (int64_t i = 0; i < group; ++i) {
+            ks.push_back(add(k0, constant(i * step)));
+            weights.push_back(vector::LoadOp::create(
+                b, loc, weightType, kernel.weight, ValueRange{column, ks[i]},
+                /*nontemporal=*/false, llvm::MaybeAlign(vectorWidth)));
+          }
+          SmallVector<Value> sums(accs);
+          for (int64_t i = 0; i < group; ++i)
+            sums = emitFmaRows(weights[i], ValueRange{row}, ks[i], sums,
+                               inputAlign);
+          scf::YieldOp::create(b, loc, sums);
+        });
+    return emitPartialSums(ValueRange{row}, column, grouped, step,
+                           groups.getResults())
         .front();
   }
 

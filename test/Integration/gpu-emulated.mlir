@@ -9,6 +9,8 @@
 // with the defaults; small-m=0 forces the tiled kernel (with 3-row thread
 // tiles) and small-m=64 the split-K kernel for every batch. The padded case
 // has K = 512 (16 slices per lane), mlp4d a 4-D input, bias and relu;
+// wide has K = 2056 and 2624, where split-K lanes load groups of 4 slices
+// ahead and then the slices left over (9 or 8, 6 or 5 per lane);
 // fuse=false runs the unfused program through the generic loop mapping.
 // bf16 is the dynamic case in bfloat16, plus a 37-row batch: the fused
 // kernels widen it and accumulate in f32, then round once, as PyTorch's
@@ -20,11 +22,12 @@
 // k renaming shows here (swapping two A registers fails result 1).
 // tensor-cores=false runs the tiled kernel instead.
 
-// RUN: rm -rf %t && mkdir -p %t/dynamic %t/padded %t/mlp4d %t/bf16
+// RUN: rm -rf %t && mkdir -p %t/dynamic %t/padded %t/mlp4d %t/bf16 %t/wide
 // RUN: %torch_python %S/make_model_case.py dynamic %t/dynamic
 // RUN: %torch_python %S/make_model_case.py padded %t/padded
 // RUN: %torch_python %S/make_model_case.py mlp4d %t/mlp4d
 // RUN: %torch_python %S/make_model_case.py bf16 %t/bf16
+// RUN: %torch_python %S/make_model_case.py wide %t/wide
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/default.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0 tile-m=3" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/tiled.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/splitk.txt
@@ -40,6 +43,9 @@
 // RUN: %torch_python %S/check_output.py %t/dynamic/expected.npz %t/dynamic/default.txt %t/dynamic/tiled.txt %t/dynamic/splitk.txt %t/dynamic/unfused.txt | FileCheck %s --check-prefix=DYNAMIC
 // RUN: %torch_python %S/check_output.py %t/padded/expected.npz %t/padded/default.txt %t/padded/splitk.txt | FileCheck %s --check-prefix=PADDED
 // RUN: %torch_python %S/check_output.py %t/mlp4d/expected.npz %t/mlp4d/default.txt | FileCheck %s --check-prefix=MLP4D
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/wide/model.mlir | %mlir_runner > %t/wide/default.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/wide/model.mlir | %mlir_runner > %t/wide/splitk.txt
+// RUN: %torch_python %S/check_output.py %t/wide/expected.npz %t/wide/default.txt %t/wide/splitk.txt | FileCheck %s --check-prefix=WIDE
 
 // DYNAMIC: default.txt result 0 vs oracle: allclose=True
 // DYNAMIC: default.txt result 1 vs oracle: allclose=True
@@ -58,6 +64,10 @@
 // PADDED: splitk.txt result 1 vs oracle: allclose=True
 // PADDED: splitk.txt result 2 vs oracle: allclose=True
 // MLP4D: default.txt result 0 vs oracle: allclose=True
+// WIDE: default.txt result 0 vs oracle: allclose=True
+// WIDE: default.txt result 1 vs oracle: allclose=True
+// WIDE: splitk.txt result 0 vs oracle: allclose=True
+// WIDE: splitk.txt result 1 vs oracle: allclose=True
 
 // BF16: default.txt result 0 vs oracle: allclose=True
 // BF16: default.txt result 1 vs oracle: allclose=True

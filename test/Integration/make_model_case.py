@@ -13,6 +13,10 @@ CASE is one of:
   padded       a dynamic batch whose first layer has K = 512 (rows 2 KiB
                apart, copied with a padded stride), run on batches of 1, 5
                and 21 rows (a full 16-row tile, 4-row and 1-row ones)
+  wide         three layers whose K (2056, 16, 2624) give split-K lanes
+               whole groups of 4 slices and slices left over (2056: 8-wide
+               slices, 9 for lane 0 and 8 for the others; 2624: 16-wide,
+               6 for lanes 0-3, 5 for the others), run on batches of 1 and 6
   bf16         the dynamic case's shapes with bf16 activations and weights,
                and a 37-row batch (two 32-row blocks of the tensor-core
                kernel, the second one partial); main widens the results to f32 to print them; the oracle
@@ -221,7 +225,8 @@ func.func @main() {{
 def build_case(case):
     if case == "quantize":
         return build_quantize_case()
-    torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3, "padded": 5, "bf16": 7}[case])
+    torch.manual_seed({"toy": 1, "mlp4d": 2, "dynamic": 3, "padded": 5, "bf16": 7,
+                       "wide": 11}[case])
     if case == "bf16":
         bf16 = torch.bfloat16
         l1, l2 = torch.nn.Linear(64, 48).to(bf16), torch.nn.Linear(48, 24, bias=False).to(bf16)
@@ -246,6 +251,21 @@ def build_case(case):
         builder.linear("linear2", model[1].weight.detach())
         reference = lambda x: oracle_linear(oracle_linear(x, model[0].weight), model[1].weight)
         in_type = ttype([4, 8, 64])
+    elif case == "wide":
+        l1, l2 = torch.nn.Linear(2056, 16), torch.nn.Linear(16, 2624, bias=False)
+        l3 = torch.nn.Linear(2624, 8, bias=False)
+        inputs = [torch.randn(rows, 2056) for rows in (1, 6)]
+        builder = Builder([None, 2056])
+        builder.linear("l1", l1.weight.detach(), l1.bias.detach())
+        builder.relu()
+        builder.linear("l2", l2.weight.detach())
+        builder.relu()
+        builder.linear("l3", l3.weight.detach())
+
+        def reference(x):
+            h = torch.relu(oracle_linear(x, l1.weight, l1.bias))
+            return oracle_linear(torch.relu(oracle_linear(h, l2.weight)), l3.weight)
+        in_type = ttype([None, 2056])
     elif case == "mlp4d":
         l1, l2 = torch.nn.Linear(16, 32), torch.nn.Linear(32, 24)
         w3 = torch.randn(8, 24) * 0.2

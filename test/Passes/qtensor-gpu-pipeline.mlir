@@ -57,6 +57,17 @@
 // CHECK: .visible .entry fc3_weight_splitk(
 // CHECK-NOT: // gpu.binary @fc3_weight_tiled
 
+// With K = 4096 each split-K lane has 8 slices, 512 bytes apart: it loads
+// 4 of them before using the first, twice.
+// CHECK-LABEL: // gpu.binary @wide_weight_splitk
+// CHECK: .visible .entry wide_weight_splitk(
+// CHECK: ld.global.v4.b32 {{.*}}, {{\[}}[[ROW:%rd[0-9]+]]{{\]}};
+// CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[ROW]]+512{{\]}};
+// CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[ROW]]+1024{{\]}};
+// CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[ROW]]+1536{{\]}};
+// CHECK: fma.rn.f32
+// CHECK-NOT: .local
+
 // SM80: .target sm_80
 // SM80: .visible .entry fc1_weight_splitk(
 // The tensor-core kernels of bf16 and f16 batches above small-m: per k
@@ -89,6 +100,12 @@ func.func @static_batch(%x: tensor<2x64xf32>) -> tensor<2x16xf32> {
   %w = arith.constant dense<0.5> : tensor<16x64xf32> loc("fc3.weight")
   %y = qtensor.linear %x, %w : tensor<2x64xf32>, tensor<16x64xf32> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
+}
+
+func.func @wide(%x: tensor<1x4096xf32>) -> tensor<1x8xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x4096xf32> loc("wide.weight")
+  %y = qtensor.linear %x, %w : tensor<1x4096xf32>, tensor<8x4096xf32> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
 }
 
 func.func @bf16(%x: tensor<?x128xbf16>) -> tensor<?x64xbf16> {
