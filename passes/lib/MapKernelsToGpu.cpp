@@ -34,12 +34,14 @@ using namespace mlir::qtensor;
 /// along M (y).
 static constexpr int64_t kTiledBlockN = 32;
 static constexpr int64_t kTiledBlockM = 4;
-/// Shared-memory tiled kernel: the block stages kSharedTileK bytes of its
-/// 32 weight rows per step, rows padded to kSharedRowBytes so that the
-/// 16-byte reads of 8 neighbouring threads (one shared-memory wavefront)
-/// hit distinct banks.
-static constexpr int64_t kSharedTileK = 64;
-static constexpr int64_t kSharedRowBytes = kSharedTileK + 16;
+/// Shared-memory tiled kernel: the block stages 64, 128 or 256 bytes (the
+/// most that divides K) of its 32 weight rows per step, each thread 16
+/// bytes per 64; rows are padded by kSharedRowPadding so that the 16-byte
+/// reads of 8 neighbouring threads (one shared-memory wavefront) hit
+/// distinct banks (rows 20, 36 or 68 words long start 4 banks apart).
+static constexpr int64_t kSharedTileChunk = 64;
+static constexpr int64_t kSharedTileMaxK = 256;
+static constexpr int64_t kSharedRowPadding = 16;
 /// Split-K kernel: warps per block, one output element each.
 static constexpr int64_t kWarpsPerBlock = 4;
 /// Tensor-core kernel: mma.sync.m16n8k16 tiles; each warp computes
@@ -213,6 +215,15 @@ public:
         vectorWidth = width;
         break;
       }
+    // Deeper tiles put more of each thread's weight loads in flight per
+    // barrier pair.
+    if (vectorWidth == 16)
+      for (int64_t depth = kSharedTileMaxK; depth >= kSharedTileChunk;
+           depth /= 2)
+        if (kernel.k % depth == 0) {
+          sharedTileK = depth;
+          break;
+        }
     rows = memref::DimOp::create(b, loc, kernel.output, 0);
   }
 
@@ -275,7 +286,7 @@ private:
   void emitLargeBatch() {
     if (mmaChunks > 0)
       emitMma();
-    else if (vectorWidth == 16 && kernel.k % kSharedTileK == 0)
+    else if (sharedTileK > 0)
       emitSharedTiled();
     else
       emitTiled();
@@ -468,8 +479,10 @@ private:
     return add(mul(ids.blockX, kTiledBlockN), ids.threadX);
   }
 
-  /// Thread `ids`' part of staging weight bytes [k0, k0 + 64) of the
-  /// block's rows in `tile`.
+  /// Thread `ids`' part of staging weight bytes [k0, k0 + sharedTileK) of
+  /// the block's rows in `tile`: in each 64 bytes of row i / 4, the 16 at
+  /// 16 (i % 4), so that four threads read 64 contiguous bytes. All its
+  /// loads are issued before the first store.
   void emitWeightTileCopy(ThreadIds ids, Value k0, Value tile) {
     Value thread = add(mul(ids.threadY, kTiledBlockN), ids.threadX);
     Value tileRow = arith::DivUIOp::create(b, loc, thread, constant(4));
@@ -479,23 +492,34 @@ private:
         b, loc, add(mul(ids.blockX, kTiledBlockN), tileRow),
         constant(kernel.n - 1));
     auto sliceType = VectorType::get({16}, b.getI8Type());
-    Value slice =
-        vector::LoadOp::create(b, loc, sliceType, kernel.weight,
-                               ValueRange{weightRow, add(k0, offset)},
-                               /*nontemporal=*/false, llvm::MaybeAlign(16));
-    vector::StoreOp::create(b, loc, slice, tile, ValueRange{tileRow, offset},
-                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+    SmallVector<Value> offsets, slices;
+    for (int64_t chunk = 0; chunk < sharedTileK; chunk += kSharedTileChunk) {
+      offsets.push_back(add(offset, constant(chunk)));
+      slices.push_back(
+          vector::LoadOp::create(b, loc, sliceType, kernel.weight,
+                                 ValueRange{weightRow, add(k0, offsets.back())},
+                                 /*nontemporal=*/false, llvm::MaybeAlign(16)));
+    }
+    for (auto [slice, at] : llvm::zip(slices, offsets))
+      vector::StoreOp::create(b, loc, slice, tile, ValueRange{tileRow, at},
+                              /*nontemporal=*/false, llvm::MaybeAlign(16));
+  }
+
+  MemRefType getWeightTileType(Attribute memorySpace = {}) {
+    return MemRefType::get({kTiledBlockN, sharedTileK + kSharedRowPadding},
+                           b.getI8Type(), MemRefLayoutAttrInterface(),
+                           memorySpace);
   }
 
   /// The partial sums of thread `ids` after the products of k in
-  /// [k0, k0 + 64), its column's weights read from `tile`.
+  /// [k0, k0 + sharedTileK), its column's weights read from `tile`.
   SmallVector<Value> emitTileProducts(ThreadIds ids, ArrayRef<Value> rowIndices,
                                       Value k0, Value tile,
                                       ValueRange partials) {
     // A loop, not unrolled here: unrolled, the loads of all four slices
     // were scheduled first and the accumulators spilled.
     auto loop = scf::ForOp::create(
-        b, loc, constant(0), constant(kSharedTileK), constant(16), partials,
+        b, loc, constant(0), constant(sharedTileK), constant(16), partials,
         [&](OpBuilder &nb, Location, Value kk, ValueRange iterSums) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -533,11 +557,8 @@ private:
     if (emulate)
       return emitEmulatedSharedTiled(gridX, gridY);
     auto accType = VectorType::get({16}, b.getF32Type());
-    auto tileType =
-        MemRefType::get({kTiledBlockN, kSharedRowBytes}, b.getI8Type(),
-                        MemRefLayoutAttrInterface(),
-                        gpu::AddressSpaceAttr::get(
-                            b.getContext(), gpu::AddressSpace::Workgroup));
+    MemRefType tileType = getWeightTileType(gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::AddressSpace::Workgroup));
     emitGrid("tiled", gridX, gridY, kTiledBlockN, kTiledBlockM,
              [&](ThreadIds ids) {
                // qtensor-use-device-memory makes it a workgroup attribution.
@@ -550,7 +571,7 @@ private:
                // whose column is past N.
                auto loop = scf::ForOp::create(
                    b, loc, constant(0), constant(kernel.k),
-                   constant(kSharedTileK), inits,
+                   constant(sharedTileK), inits,
                    [&](OpBuilder &nb, Location, Value k0, ValueRange partials) {
                      OpBuilder::InsertionGuard guard(b);
                      b.setInsertionPoint(nb.getInsertionBlock(),
@@ -587,9 +608,7 @@ private:
     // Heap buffers, freed at the end of each emulated block by the buffer
     // deallocation that follows; allocas would grow the stack with every
     // block, as the emulated grid runs as sequential loops.
-    Value tile = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({kTiledBlockN, kSharedRowBytes}, b.getI8Type()));
+    Value tile = memref::AllocOp::create(b, loc, getWeightTileType());
     Value partials = memref::AllocOp::create(
         b, loc, MemRefType::get({kTiledBlockM, kTiledBlockN, tileM, 16}, f32));
     // Runs `phase` for every thread of the block.
@@ -620,7 +639,7 @@ private:
                                 partialIndices(ids, r));
     });
     auto steps = scf::ForOp::create(b, loc, zero, constant(kernel.k),
-                                    constant(kSharedTileK));
+                                    constant(sharedTileK));
     {
       OpBuilder::InsertionGuard stepGuard(b);
       b.setInsertionPoint(steps.getBody()->getTerminator());
@@ -1042,6 +1061,9 @@ private:
   int64_t vectorWidth = 1;
   /// k chunks of 16 per tensor-core k step; 0: no tensor-core kernel.
   int64_t mmaChunks = 0;
+  /// Weight bytes per row the shared-memory tiled kernel stages per step;
+  /// 0: no such kernel (16 does not divide K, or 64 does not).
+  int64_t sharedTileK = 0;
   Value rows;
 };
 

@@ -9,8 +9,9 @@
 // with the defaults; small-m=0 forces the tiled kernel (with 3-row thread
 // tiles) and small-m=64 the split-K kernel for every batch. The padded case
 // has K = 512 (16 slices per lane), mlp4d a 4-D input, bias and relu;
-// wide has K = 2056 and 2624, where split-K lanes load groups of 4 slices
-// ahead and then the slices left over (9 or 8, 6 or 5 per lane);
+// wide has K = 2056 and 2688, where split-K lanes load groups of 4 slices
+// ahead and then the slices left over (9 or 8, 6 or 5 per lane), and the
+// shared-memory tiled kernel stages 128-byte tiles (padded: 256-byte);
 // fuse=false runs the unfused program through the generic loop mapping.
 // bf16 is the dynamic case in bfloat16, plus a 37-row batch: the fused
 // kernels widen it and accumulate in f32, then round once, as PyTorch's

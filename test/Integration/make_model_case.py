@@ -13,10 +13,11 @@ CASE is one of:
   padded       a dynamic batch whose first layer has K = 512 (rows 2 KiB
                apart, copied with a padded stride), run on batches of 1, 5
                and 21 rows (a full 16-row tile, 4-row and 1-row ones)
-  wide         three layers whose K (2056, 16, 2624) give split-K lanes
+  wide         three layers whose K (2056, 16, 2688) give split-K lanes
                whole groups of 4 slices and slices left over (2056: 8-wide
-               slices, 9 for lane 0 and 8 for the others; 2624: 16-wide,
-               6 for lanes 0-3, 5 for the others), run on batches of 1 and 6
+               slices, 9 for lane 0 and 8 for the others; 2688: 16-wide,
+               6 for lanes 0-7, 5 for the others) and the shared-memory
+               tiled kernel 128-byte tiles (2688), run on batches of 1 and 6
   bf16         the dynamic case's shapes with bf16 activations and weights,
                and a 37-row batch (two 32-row blocks of the tensor-core
                kernel, the second one partial); main widens the results to f32 to print them; the oracle
@@ -252,8 +253,8 @@ def build_case(case):
         reference = lambda x: oracle_linear(oracle_linear(x, model[0].weight), model[1].weight)
         in_type = ttype([4, 8, 64])
     elif case == "wide":
-        l1, l2 = torch.nn.Linear(2056, 16), torch.nn.Linear(16, 2624, bias=False)
-        l3 = torch.nn.Linear(2624, 8, bias=False)
+        l1, l2 = torch.nn.Linear(2056, 16), torch.nn.Linear(16, 2688, bias=False)
+        l3 = torch.nn.Linear(2688, 8, bias=False)
         inputs = [torch.randn(rows, 2056) for rows in (1, 6)]
         builder = Builder([None, 2056])
         builder.linear("l1", l1.weight.detach(), l1.bias.detach())

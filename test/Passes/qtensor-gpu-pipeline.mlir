@@ -58,7 +58,8 @@
 // CHECK-NOT: // gpu.binary @fc3_weight_tiled
 
 // With K = 4096 each split-K lane has 8 slices, 512 bytes apart: it loads
-// 4 of them before using the first, twice.
+// 4 of them before using the first, twice. (The batch is dynamic: the
+// tiled kernel follows.)
 // CHECK-LABEL: // gpu.binary @wide_weight_splitk
 // CHECK: .visible .entry wide_weight_splitk(
 // CHECK: ld.global.v4.b32 {{.*}}, {{\[}}[[ROW:%rd[0-9]+]]{{\]}};
@@ -66,6 +67,20 @@
 // CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[ROW]]+1024{{\]}};
 // CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[ROW]]+1536{{\]}};
 // CHECK: fma.rn.f32
+// CHECK-NOT: .local
+// Its tiled kernel stages 256 bytes of each weight row per step (rows
+// padded to 272): each thread loads its 4 slices, then stores them.
+// CHECK-LABEL: // gpu.binary @wide_weight_tiled
+// CHECK: .shared .align 16 .b8 __wg_wide_weight_tiled_0[8704];
+// CHECK: ld.global.v4.b32 {{.*}}, {{\[}}[[SLICE:%rd[0-9]+]]{{\]}};
+// CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[SLICE]]+64{{\]}};
+// CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[SLICE]]+128{{\]}};
+// CHECK-NEXT: ld.global.v4.b32 {{.*}}, {{\[}}[[SLICE]]+192{{\]}};
+// CHECK-NEXT: st.shared.v4.b32 {{\[}}[[TILE:%rd[0-9]+]]{{\]}}
+// CHECK-NEXT: st.shared.v4.b32 {{\[}}[[TILE]]+64{{\]}}
+// CHECK-NEXT: st.shared.v4.b32 {{\[}}[[TILE]]+128{{\]}}
+// CHECK-NEXT: st.shared.v4.b32 {{\[}}[[TILE]]+192{{\]}}
+// CHECK-NEXT: bar.sync 0;
 // CHECK-NOT: .local
 
 // SM80: .target sm_80
@@ -102,10 +117,10 @@ func.func @static_batch(%x: tensor<2x64xf32>) -> tensor<2x16xf32> {
   return %y : tensor<2x16xf32>
 }
 
-func.func @wide(%x: tensor<1x4096xf32>) -> tensor<1x8xf32> {
+func.func @wide(%x: tensor<?x4096xf32>) -> tensor<?x8xf32> {
   %w = arith.constant dense<0.5> : tensor<8x4096xf32> loc("wide.weight")
-  %y = qtensor.linear %x, %w : tensor<1x4096xf32>, tensor<8x4096xf32> -> tensor<1x8xf32>
-  return %y : tensor<1x8xf32>
+  %y = qtensor.linear %x, %w : tensor<?x4096xf32>, tensor<8x4096xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
 }
 
 func.func @bf16(%x: tensor<?x128xbf16>) -> tensor<?x64xbf16> {
