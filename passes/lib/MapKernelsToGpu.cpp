@@ -230,30 +230,33 @@ public:
   /// Emits both variants and the choice between them by the batch size
   /// (only one when M is static).
   void emit(int64_t smallM) {
-    auto outputType = cast<MemRefType>(kernel.output.getType());
-    int64_t staticRows = outputType.getDimSize(0);
-    if (!ShapedType::isDynamic(staticRows)) {
-      if (staticRows <= smallM)
-        emitSplitK();
-      else
-        emitLargeBatch();
-      return;
-    }
-    Value isSmall = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                          rows, constant(smallM));
+    emitByBatchSize(
+        smallM, [&] { emitSplitK(); }, [&] { emitLargeBatch(); });
+  }
+
+private:
+  /// `small()` for batches of at most `maxRows` rows, else `large()`: the
+  /// one that applies when M is static, both and an scf.if on M otherwise.
+  void emitByBatchSize(int64_t maxRows, function_ref<void()> small,
+                       function_ref<void()> large) {
+    int64_t staticRows =
+        cast<MemRefType>(kernel.output.getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(staticRows))
+      return staticRows <= maxRows ? small() : large();
+    Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, rows,
+                                       constant(maxRows));
     scf::IfOp::create(
-        b, loc, isSmall,
+        b, loc, fits,
         [&](OpBuilder &, Location) {
-          emitSplitK();
+          small();
           scf::YieldOp::create(b, loc);
         },
         [&](OpBuilder &, Location) {
-          emitLargeBatch();
+          large();
           scf::YieldOp::create(b, loc);
         });
   }
 
-private:
   Value constant(int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   }
@@ -285,7 +288,7 @@ private:
 
   void emitLargeBatch() {
     if (mmaChunks > 0)
-      emitMma();
+      emitTensorCores();
     else if (sharedTileK > 0)
       emitSharedTiled();
     else
@@ -595,14 +598,25 @@ private:
   /// emulated block, the partial sums live in a [4, 32, tileM, 16] buffer
   /// between the phases.
   void emitEmulatedSharedTiled(Value gridX, Value gridY) {
+    emitEmulatedBlocks(gridX, gridY, [&](Value blockX, Value blockY) {
+      emitEmulatedSharedTiledBlock(blockX, blockY);
+    });
+  }
+
+  /// An scf.parallel over the grid's blocks, running `body(blockX, blockY)`.
+  void emitEmulatedBlocks(Value gridX, Value gridY,
+                          function_ref<void(Value, Value)> body) {
     Value zero = constant(0), one = constant(1);
     auto blocks =
         scf::ParallelOp::create(b, loc, ValueRange{zero, zero},
                                 ValueRange{gridX, gridY}, ValueRange{one, one});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(blocks.getBody()->getTerminator());
-    Value blockX = blocks.getInductionVars()[0];
-    Value blockY = blocks.getInductionVars()[1];
+    body(blocks.getInductionVars()[0], blocks.getInductionVars()[1]);
+  }
+
+  void emitEmulatedSharedTiledBlock(Value blockX, Value blockY) {
+    Value zero = constant(0), one = constant(1);
     Type f32 = b.getF32Type();
     auto accType = VectorType::get({16}, f32);
     // Heap buffers, freed at the end of each emulated block by the buffer
@@ -877,12 +891,29 @@ private:
 
   void emitMmaWarp(Value laneId, Value firstRow, Value firstColumn) {
     MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
+    SmallVector<Value> accs =
+        emitMmaSteps(lane, constant(0), constant(kernel.k));
+    emitMmaStores(lane, firstRow, firstColumn,
+                  [&](int64_t index) { return getMmaResult(accs, index); });
+  }
+
+  /// Result `index` (getMmaResultIndex) of a lane's accumulators.
+  Value getMmaResult(ArrayRef<Value> accs, int64_t index) {
+    int64_t i = index % 4;
+    return vector::ExtractOp::create(b, loc, accs[index / 4],
+                                     ArrayRef<int64_t>{i / 2, i % 2});
+  }
+
+  /// The lane's accumulators (vector<2x2xf32> per tile, getMmaResultIndex
+  /// order / 4) after the mma steps of k in [kBegin, kEnd).
+  SmallVector<Value> emitMmaSteps(const MmaLane &lane, Value kBegin,
+                                  Value kEnd) {
     auto accType = VectorType::get({2, 2}, b.getF32Type());
     Value zeros = zeroVector(accType);
     SmallVector<Value> inits(kMmaTilesM * kMmaTilesN, zeros);
     auto loop = scf::ForOp::create(
-        b, loc, constant(0), constant(kernel.k), constant(kMmaK * mmaChunks),
-        inits, [&](OpBuilder &nb, Location, Value k0, ValueRange iterAccs) {
+        b, loc, kBegin, kEnd, constant(kMmaK * mmaChunks), inits,
+        [&](OpBuilder &nb, Location, Value k0, ValueRange iterAccs) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
           SmallVector<Value> accs(iterAccs);
@@ -897,11 +928,103 @@ private:
               }
           scf::YieldOp::create(b, loc, accs);
         });
-    emitMmaStores(lane, firstRow, firstColumn, [&](int64_t index) -> Value {
-      int64_t i = index % 4;
-      return vector::ExtractOp::create(b, loc, loop.getResult(index / 4),
-                                       ArrayRef<int64_t>{i / 2, i % 2});
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// Batches of at most one 32-row block: the plain mma kernel runs only
+  /// N / 128 blocks then (32 for a 4096-column layer, a quarter of an
+  /// H100's SMs) and streams the weights through few warps. So a block of
+  /// 4 warps computes one 32 x 32 output tile, warp w over the w-th quarter
+  /// of K: N / 32 blocks, 4 times the warps reading weights. The partial
+  /// tiles meet in shared memory ([warp][result][lane]: a store of the 32
+  /// lanes hits 32 banks); warp 0 adds them in warp order and stores.
+  void emitMmaKSplit() {
+    int64_t tileRows = kMmaM * kMmaTilesM;
+    int64_t tileColumns = kMmaN * kMmaTilesN;
+    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
+    Value gridX = constant(llvm::divideCeil(kernel.n, tileColumns));
+    Value gridY = rowBlocks(tileRows);
+    int64_t kPerWarp = kernel.k / kWarpsPerBlock;
+    if (emulate)
+      return emitEmulatedMmaKSplit(gridX, gridY, kPerWarp);
+    auto partialType =
+        MemRefType::get({kWarpsPerBlock, results, kWarpSize}, b.getF32Type(),
+                        MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup));
+    emitGrid("mma_ksplit", gridX, gridY, kWarpSize, kWarpsPerBlock,
+             [&](ThreadIds ids) {
+               // qtensor-use-device-memory makes it a workgroup attribution.
+               Value partials = memref::AllocaOp::create(b, loc, partialType);
+               Value firstRow = mul(ids.blockY, tileRows);
+               Value firstColumn = mul(ids.blockX, tileColumns);
+               MmaLane lane = getMmaLane(ids.threadX, firstRow, firstColumn);
+               Value kBegin = mul(ids.threadY, kPerWarp);
+               SmallVector<Value> accs =
+                   emitMmaSteps(lane, kBegin, add(kBegin, constant(kPerWarp)));
+               for (int64_t index = 0; index < results; ++index)
+                 memref::StoreOp::create(
+                     b, loc, getMmaResult(accs, index), partials,
+                     ValueRange{ids.threadY, constant(index), ids.threadX});
+               gpu::BarrierOp::create(b, loc);
+               emitIf(isBelow(ids.threadY, constant(1)), [&] {
+                 emitMmaStores(lane, firstRow, firstColumn, [&](int64_t index) {
+                   return sumWarpPartials(partials, ids.threadX, index);
+                 });
+               });
+             });
+  }
+
+  /// partials[0][index][lane] + ... + partials[3][index][lane], in that
+  /// order.
+  Value sumWarpPartials(Value partials, Value lane, int64_t index) {
+    Value sum;
+    for (int64_t warp = 0; warp < kWarpsPerBlock; ++warp) {
+      Value partial = memref::LoadOp::create(
+          b, loc, partials, ValueRange{constant(warp), constant(index), lane});
+      sum = sum ? arith::AddFOp::create(b, loc, sum, partial) : partial;
+    }
+    return sum;
+  }
+
+  /// The K-split kernel with its four warps one after the other in each
+  /// emulated block, each over its quarter of K into its own partial tile,
+  /// then warp 0's sums and stores.
+  void emitEmulatedMmaKSplit(Value gridX, Value gridY, int64_t kPerWarp) {
+    emitEmulatedBlocks(gridX, gridY, [&](Value blockX, Value blockY) {
+      emitEmulatedMmaKSplitBlock(mul(blockY, kMmaM * kMmaTilesM),
+                                 mul(blockX, kMmaN * kMmaTilesN), kPerWarp);
     });
+  }
+
+  void emitEmulatedMmaKSplitBlock(Value firstRow, Value firstColumn,
+                                  int64_t kPerWarp) {
+    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
+    // [warp][result][lane], as in shared memory on the GPU.
+    Value partials = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({kWarpsPerBlock, results, kWarpSize}, b.getF32Type()));
+    for (int64_t warp = 0; warp < kWarpsPerBlock; ++warp)
+      emitEmulatedMmaSteps(partials, constant(warp), firstRow, firstColumn,
+                           constant(warp * kPerWarp),
+                           constant((warp + 1) * kPerWarp));
+    emitLaneLoop([&](Value laneId) {
+      MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
+      emitMmaStores(lane, firstRow, firstColumn, [&](int64_t index) {
+        return sumWarpPartials(partials, laneId, index);
+      });
+    });
+  }
+
+  /// The mma kernel for f16/bf16 batches above small-m: the K-split one
+  /// when the batch fits one 32-row block and 4 warps can share K in whole
+  /// steps, else the plain one; with a dynamic batch both, chosen at launch
+  /// time.
+  void emitTensorCores() {
+    if (kernel.k % (kWarpsPerBlock * kMmaK * mmaChunks) != 0)
+      return emitMma();
+    emitByBatchSize(
+        kMmaM * kMmaTilesM, [&] { emitMmaKSplit(); }, [&] { emitMma(); });
   }
 
   /// Runs `body(lane)` for the 32 lanes of an emulated warp, one after the
@@ -918,24 +1041,42 @@ private:
   /// writes its registers to the [C, 32, 16] A and [C, 32, 16] (column, k)
   /// B tiles at the positions the fragment layout gives them, then every
   /// lane adds, for each of its results, the row-by-column products of each
-  /// chunk to its accumulators (kept in a [32, 32] buffer between steps).
+  /// chunk to its accumulators (kept in a [1, 32, 32] buffer, [warp][result]
+  /// [lane], between steps).
   /// So the emulation checks the renaming of k and the fragment positions.
   void emitEmulatedMmaWarp(Value firstRow, Value firstColumn) {
-    Type f32 = b.getF32Type();
     int64_t results = 4 * kMmaTilesM * kMmaTilesN;
-    auto accType = VectorType::get({results}, f32);
     // Heap buffers per emulated warp, as in emitEmulatedSharedTiled.
     Value accs = memref::AllocOp::create(
-        b, loc, MemRefType::get({kWarpSize, results}, f32));
+        b, loc, MemRefType::get({1, results, kWarpSize}, b.getF32Type()));
+    Value warp = constant(0);
+    emitEmulatedMmaSteps(accs, warp, firstRow, firstColumn, constant(0),
+                         constant(kernel.k));
+    emitLaneLoop([&](Value laneId) {
+      MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
+      emitMmaStores(lane, firstRow, firstColumn, [&](int64_t index) -> Value {
+        return memref::LoadOp::create(
+            b, loc, accs, ValueRange{warp, constant(index), laneId});
+      });
+    });
+  }
+
+  /// The emulated warp's mma steps of k in [kBegin, kEnd): each lane's
+  /// results go to accs[warp][result][lane].
+  void emitEmulatedMmaSteps(Value accs, Value warp, Value firstRow,
+                            Value firstColumn, Value kBegin, Value kEnd) {
+    Type f32 = b.getF32Type();
+    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
     auto tileType =
         MemRefType::get({mmaChunks, kMmaM * kMmaTilesM, kMmaK}, f32);
     Value aTile = memref::AllocOp::create(b, loc, tileType);
     Value bTile = memref::AllocOp::create(
         b, loc, MemRefType::get({mmaChunks, kMmaN * kMmaTilesN, kMmaK}, f32));
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     emitLaneLoop([&](Value lane) {
-      Value zeros = zeroVector(accType);
-      vector::StoreOp::create(b, loc, zeros, accs,
-                              ValueRange{lane, constant(0)});
+      for (int64_t index = 0; index < results; ++index)
+        memref::StoreOp::create(b, loc, zero, accs,
+                                ValueRange{warp, constant(index), lane});
     });
     auto pairType = VectorType::get({2}, f32);
     auto storePair = [&](Value pair, Value tile, Value j, Value position,
@@ -943,8 +1084,8 @@ private:
       Value wide = arith::ExtFOp::create(b, loc, pairType, pair);
       vector::StoreOp::create(b, loc, wide, tile, ValueRange{j, position, k});
     };
-    auto steps = scf::ForOp::create(b, loc, constant(0), constant(kernel.k),
-                                    constant(kMmaK * mmaChunks));
+    auto steps =
+        scf::ForOp::create(b, loc, kBegin, kEnd, constant(kMmaK * mmaChunks));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(steps.getBody()->getTerminator());
     Value k0 = steps.getInductionVar();
@@ -990,21 +1131,12 @@ private:
                   b, loc, kType, bTile,
                   ValueRange{constant(j), column, constant(0)});
               Value index = constant(getMmaResultIndex(p, q, i));
-              Value acc = memref::LoadOp::create(b, loc, accs,
-                                                 ValueRange{laneId, index});
+              SmallVector<Value> at = {warp, index, laneId};
+              Value acc = memref::LoadOp::create(b, loc, accs, at);
               Value sum = reduce(arith::MulFOp::create(b, loc, aRow, bColumn));
-              memref::StoreOp::create(b, loc,
-                                      arith::AddFOp::create(b, loc, acc, sum),
-                                      accs, ValueRange{laneId, index});
+              memref::StoreOp::create(
+                  b, loc, arith::AddFOp::create(b, loc, acc, sum), accs, at);
             }
-    });
-    b.setInsertionPointAfter(steps);
-    emitLaneLoop([&](Value laneId) {
-      MmaLane lane = getMmaLane(laneId, firstRow, firstColumn);
-      emitMmaStores(lane, firstRow, firstColumn, [&](int64_t index) -> Value {
-        return memref::LoadOp::create(b, loc, accs,
-                                      ValueRange{laneId, constant(index)});
-      });
     });
   }
 

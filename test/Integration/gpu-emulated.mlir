@@ -13,11 +13,13 @@
 // ahead and then the slices left over (9 or 8, 6 or 5 per lane), and the
 // shared-memory tiled kernel stages 128-byte tiles (padded: 256-byte);
 // fuse=false runs the unfused program through the generic loop mapping.
-// bf16 is the dynamic case in bfloat16, plus a 37-row batch: the fused
+// bf16 has K = 512 and 48 in bfloat16, plus a 37-row batch: the fused
 // kernels widen it and accumulate in f32, then round once, as PyTorch's
 // bf16 mm does, so the results meet the same tolerance (accumulating in
 // bf16, as the generic mapping does, is off by up to 40% on small outputs).
-// Batches above small-m take the tensor-core kernel by default, whose
+// Batches above small-m take the tensor-core kernel by default (up to 32
+// rows, where K allows, the K-split one: four warps' partial tiles added in
+// order), whose
 // emulation places every lane's registers where the m16n8k16 fragment
 // layout puts them and multiplies the tiles: a wrong fragment position or
 // k renaming shows here (swapping two A registers fails result 1).

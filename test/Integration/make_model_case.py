@@ -18,9 +18,11 @@ CASE is one of:
                slices, 9 for lane 0 and 8 for the others; 2688: 16-wide,
                6 for lanes 0-7, 5 for the others) and the shared-memory
                tiled kernel 128-byte tiles (2688), run on batches of 1 and 6
-  bf16         the dynamic case's shapes with bf16 activations and weights,
-               and a 37-row batch (two 32-row blocks of the tensor-core
-               kernel, the second one partial); main widens the results to f32 to print them; the oracle
+  bf16         two layers (K = 512 and 48) with bf16 activations and
+               weights, on the dynamic case's batches and a 37-row one:
+               6 and 13 rows take the K-split tensor-core kernel in the
+               first layer (4 warps x 128 k), 37 rows the plain one (two
+               32-row blocks, the second one partial); main widens the results to f32 to print them; the oracle
                runs the seed's formula in bf16 (PyTorch's CPU mm
                accumulates bf16 products in f32 and rounds once)
   quantize     `qtensor.quantize` of weights only known at run time (random
@@ -230,14 +232,14 @@ def build_case(case):
                        "wide": 11}[case])
     if case == "bf16":
         bf16 = torch.bfloat16
-        l1, l2 = torch.nn.Linear(64, 48).to(bf16), torch.nn.Linear(48, 24, bias=False).to(bf16)
-        inputs = [torch.randn(rows, 64).to(bf16) for rows in (1, 6, 13, 37)]
-        builder = Builder([None, 64], "bf16")
+        l1, l2 = torch.nn.Linear(512, 48).to(bf16), torch.nn.Linear(48, 24, bias=False).to(bf16)
+        inputs = [torch.randn(rows, 512).to(bf16) for rows in (1, 6, 13, 37)]
+        builder = Builder([None, 512], "bf16")
         builder.linear("l1", l1.weight.detach(), l1.bias.detach())
         builder.relu()
         builder.linear("l2", l2.weight.detach())
         reference = lambda x: oracle_linear(torch.relu(oracle_linear(x, l1.weight, l1.bias)), l2.weight)
-        in_type = ttype([None, 64], "bf16")
+        in_type = ttype([None, 512], "bf16")
         with torch.no_grad():
             expected = [reference(x).detach().float() for x in inputs]
         return (builder.forward(in_type),

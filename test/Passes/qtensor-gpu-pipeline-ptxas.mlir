@@ -32,7 +32,12 @@
 // CHECK: Compiling entry function 'half_weight_splitk'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
-// CHECK-LABEL: // gpu.binary @half_weight_mma
+// CHECK-LABEL: // gpu.binary @half_weight_mma_ksplit{{$}}
+// CHECK: Compiling entry function 'half_weight_mma_ksplit'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK: 16384 bytes smem
+// CHECK-NOT: lmem
+// CHECK-LABEL: // gpu.binary @half_weight_mma{{$}}
 // CHECK: Compiling entry function 'half_weight_mma'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem

@@ -100,6 +100,19 @@
 // CHECK: .visible .entry hf_weight_mma(
 // CHECK-COUNT-32: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // CHECK-NOT: .local
+// A bf16 layer with K = 512 also gets the K-split tensor-core kernel for
+// batches of up to 32 rows: 16 KiB of shared memory for the four warps'
+// partial tiles, one barrier, then warp 0's stores.
+// CHECK-LABEL: // gpu.binary @bfk_weight_mma_ksplit
+// CHECK: .visible .entry bfk_weight_mma_ksplit(
+// CHECK: .shared .align 16 .b8 __wg_bfk_weight_mma_ksplit_0[16384];
+// CHECK: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK: st.shared.b32
+// CHECK: bar.sync 0;
+// CHECK: ld.shared.b32
+// CHECK: st.global.b16
+// CHECK-NOT: .local
+// CHECK-LABEL: // gpu.binary @bfk_weight_mma{{$}}
 // SM80: .visible .entry bf_weight_mma(
 // SM80: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
@@ -133,4 +146,10 @@ func.func @f16(%x: tensor<?x128xf16>) -> tensor<?x64xf16> {
   %w = arith.constant dense<0.5> : tensor<64x128xf16> loc("hf.weight")
   %y = qtensor.linear %x, %w : tensor<?x128xf16>, tensor<64x128xf16> -> tensor<?x64xf16>
   return %y : tensor<?x64xf16>
+}
+
+func.func @bf16_ksplit(%x: tensor<?x512xbf16>) -> tensor<?x64xbf16> {
+  %w = arith.constant dense<0.5> : tensor<64x512xbf16> loc("bfk.weight")
+  %y = qtensor.linear %x, %w : tensor<?x512xbf16>, tensor<64x512xbf16> -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
 }

@@ -118,7 +118,7 @@ func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parame
 // CHECK: return
 // EMULATE-LABEL: func.func @bf16
 // EMULATE-NOT: nvgpu.mma.sync
-// EMULATE: memref.alloc() : memref<32x32xf32>
+// EMULATE: memref.alloc() : memref<1x32x32xf32>
 // EMULATE: memref.alloc() : memref<4x32x16xf32>
 // EMULATE: memref.alloc() : memref<4x32x16xf32>
 // EMULATE: vector.reduction <add>
@@ -128,6 +128,42 @@ func.func @bf16(%x: tensor<?x64xbf16>, %w: tensor<32x64xi8> {qtensor.parameter =
                 %s: tensor<32x1xbf16>) -> tensor<?x32xbf16> {
   %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xbf16>, tensor<32x64xi8>, tensor<32x1xbf16> -> tensor<?x32xbf16>
   return %y : tensor<?x32xbf16>
+}
+
+// -----
+
+// Batches of at most 32 rows whose K splits into 4 whole k steps (K = 512:
+// 128 per warp, two steps of 64) run the K-split tensor-core kernel: grid
+// [ceil(N / 32), ceil(M / 32)], blocks of 4 warps on one 32 x 32 tile, warp
+// w from k = 128 w; the partial tiles go to a [warp][result][lane]
+// workgroup buffer, and after a barrier warp 0 adds the four in order and
+// stores. Larger batches keep the plain kernel.
+// CHECK-LABEL: func.func @ksplit
+// CHECK: module(@k_splitk)
+// CHECK: %[[FITS:.*]] = arith.cmpi ule, %{{.*}}, %c32
+// CHECK: scf.if %[[FITS]]
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c4{{.*}}) module(@k_mma_ksplit) function(@k_mma_ksplit)
+// CHECK: %[[PARTIALS:.*]] = memref.alloca() : memref<4x32x32xf32, #gpu.address_space<workgroup>>
+// CHECK: %[[KBEGIN:.*]] = arith.muli %{{.*}}, %c128
+// CHECK: %[[KEND:.*]] = arith.addi %[[KBEGIN]], %c128
+// CHECK: scf.for %{{.*}} = %[[KBEGIN]] to %[[KEND]] step %c64
+// CHECK-COUNT-32: nvgpu.mma.sync
+// CHECK: memref.store {{.*}}, %[[PARTIALS]]
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK-COUNT-4: memref.load %[[PARTIALS]]
+// CHECK: arith.addf
+// CHECK: } else {
+// CHECK: module(@k_mma) function(@k_mma)
+// CHECK: return
+// EMULATE-LABEL: func.func @ksplit
+// EMULATE: memref.alloc() : memref<4x32x32xf32>
+// EMULATE-NOT: nvgpu.mma.sync
+// EMULATE: return
+func.func @ksplit(%x: tensor<?x512xbf16>, %w: tensor<40x512xi8> {qtensor.parameter = "k.data"},
+                  %s: tensor<40x1xbf16>) -> tensor<?x40xbf16> {
+  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x512xbf16>, tensor<40x512xi8>, tensor<40x1xbf16> -> tensor<?x40xbf16>
+  return %y : tensor<?x40xbf16>
 }
 
 // -----

@@ -282,13 +282,16 @@ def QTensorMapKernelsToGpu
       the partial sums are added after the K loop, then scale, bias and relu
       (the epilogue's own body) are applied and the element is stored. When
       V = 16 and 64 divides K, the block stages its 32 weight rows in shared
-      memory per step of 64 k (`memref<32x80xi8>` in workgroup memory, rows
-      padded against bank conflicts): thread i copies 16 bytes of row i / 4
-      (coalesced), `gpu.barrier`, each thread reads its row from the tile,
-      `gpu.barrier`. The sums and their order are unchanged.
+      memory per step of D k (D = 256, 128 or 64, the most dividing K;
+      `memref<32x(D+16)xi8>` in workgroup memory, rows padded against bank
+      conflicts): in each 64 bytes of row i / 4 thread i copies 16
+      (coalesced), all its loads before its stores, `gpu.barrier`, each
+      thread reads its row from the tile, `gpu.barrier`. The sums and their
+      order are unchanged.
     - **split-K** (`M <= small-m`, GEMV-like): one warp per output element,
       4 warps per block, grid `[ceil(N / 4), M]`; lane `l` accumulates the
-      slices `k = V * l + 32 * V * j`, then a butterfly of `gpu.shuffle xor`
+      slices `k = V * l + 32 * V * j` (loading 4 slices ahead of their
+      use, then the ones left over), then a butterfly of `gpu.shuffle xor`
       (offsets 16, 8, 4, 2, 1) adds the 32 partial sums in a fixed order, so
       results are deterministic; lane 0 applies the epilogue.
     - **mma** (f16/bf16 activations, `M > small-m`, K a multiple of 16,
@@ -304,6 +307,14 @@ def QTensorMapKernelsToGpu
       the sum does not depend on. Accumulation is in f32; the epilogue runs
       as in the other kernels. `qtensor-convert-mma-sync-to-nvvm` lowers
       the mma ops.
+    - **mma_ksplit** (as mma, for `M <= 32` when `64 * C` divides K): the
+      plain mma grid has only `N / 128` blocks then, so a block's 4 warps
+      share one 32 x 32 output tile instead, warp w over the w-th quarter
+      of K, grid `[ceil(N / 32), ceil(M / 32)]`. The four partial tiles meet
+      in a workgroup buffer (`memref<4x32x32xf32>`, `[warp][result][lane]`);
+      after a `gpu.barrier` warp 0 adds them in warp order and applies the
+      epilogue. With a dynamic batch both mma kernels are emitted, chosen
+      at launch time.
 
     Grid sizes are computed from `M` on the host, so one compiled program
     serves every batch size (a batch of 0 launches an empty grid). Rows and
@@ -315,7 +326,8 @@ def QTensorMapKernelsToGpu
     in the same order: the CPU pipeline can execute the tiling and the
     reductions of the GPU kernels without a GPU. The shared-memory tiled
     kernel becomes, per block, one `scf.parallel` over the threads for each
-    phase between barriers. An emulated mma stores
+    phase between barriers, and the K-split mma kernel runs its 4 warps one
+    after the other into a per-block partial buffer. An emulated mma stores
     every lane's fragment registers at the positions the m16n8k16 layout
     gives them in per-warp A and B tiles and multiplies those, so the
     fragment layout and the k renaming are checked too.
