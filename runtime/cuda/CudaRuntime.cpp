@@ -155,9 +155,14 @@ public:
   //===--------------------------------------------------------------------===//
 
   /// Records `message` unless an error is latched already: the first one is
-  /// the cause, later ones are usually its consequences.
-  void latch(std::string message) {
+  /// the cause, later ones are usually its consequences. `breaksCapture`:
+  /// the failure left work out of a running launch capture.
+  void latch(std::string message, bool breaksCapture = true) {
     std::lock_guard<std::mutex> lock(errorMutex);
+    // Kept even if the caller takes the error before the capture ends.
+    if (breaksCapture && capturing.load(std::memory_order_acquire) &&
+        !errorDuringCapture)
+      errorDuringCapture = message;
     if (error)
       return;
     if (verbose)
@@ -176,6 +181,14 @@ public:
   }
 
   bool latched() const { return errorLatched.load(std::memory_order_acquire); }
+
+  /// The first error latched while a launch capture ran, cleared.
+  std::optional<std::string> takeErrorDuringCapture() {
+    std::lock_guard<std::mutex> lock(errorMutex);
+    std::optional<std::string> taken = std::move(errorDuringCapture);
+    errorDuringCapture.reset();
+    return taken;
+  }
 
   /// True (and counted) when a call that does work must be skipped.
   bool skipWork() {
@@ -430,9 +443,6 @@ public:
     /// The stream the launches are captured on, created per capture.
     Stream stream = nullptr;
     uint64_t launches = 0;
-    /// The first launch that ran but could not be captured: the caller may
-    /// have taken its latched error already.
-    std::string failure;
     /// Buffers mgpuMemFree was asked to release meanwhile.
     std::vector<void *> heldBuffers;
   };
@@ -466,6 +476,7 @@ private:
 
   std::mutex errorMutex;
   std::optional<std::string> error;
+  std::optional<std::string> errorDuringCapture;
   std::atomic<bool> errorLatched{false};
   /// QTENSOR_CUDA_VERBOSE: print each latched error to stderr as well.
   bool verbose = false;
@@ -842,12 +853,8 @@ void launchKernel(void *function, const intptr_t grid[3],
     return;
   if (Result captured = launch(shape, runtime.capture.stream);
       captured != CUDA_SUCCESS) {
-    std::string failure = runtime.describe(entryPoint, captured) +
-                          ", capturing '" + record.name +
-                          "' into a launch graph";
-    if (runtime.capture.failure.empty())
-      runtime.capture.failure = failure;
-    runtime.latch(std::move(failure));
+    runtime.latch(runtime.describe(entryPoint, captured) + ", capturing '" +
+                  record.name + "' into a launch graph");
     return;
   }
   runtime.capture.launches++;
@@ -1053,7 +1060,8 @@ bool qtensor::cuda::beginLaunchCapture() {
   std::lock_guard<std::mutex> lock(runtime.captureMutex);
   if (runtime.capturing.load()) {
     runtime.latch("launch capture: a capture is running already (on GPU " +
-                  std::to_string(runtime.capture.device) + ")");
+                      std::to_string(runtime.capture.device) + ")",
+                  /*breaksCapture=*/false);
     return false;
   }
   Stream stream = nullptr;
@@ -1071,6 +1079,7 @@ bool qtensor::cuda::beginLaunchCapture() {
   runtime.capture = Runtime::LaunchCapture();
   runtime.capture.device = device;
   runtime.capture.stream = stream;
+  runtime.takeErrorDuringCapture();
   runtime.capturing.store(true, std::memory_order_release);
   return true;
 }
@@ -1102,11 +1111,11 @@ std::unique_ptr<LaunchGraph> qtensor::cuda::endLaunchCapture() {
   Result ended = api.cuStreamEndCapture(capture.stream, &captured);
   api.cuStreamDestroy_v2(capture.stream);
   graph->graph = captured;
-  // A call that failed meanwhile has latched its own error already; a
-  // launch that was not captured latches it again, in case the caller took
-  // it.
-  if (!capture.failure.empty()) {
-    runtime.latch(capture.failure);
+  // Anything that failed meanwhile (a launch, its capture, a copy) left
+  // the graph incomplete: its error is latched again, in case the caller
+  // took it.
+  if (std::optional<std::string> failure = runtime.takeErrorDuringCapture()) {
+    runtime.latch(std::move(*failure));
     return nullptr;
   }
   if (!runtime.check(ended, "cuStreamEndCapture") || runtime.latched())

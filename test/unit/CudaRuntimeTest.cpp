@@ -807,6 +807,17 @@ TEST_F(CudaRuntimeTest, LaunchCaptureDriverFailuresAreLatched) {
                         "argument), capturing 'add' into a launch graph");
   EXPECT_TRUE(fake->allocations.empty()) << "the held buffer is freed";
 
+  // The call's own launch fails (so nothing is captured) and its caller
+  // takes the error: the capture still knows the graph is incomplete.
+  ASSERT_TRUE(beginLaunchCapture());
+  fake->failNext("cuLaunchKernel", driver::CUDA_ERROR_LAUNCH_FAILED);
+  callWithTemporary(module);
+  callError = takeError();
+  ASSERT_TRUE(callError);
+  launchLikeGeneratedCode(module, "add"); // a later call that works
+  EXPECT_EQ(endLaunchCapture(), nullptr);
+  expectError(*callError);
+
   for (const char *entryPoint : {"cuStreamEndCapture", "cuGraphGetNodes",
                                  "cuGraphInstantiateWithFlags"}) {
     SCOPED_TRACE(entryPoint);

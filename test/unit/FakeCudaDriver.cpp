@@ -13,6 +13,7 @@
 
 #include "DriverApi.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -176,13 +177,38 @@ bool isElf(const unsigned char *image, size_t size) {
          image[4] == 2 /* ELFCLASS64 */;
 }
 
-/// The extent of an ELF64 image: up to the end of its section headers
-/// (cubins end there) or of its last section, whichever is later.
+/// The size of an ELF64 section header, the least `e_shentsize` read.
+constexpr uint16_t kSectionHeaderSize = 64;
+/// Offsets and sizes past this are not those of a kernel image.
+constexpr uint64_t kMaxImageBytes = uint64_t(1) << 32;
+
+/// The extent of an ELF64 image, which the driver is given without a size:
+/// up to the end of its section headers or of its last section with
+/// contents, whichever is later. 0 for headers the fake cannot read.
 size_t elfSize(const unsigned char *elf) {
   uint64_t sectionHeaders = readField<uint64_t>(elf + 0x28);
   uint16_t entrySize = readField<uint16_t>(elf + 0x3a);
   uint16_t count = readField<uint16_t>(elf + 0x3c);
-  return sectionHeaders + static_cast<uint64_t>(entrySize) * count;
+  if (entrySize < kSectionHeaderSize || sectionHeaders > kMaxImageBytes)
+    return 0;
+  uint64_t end = sectionHeaders + uint64_t(entrySize) * count;
+  for (uint16_t i = 0; i < count; ++i) {
+    const unsigned char *section =
+        elf + sectionHeaders + uint64_t(i) * entrySize;
+    if (readField<uint32_t>(section + 4) == 8 /* SHT_NOBITS */)
+      continue;
+    uint64_t offset = readField<uint64_t>(section + 0x18);
+    uint64_t bytes = readField<uint64_t>(section + 0x20);
+    if (offset > kMaxImageBytes || bytes > kMaxImageBytes)
+      return 0;
+    end = std::max(end, offset + bytes);
+  }
+  return end;
+}
+
+/// [offset, offset + bytes) lies inside `size` bytes (no overflow).
+bool inside(uint64_t offset, uint64_t bytes, uint64_t size) {
+  return offset <= size && bytes <= size - offset;
 }
 
 /// A cubin's sm (90 for sm_90): the byte of `e_flags` its ABI version puts
@@ -197,24 +223,29 @@ int cubinArch(const unsigned char *elf) {
 /// for a malformed image.
 bool cubinFunctions(const unsigned char *elf, size_t size,
                     std::vector<std::string> &names) {
-  if (!isElf(elf, size) || elfSize(elf) > size)
+  if (!isElf(elf, size))
     return false;
   uint64_t sectionHeaders = readField<uint64_t>(elf + 0x28);
   uint16_t entrySize = readField<uint16_t>(elf + 0x3a);
   uint16_t count = readField<uint16_t>(elf + 0x3c);
+  if (entrySize < kSectionHeaderSize ||
+      !inside(sectionHeaders, uint64_t(entrySize) * count, size))
+    return false;
   for (uint16_t i = 0; i < count; ++i) {
-    const unsigned char *section = elf + sectionHeaders + i * entrySize;
+    const unsigned char *section =
+        elf + sectionHeaders + uint64_t(i) * entrySize;
     if (readField<uint32_t>(section + 4) != 2 /* SHT_SYMTAB */)
       continue;
     uint32_t link = readField<uint32_t>(section + 0x28);
     uint64_t offset = readField<uint64_t>(section + 0x18);
     uint64_t bytes = readField<uint64_t>(section + 0x20);
-    if (link >= count || offset + bytes > size)
+    if (link >= count || !inside(offset, bytes, size))
       return false;
-    const unsigned char *strings = elf + sectionHeaders + link * entrySize;
+    const unsigned char *strings =
+        elf + sectionHeaders + uint64_t(link) * entrySize;
     uint64_t stringsOffset = readField<uint64_t>(strings + 0x18);
     uint64_t stringsBytes = readField<uint64_t>(strings + 0x20);
-    if (stringsOffset + stringsBytes > size)
+    if (!inside(stringsOffset, stringsBytes, size))
       return false;
     for (uint64_t at = offset; at + 24 <= offset + bytes; at += 24) {
       uint32_t name = readField<uint32_t>(elf + at);
@@ -247,7 +278,9 @@ bool runsOnDevice(int arch, bool isPtx) {
 /// nothing in it runs on the device.
 Result imageFunctions(const void *image, std::vector<std::string> &names) {
   const auto *bytes = static_cast<const unsigned char *>(image);
-  if (readField<uint32_t>(bytes) == kFatbinMagic) {
+  // Neither magic has a NUL byte: a shorter string is PTX text (or junk).
+  bool hasMagic = strnlen(static_cast<const char *>(image), 4) == 4;
+  if (hasMagic && readField<uint32_t>(bytes) == kFatbinMagic) {
     uint16_t headerSize = readField<uint16_t>(bytes + 6);
     uint64_t entriesSize = readField<uint64_t>(bytes + 8);
     bool runnable = false;
@@ -258,7 +291,7 @@ Result imageFunctions(const void *image, std::vector<std::string> &names) {
       uint64_t payloadSize = readField<uint64_t>(entry + 8);
       int arch = static_cast<int>(readField<uint32_t>(entry + 28));
       if (entryHeaderSize < 32 ||
-          at + entryHeaderSize + payloadSize > headerSize + entriesSize)
+          !inside(at + entryHeaderSize, payloadSize, headerSize + entriesSize))
         return CUDA_ERROR_INVALID_IMAGE;
       const unsigned char *payload = entry + entryHeaderSize;
       if (kind == 2 /* ELF */ && !cubinFunctions(payload, payloadSize, names))
@@ -271,7 +304,7 @@ Result imageFunctions(const void *image, std::vector<std::string> &names) {
       return CUDA_ERROR_INVALID_IMAGE;
     return runnable ? CUDA_SUCCESS : CUDA_ERROR_NO_BINARY_FOR_GPU;
   }
-  if (isElf(bytes, 64)) {
+  if (hasMagic && isElf(bytes, 64)) {
     if (!cubinFunctions(bytes, elfSize(bytes), names) || names.empty())
       return CUDA_ERROR_INVALID_IMAGE;
     return runsOnDevice(cubinArch(bytes), false) ? CUDA_SUCCESS

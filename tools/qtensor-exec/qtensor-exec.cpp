@@ -75,9 +75,11 @@ struct Options {
 std::string
 timeGraphReplays(const std::vector<std::shared_ptr<qtensor::Artifact>> &copies,
                  const std::vector<qtensor::TensorView> &inputs,
-                 std::vector<qtensor::Tensor> &results, unsigned replays) {
+                 unsigned replays) {
   if (!qtensor::cuda::beginLaunchCapture())
     return qtensor::cuda::takeError().value_or("the capture did not start");
+  // Not the results --output writes: a failed run clears its results.
+  std::vector<qtensor::Tensor> results;
   std::string failure;
   for (const std::shared_ptr<qtensor::Artifact> &copy : copies)
     if (qtensor::Status status = copy->run(inputs, results);
@@ -272,8 +274,7 @@ int main(int argc, char **argv) {
                   gpuTimes[gpuTimes.size() / 2], gpuTimes.front(), perRun);
       // A measurement, not the run: a driver that cannot capture is told
       // about, and the results above still stand.
-      if (std::string problem =
-              timeGraphReplays(copies, inputs, results, options.bench);
+      if (std::string problem = timeGraphReplays(copies, inputs, options.bench);
           !problem.empty()) {
         std::fflush(stdout); // in order with the lines above
         std::fprintf(stderr, "warning: no CUDA-graph timing: %s\n",
