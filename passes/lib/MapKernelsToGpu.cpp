@@ -49,6 +49,10 @@ static constexpr int64_t kWarpsPerBlock = 4;
 /// kWarpsPerBlock warps lie side by side along N.
 static constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 static constexpr int64_t kMmaTilesM = 2, kMmaTilesN = 4;
+/// A warp's output tile, and the f32 results each of its lanes holds.
+static constexpr int64_t kMmaWarpRows = kMmaM * kMmaTilesM;
+static constexpr int64_t kMmaWarpColumns = kMmaN * kMmaTilesN;
+static constexpr int64_t kMmaResultsPerLane = 4 * kMmaTilesM * kMmaTilesN;
 /// Weight slices each split-K lane loads before it uses the first: one
 /// outstanding 16-byte load per lane keeps about 2 MB in flight on an
 /// H100/H200, half of what their DRAM needs to stream at full speed.
@@ -508,6 +512,18 @@ private:
                               /*nontemporal=*/false, llvm::MaybeAlign(16));
   }
 
+  Attribute getWorkgroupMemorySpace() {
+    return gpu::AddressSpaceAttr::get(b.getContext(),
+                                      gpu::AddressSpace::Workgroup);
+  }
+
+  /// The K-split mma kernel's partial tiles, [warp][result][lane].
+  MemRefType getWarpPartialsType(Attribute memorySpace = {}) {
+    return MemRefType::get({kWarpsPerBlock, kMmaResultsPerLane, kWarpSize},
+                           b.getF32Type(), MemRefLayoutAttrInterface(),
+                           memorySpace);
+  }
+
   MemRefType getWeightTileType(Attribute memorySpace = {}) {
     return MemRefType::get({kTiledBlockN, sharedTileK + kSharedRowPadding},
                            b.getI8Type(), MemRefLayoutAttrInterface(),
@@ -560,8 +576,7 @@ private:
     if (emulate)
       return emitEmulatedSharedTiled(gridX, gridY);
     auto accType = VectorType::get({16}, b.getF32Type());
-    MemRefType tileType = getWeightTileType(gpu::AddressSpaceAttr::get(
-        b.getContext(), gpu::AddressSpace::Workgroup));
+    MemRefType tileType = getWeightTileType(getWorkgroupMemorySpace());
     emitGrid("tiled", gridX, gridY, kTiledBlockN, kTiledBlockM,
              [&](ThreadIds ids) {
                // qtensor-use-device-memory makes it a workgroup attribution.
@@ -871,8 +886,8 @@ private:
 
   /// Blocks of 4 warps along N, each warp 32 rows x 32 columns of output.
   void emitMma() {
-    int64_t rowsPerBlock = kMmaM * kMmaTilesM;
-    int64_t columnsPerWarp = kMmaN * kMmaTilesN;
+    int64_t rowsPerBlock = kMmaWarpRows;
+    int64_t columnsPerWarp = kMmaWarpColumns;
     Value gridX =
         constant(llvm::divideCeil(kernel.n, columnsPerWarp * kWarpsPerBlock));
     Value gridY = rowBlocks(rowsPerBlock);
@@ -939,30 +954,23 @@ private:
   /// tiles meet in shared memory ([warp][result][lane]: a store of the 32
   /// lanes hits 32 banks); warp 0 adds them in warp order and stores.
   void emitMmaKSplit() {
-    int64_t tileRows = kMmaM * kMmaTilesM;
-    int64_t tileColumns = kMmaN * kMmaTilesN;
-    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
-    Value gridX = constant(llvm::divideCeil(kernel.n, tileColumns));
-    Value gridY = rowBlocks(tileRows);
+    Value gridX = constant(llvm::divideCeil(kernel.n, kMmaWarpColumns));
+    Value gridY = rowBlocks(kMmaWarpRows);
     int64_t kPerWarp = kernel.k / kWarpsPerBlock;
     if (emulate)
       return emitEmulatedMmaKSplit(gridX, gridY, kPerWarp);
-    auto partialType =
-        MemRefType::get({kWarpsPerBlock, results, kWarpSize}, b.getF32Type(),
-                        MemRefLayoutAttrInterface(),
-                        gpu::AddressSpaceAttr::get(
-                            b.getContext(), gpu::AddressSpace::Workgroup));
+    MemRefType partialType = getWarpPartialsType(getWorkgroupMemorySpace());
     emitGrid("mma_ksplit", gridX, gridY, kWarpSize, kWarpsPerBlock,
              [&](ThreadIds ids) {
                // qtensor-use-device-memory makes it a workgroup attribution.
                Value partials = memref::AllocaOp::create(b, loc, partialType);
-               Value firstRow = mul(ids.blockY, tileRows);
-               Value firstColumn = mul(ids.blockX, tileColumns);
+               Value firstRow = mul(ids.blockY, kMmaWarpRows);
+               Value firstColumn = mul(ids.blockX, kMmaWarpColumns);
                MmaLane lane = getMmaLane(ids.threadX, firstRow, firstColumn);
                Value kBegin = mul(ids.threadY, kPerWarp);
                SmallVector<Value> accs =
                    emitMmaSteps(lane, kBegin, add(kBegin, constant(kPerWarp)));
-               for (int64_t index = 0; index < results; ++index)
+               for (int64_t index = 0; index < kMmaResultsPerLane; ++index)
                  memref::StoreOp::create(
                      b, loc, getMmaResult(accs, index), partials,
                      ValueRange{ids.threadY, constant(index), ids.threadX});
@@ -992,18 +1000,15 @@ private:
   /// then warp 0's sums and stores.
   void emitEmulatedMmaKSplit(Value gridX, Value gridY, int64_t kPerWarp) {
     emitEmulatedBlocks(gridX, gridY, [&](Value blockX, Value blockY) {
-      emitEmulatedMmaKSplitBlock(mul(blockY, kMmaM * kMmaTilesM),
-                                 mul(blockX, kMmaN * kMmaTilesN), kPerWarp);
+      emitEmulatedMmaKSplitBlock(mul(blockY, kMmaWarpRows),
+                                 mul(blockX, kMmaWarpColumns), kPerWarp);
     });
   }
 
   void emitEmulatedMmaKSplitBlock(Value firstRow, Value firstColumn,
                                   int64_t kPerWarp) {
-    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
-    // [warp][result][lane], as in shared memory on the GPU.
-    Value partials = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({kWarpsPerBlock, results, kWarpSize}, b.getF32Type()));
+    // As in shared memory on the GPU.
+    Value partials = memref::AllocOp::create(b, loc, getWarpPartialsType());
     for (int64_t warp = 0; warp < kWarpsPerBlock; ++warp)
       emitEmulatedMmaSteps(partials, constant(warp), firstRow, firstColumn,
                            constant(warp * kPerWarp),
@@ -1024,7 +1029,7 @@ private:
     if (kernel.k % (kWarpsPerBlock * kMmaK * mmaChunks) != 0)
       return emitMma();
     emitByBatchSize(
-        kMmaM * kMmaTilesM, [&] { emitMmaKSplit(); }, [&] { emitMma(); });
+        kMmaWarpRows, [&] { emitMmaKSplit(); }, [&] { emitMma(); });
   }
 
   /// Runs `body(lane)` for the 32 lanes of an emulated warp, one after the
@@ -1045,10 +1050,10 @@ private:
   /// [lane], between steps).
   /// So the emulation checks the renaming of k and the fragment positions.
   void emitEmulatedMmaWarp(Value firstRow, Value firstColumn) {
-    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
     // Heap buffers per emulated warp, as in emitEmulatedSharedTiled.
     Value accs = memref::AllocOp::create(
-        b, loc, MemRefType::get({1, results, kWarpSize}, b.getF32Type()));
+        b, loc,
+        MemRefType::get({1, kMmaResultsPerLane, kWarpSize}, b.getF32Type()));
     Value warp = constant(0);
     emitEmulatedMmaSteps(accs, warp, firstRow, firstColumn, constant(0),
                          constant(kernel.k));
@@ -1066,15 +1071,13 @@ private:
   void emitEmulatedMmaSteps(Value accs, Value warp, Value firstRow,
                             Value firstColumn, Value kBegin, Value kEnd) {
     Type f32 = b.getF32Type();
-    int64_t results = 4 * kMmaTilesM * kMmaTilesN;
-    auto tileType =
-        MemRefType::get({mmaChunks, kMmaM * kMmaTilesM, kMmaK}, f32);
-    Value aTile = memref::AllocOp::create(b, loc, tileType);
+    Value aTile = memref::AllocOp::create(
+        b, loc, MemRefType::get({mmaChunks, kMmaWarpRows, kMmaK}, f32));
     Value bTile = memref::AllocOp::create(
-        b, loc, MemRefType::get({mmaChunks, kMmaN * kMmaTilesN, kMmaK}, f32));
+        b, loc, MemRefType::get({mmaChunks, kMmaWarpColumns, kMmaK}, f32));
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     emitLaneLoop([&](Value lane) {
-      for (int64_t index = 0; index < results; ++index)
+      for (int64_t index = 0; index < kMmaResultsPerLane; ++index)
         memref::StoreOp::create(b, loc, zero, accs,
                                 ValueRange{warp, constant(index), lane});
     });

@@ -1180,11 +1180,6 @@ std::vector<float> LaunchGraph::replay(unsigned replays) {
   }
   Stream stream = scope.device().stream;
   std::vector<Event> events(replays + 1, nullptr);
-  auto destroyEvents = [&] {
-    for (Event event : events)
-      if (event)
-        api.cuEventDestroy_v2(event);
-  };
   bool ok = runtime.recordEvent(events[0], stream);
   for (unsigned i = 0; ok && i < replays; ++i) {
     ok = runtime.check(
@@ -1202,7 +1197,9 @@ std::vector<float> LaunchGraph::replay(unsigned replays) {
                        "cuEventElapsedTime");
     milliseconds.push_back(elapsed);
   }
-  destroyEvents();
+  for (Event event : events)
+    if (event)
+      api.cuEventDestroy_v2(event);
   if (!ok)
     milliseconds.clear();
   return milliseconds;

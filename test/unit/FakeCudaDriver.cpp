@@ -182,23 +182,49 @@ constexpr uint16_t kSectionHeaderSize = 64;
 /// Offsets and sizes past this are not those of a kernel image.
 constexpr uint64_t kMaxImageBytes = uint64_t(1) << 32;
 
+/// An ELF64 image's section header table, and the fields of a section
+/// header the fake reads.
+struct SectionTable {
+  const unsigned char *elf;
+  uint64_t offset;
+  uint16_t entrySize, count;
+
+  explicit SectionTable(const unsigned char *elf)
+      : elf(elf), offset(readField<uint64_t>(elf + 0x28)),
+        entrySize(readField<uint16_t>(elf + 0x3a)),
+        count(readField<uint16_t>(elf + 0x3c)) {}
+  /// Headers of the size ELF64 gives them, at a plausible offset.
+  bool readable() const {
+    return entrySize >= kSectionHeaderSize && offset <= kMaxImageBytes;
+  }
+  uint64_t bytes() const { return uint64_t(entrySize) * count; }
+  const unsigned char *header(uint64_t i) const {
+    return elf + offset + i * entrySize;
+  }
+  uint32_t type(uint64_t i) const { return readField<uint32_t>(header(i) + 4); }
+  uint32_t link(uint64_t i) const {
+    return readField<uint32_t>(header(i) + 0x28);
+  }
+  uint64_t dataOffset(uint64_t i) const {
+    return readField<uint64_t>(header(i) + 0x18);
+  }
+  uint64_t dataBytes(uint64_t i) const {
+    return readField<uint64_t>(header(i) + 0x20);
+  }
+};
+
 /// The extent of an ELF64 image, which the driver is given without a size:
 /// up to the end of its section headers or of its last section with
 /// contents, whichever is later. 0 for headers the fake cannot read.
 size_t elfSize(const unsigned char *elf) {
-  uint64_t sectionHeaders = readField<uint64_t>(elf + 0x28);
-  uint16_t entrySize = readField<uint16_t>(elf + 0x3a);
-  uint16_t count = readField<uint16_t>(elf + 0x3c);
-  if (entrySize < kSectionHeaderSize || sectionHeaders > kMaxImageBytes)
+  SectionTable sections(elf);
+  if (!sections.readable())
     return 0;
-  uint64_t end = sectionHeaders + uint64_t(entrySize) * count;
-  for (uint16_t i = 0; i < count; ++i) {
-    const unsigned char *section =
-        elf + sectionHeaders + uint64_t(i) * entrySize;
-    if (readField<uint32_t>(section + 4) == 8 /* SHT_NOBITS */)
+  uint64_t end = sections.offset + sections.bytes();
+  for (uint16_t i = 0; i < sections.count; ++i) {
+    if (sections.type(i) == 8 /* SHT_NOBITS */)
       continue;
-    uint64_t offset = readField<uint64_t>(section + 0x18);
-    uint64_t bytes = readField<uint64_t>(section + 0x20);
+    uint64_t offset = sections.dataOffset(i), bytes = sections.dataBytes(i);
     if (offset > kMaxImageBytes || bytes > kMaxImageBytes)
       return 0;
     end = std::max(end, offset + bytes);
@@ -225,26 +251,18 @@ bool cubinFunctions(const unsigned char *elf, size_t size,
                     std::vector<std::string> &names) {
   if (!isElf(elf, size))
     return false;
-  uint64_t sectionHeaders = readField<uint64_t>(elf + 0x28);
-  uint16_t entrySize = readField<uint16_t>(elf + 0x3a);
-  uint16_t count = readField<uint16_t>(elf + 0x3c);
-  if (entrySize < kSectionHeaderSize ||
-      !inside(sectionHeaders, uint64_t(entrySize) * count, size))
+  SectionTable sections(elf);
+  if (!sections.readable() || !inside(sections.offset, sections.bytes(), size))
     return false;
-  for (uint16_t i = 0; i < count; ++i) {
-    const unsigned char *section =
-        elf + sectionHeaders + uint64_t(i) * entrySize;
-    if (readField<uint32_t>(section + 4) != 2 /* SHT_SYMTAB */)
+  for (uint16_t i = 0; i < sections.count; ++i) {
+    if (sections.type(i) != 2 /* SHT_SYMTAB */)
       continue;
-    uint32_t link = readField<uint32_t>(section + 0x28);
-    uint64_t offset = readField<uint64_t>(section + 0x18);
-    uint64_t bytes = readField<uint64_t>(section + 0x20);
-    if (link >= count || !inside(offset, bytes, size))
+    uint32_t link = sections.link(i);
+    uint64_t offset = sections.dataOffset(i), bytes = sections.dataBytes(i);
+    if (link >= sections.count || !inside(offset, bytes, size))
       return false;
-    const unsigned char *strings =
-        elf + sectionHeaders + uint64_t(link) * entrySize;
-    uint64_t stringsOffset = readField<uint64_t>(strings + 0x18);
-    uint64_t stringsBytes = readField<uint64_t>(strings + 0x20);
+    uint64_t stringsOffset = sections.dataOffset(link);
+    uint64_t stringsBytes = sections.dataBytes(link);
     if (!inside(stringsOffset, stringsBytes, size))
       return false;
     for (uint64_t at = offset; at + 24 <= offset + bytes; at += 24) {

@@ -66,6 +66,21 @@ protected:
                      outputs);
   }
 
+  /// Compiles the ToyModel for CUDA into a directory of this process named
+  /// after `tag`; returns the directory.
+  std::filesystem::path
+  compileToyArtifact(const std::string &tag,
+                     const qtensor::ArtifactOptions &artifactOptions,
+                     qtensor::Status &status) {
+    std::filesystem::path directory =
+        std::filesystem::temp_directory_path() /
+        ("qtensor-model-cuda-" + tag + "-" + std::to_string(getpid()) + ".qta");
+    options.target = qtensor::Target::Cuda;
+    status = qtensor::compileArtifact(modelPath("toy"), options,
+                                      artifactOptions, directory.string());
+    return directory;
+  }
+
   void *driver = nullptr;
   FakeCudaState *fake = nullptr;
   qtensor::CompileOptions options;
@@ -216,14 +231,11 @@ TEST_F(ModelCudaTest, NewerGpusRunSm90Ptx) {
 }
 
 TEST_F(ModelCudaTest, ArtifactRunsOnTheGpuAndUploadsEachParameterSetOnce) {
-  std::filesystem::path directory =
-      std::filesystem::temp_directory_path() /
-      ("qtensor-model-cuda-test-" + std::to_string(getpid()) + ".qta");
-  options.target = qtensor::Target::Cuda;
   qtensor::ArtifactOptions artifactOptions;
   artifactOptions.gpuBinary = "isa"; // no toolkit needed (fatbins: below)
-  qtensor::Status status = qtensor::compileArtifact(
-      modelPath("toy"), options, artifactOptions, directory.string());
+  qtensor::Status status;
+  std::filesystem::path directory =
+      compileToyArtifact("test", artifactOptions, status);
   ASSERT_TRUE(status) << status.message();
   {
     std::shared_ptr<qtensor::Artifact> artifact;
@@ -279,14 +291,11 @@ TEST_F(ModelCudaTest, FatbinArtifactsLoadTheirCubins) {
   if (!mlir::qtensor::findCudaTool("ptxas", "") ||
       !mlir::qtensor::findCudaTool("fatbinary", ""))
     GTEST_SKIP() << "the CUDA toolkit (ptxas, fatbinary) is not installed";
-  std::filesystem::path directory =
-      std::filesystem::temp_directory_path() /
-      ("qtensor-model-cuda-fatbin-" + std::to_string(getpid()) + ".qta");
-  options.target = qtensor::Target::Cuda;
   qtensor::ArtifactOptions artifactOptions;
   artifactOptions.gpuBinary = "fatbin";
-  qtensor::Status status = qtensor::compileArtifact(
-      modelPath("toy"), options, artifactOptions, directory.string());
+  qtensor::Status status;
+  std::filesystem::path directory =
+      compileToyArtifact("fatbin", artifactOptions, status);
   ASSERT_TRUE(status) << status.message();
   {
     // The fake takes the kernels from the fatbins' sm_90 cubins.

@@ -69,6 +69,15 @@ struct Options {
   unsigned rotate = 1;
 };
 
+/// Prints `bench NAME median_ms=... min_ms=... DETAILS` for `times` (not
+/// empty).
+void printTimes(const char *name, std::vector<double> times,
+                const std::string &details) {
+  std::sort(times.begin(), times.end());
+  std::printf("bench %s median_ms=%.4f min_ms=%.4f %s\n", name,
+              times[times.size() / 2], times.front(), details.c_str());
+}
+
 /// Times the kernels of one run per parameter copy as CUDA-graph replays
 /// (how PyTorch's baselines are timed: no launch gaps or host code between
 /// kernels) and prints the median per run; returns why not otherwise.
@@ -100,11 +109,10 @@ timeGraphReplays(const std::vector<std::shared_ptr<qtensor::Artifact>> &copies,
   std::vector<double> perRun;
   for (float time : times)
     perRun.push_back(static_cast<double>(time) / copies.size());
-  std::sort(perRun.begin(), perRun.end());
-  std::printf("bench qtensor-exec-graph median_ms=%.4f min_ms=%.4f "
-              "replays=%u runs_per_replay=%zu kernels_per_replay=%zu\n",
-              perRun[perRun.size() / 2], perRun.front(), replays, copies.size(),
-              graph->kernels());
+  printTimes("qtensor-exec-graph", perRun,
+             "replays=" + std::to_string(replays) +
+                 " runs_per_replay=" + std::to_string(copies.size()) +
+                 " kernels_per_replay=" + std::to_string(graph->kernels()));
   return std::string();
 }
 
@@ -245,11 +253,9 @@ int main(int argc, char **argv) {
                           .count());
     }
     qtensor::cuda::setKernelTiming(false);
-    std::sort(times.begin(), times.end());
-    std::printf("bench qtensor-exec median_ms=%.4f min_ms=%.4f runs=%u "
-                "rotate=%u\n",
-                times[times.size() / 2], times.front(), options.bench,
-                options.rotate);
+    printTimes("qtensor-exec", times,
+               "runs=" + std::to_string(options.bench) +
+                   " rotate=" + std::to_string(options.rotate));
     if (gpu) {
       // Every run launches the same kernels: sum each run's.
       std::vector<qtensor::cuda::KernelTime> kernels =
@@ -268,10 +274,8 @@ int main(int argc, char **argv) {
           sum += kernels[run * perRun + k].milliseconds;
         gpuTimes.push_back(sum);
       }
-      std::sort(gpuTimes.begin(), gpuTimes.end());
-      std::printf("bench qtensor-exec-kernels median_ms=%.4f min_ms=%.4f "
-                  "launches_per_run=%zu\n",
-                  gpuTimes[gpuTimes.size() / 2], gpuTimes.front(), perRun);
+      printTimes("qtensor-exec-kernels", gpuTimes,
+                 "launches_per_run=" + std::to_string(perRun));
       // A measurement, not the run: a driver that cannot capture is told
       // about, and the results above still stand.
       if (std::string problem = timeGraphReplays(copies, inputs, options.bench);
