@@ -61,6 +61,7 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   mapping.smallM = options.smallM;
   mapping.tileM = options.tileM;
   mapping.tensorCores = options.tensorCores;
+  mapping.splitKColumns = options.splitKColumns;
   mapping.emulate = options.emulate;
   pm.addNestedPass<func::FuncOp>(createQTensorMapKernelsToGpu(mapping));
   pm.addPass(createCanonicalizerPass());

@@ -42,7 +42,7 @@ static constexpr int64_t kTiledBlockM = 4;
 static constexpr int64_t kSharedTileChunk = 64;
 static constexpr int64_t kSharedTileMaxK = 256;
 static constexpr int64_t kSharedRowPadding = 16;
-/// Split-K kernel: warps per block, one output element each.
+/// Split-K kernel: warps per block, `splitk-columns` output elements each.
 static constexpr int64_t kWarpsPerBlock = 4;
 /// Tensor-core kernel: mma.sync.m16n8k16 tiles; each warp computes
 /// kMmaTilesM x kMmaTilesN of them (32 rows x 32 columns), the block's
@@ -53,9 +53,10 @@ static constexpr int64_t kMmaTilesM = 2, kMmaTilesN = 4;
 static constexpr int64_t kMmaWarpRows = kMmaM * kMmaTilesM;
 static constexpr int64_t kMmaWarpColumns = kMmaN * kMmaTilesN;
 static constexpr int64_t kMmaResultsPerLane = 4 * kMmaTilesM * kMmaTilesN;
-/// Weight slices each split-K lane loads before it uses the first: one
-/// outstanding 16-byte load per lane keeps about 2 MB in flight on an
-/// H100/H200, half of what their DRAM needs to stream at full speed.
+/// Weight slices each split-K lane loads before it uses the first (over
+/// its columns, at least one slice of each): one outstanding 16-byte load
+/// per lane keeps about 2 MB in flight on an H100/H200, half of what their
+/// DRAM needs to stream at full speed.
 static constexpr int64_t kSplitKLoadsInFlight = 4;
 
 namespace {
@@ -197,9 +198,10 @@ struct ThreadIds {
 class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &builder, Location loc, const FusedKernel &kernel,
-                bool emulate, int64_t tileM, bool tensorCores, std::string stem)
+                bool emulate, int64_t tileM, bool tensorCores,
+                int64_t splitKColumns, std::string stem)
       : b(builder), loc(loc), kernel(kernel), emulate(emulate), tileM(tileM),
-        stem(std::move(stem)) {
+        splitKColumns(splitKColumns), stem(std::move(stem)) {
     elementType = cast<MemRefType>(kernel.input.getType()).getElementType();
     // Tensor cores take f16 and bf16 in k steps of 16; a lane reads 4 * C
     // consecutive k per step of 16 * C, C = 4 (16-byte weight loads) when
@@ -341,32 +343,40 @@ private:
     then();
   }
 
-  /// For each row index in `rowIndices`, `vectorWidth` partial sums of
-  /// x[row, k] * float(w[column, k]) over k = lower, lower + step, ... < K
-  /// (each step reads `vectorWidth` consecutive k), added to
-  /// `initialSums` (zeros when empty). The weight slice is loaded and
-  /// converted once for all rows.
-  SmallVector<Value> emitPartialSums(ValueRange rowIndices, Value column,
+  /// For each column c in `columns` and row r in `rowIndices`, the
+  /// `vectorWidth` partial sums c * R + r of x[row, k] * float(w[column, k])
+  /// over k = lower, lower + step, ... < K (each step reads `vectorWidth`
+  /// consecutive k), added to `initialSums` (zeros when empty). Each weight
+  /// slice is loaded and converted once for all rows, each activation slice
+  /// once for all columns.
+  SmallVector<Value> emitPartialSums(ValueRange rowIndices, ValueRange columns,
                                      Value lower, int64_t step,
                                      ValueRange initialSums = {}) {
     auto accType = VectorType::get({vectorWidth}, b.getF32Type());
-    auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
     SmallVector<Value> inits(initialSums);
     if (inits.empty())
-      inits.assign(rowIndices.size(), zeroVector(accType));
+      inits.assign(rowIndices.size() * columns.size(), zeroVector(accType));
     int64_t inputAlign = getInputAlignment();
     auto loop = scf::ForOp::create(
         b, loc, lower, constant(kernel.k), constant(step), inits,
         [&](OpBuilder &nb, Location, Value k, ValueRange accs) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value weight = vector::LoadOp::create(
-              b, loc, weightType, kernel.weight, ValueRange{column, k},
-              /*nontemporal=*/false, llvm::MaybeAlign(vectorWidth));
+          SmallVector<Value> weights;
+          for (Value column : columns)
+            weights.push_back(loadWeightSlice(column, k));
           scf::YieldOp::create(
-              b, loc, emitFmaRows(weight, rowIndices, k, accs, inputAlign));
+              b, loc, emitFmas(weights, rowIndices, k, accs, inputAlign));
         });
     return SmallVector<Value>(loop.getResults());
+  }
+
+  /// w[column, k .. k + V), one aligned load (ld.global.v4 at V = 16).
+  Value loadWeightSlice(Value column, Value k) {
+    return vector::LoadOp::create(
+        b, loc, VectorType::get({vectorWidth}, b.getI8Type()), kernel.weight,
+        ValueRange{column, k}, /*nontemporal=*/false,
+        llvm::MaybeAlign(vectorWidth));
   }
 
   /// The alignment of an activation slice load: 16 bytes at most (an
@@ -376,23 +386,30 @@ private:
         elementType.getIntOrFloatBitWidth() / 8 * vectorWidth, 16);
   }
 
-  /// accs[r] + x[rows[r], k .. k + V) * float(weight) for each row: the
-  /// weight slice converted once, the activations widened to f32 (f16 and
-  /// bf16 exactly).
-  SmallVector<Value> emitFmaRows(Value weight, ValueRange rowIndices, Value k,
-                                 ValueRange accs, int64_t inputAlign) {
-    int64_t width = cast<VectorType>(weight.getType()).getNumElements();
+  /// accs[c * R + r] + x[rows[r], k .. k + V) * float(weights[c]) for C
+  /// weight slices and R rows: each weight slice converted once, each
+  /// activation slice loaded (and widened to f32, exactly for f16 and
+  /// bf16) once for all columns.
+  SmallVector<Value> emitFmas(ValueRange weights, ValueRange rowIndices,
+                              Value k, ValueRange accs, int64_t inputAlign) {
+    int64_t width =
+        cast<VectorType>(weights.front().getType()).getNumElements();
     auto accType = VectorType::get({width}, b.getF32Type());
     auto inputType = VectorType::get({width}, elementType);
-    Value converted = arith::SIToFPOp::create(b, loc, accType, weight);
-    SmallVector<Value> next;
-    for (auto [row, acc] : llvm::zip(rowIndices, accs)) {
+    SmallVector<Value> converted;
+    for (Value weight : weights)
+      converted.push_back(arith::SIToFPOp::create(b, loc, accType, weight));
+    SmallVector<Value> next(accs.size());
+    for (auto [r, row] : llvm::enumerate(rowIndices)) {
       Value x = vector::LoadOp::create(
           b, loc, inputType, kernel.input, ValueRange{row, k},
           /*nontemporal=*/false, llvm::MaybeAlign(inputAlign));
       if (!elementType.isF32())
         x = arith::ExtFOp::create(b, loc, accType, x);
-      next.push_back(vector::FMAOp::create(b, loc, x, converted, acc));
+      for (auto [c, weight] : llvm::enumerate(converted)) {
+        size_t index = c * rowIndices.size() + r;
+        next[index] = vector::FMAOp::create(b, loc, x, weight, accs[index]);
+      }
     }
     return next;
   }
@@ -547,8 +564,8 @@ private:
               ValueRange{ids.threadX, kk}, /*nontemporal=*/false,
               llvm::MaybeAlign(16));
           scf::YieldOp::create(b, loc,
-                               emitFmaRows(weight, rowIndices, add(k0, kk),
-                                           iterSums, /*inputAlign=*/16));
+                               emitFmas(weight, rowIndices, add(k0, kk),
+                                        iterSums, /*inputAlign=*/16));
         });
     return SmallVector<Value>(loop.getResults());
   }
@@ -692,64 +709,97 @@ private:
     });
   }
 
-  /// One warp per output element: lanes split K, a butterfly of xor
-  /// shuffles adds their partial sums in a fixed order.
+  /// Each warp computes `splitKColumns` neighbouring output elements of
+  /// one row: lanes split K, each activation slice serves all the warp's
+  /// columns, a butterfly of xor shuffles adds each column's partial sums
+  /// in a fixed order (the same for any column count).
   void emitSplitK() {
-    Value gridX = constant(llvm::divideCeil(kernel.n, kWarpsPerBlock));
+    int64_t columnsPerBlock = kWarpsPerBlock * splitKColumns;
+    Value gridX = constant(llvm::divideCeil(kernel.n, columnsPerBlock));
     // With emulate, the lanes are a loop inside each emulated warp.
     int64_t blockX = emulate ? 1 : kWarpSize;
     emitGrid("splitk", gridX, rows, blockX, kWarpsPerBlock, [&](ThreadIds ids) {
-      Value column = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(b, loc, ids.blockX, constant(kWarpsPerBlock)),
-          ids.threadY);
+      Value firstColumn =
+          mul(add(mul(ids.blockX, kWarpsPerBlock), ids.threadY), splitKColumns);
       Value row = ids.blockY;
+      // A warp that starts below N but ends past it reads the last weight
+      // row for its columns past N and stores nothing there; its first
+      // column is below N (the body's guard).
+      bool ragged = kernel.n % splitKColumns != 0;
+      SmallVector<Value> columns, clampedColumns;
+      for (int64_t c = 0; c < splitKColumns; ++c) {
+        columns.push_back(add(firstColumn, constant(c)));
+        clampedColumns.push_back(
+            ragged && c > 0 ? arith::MinUIOp::create(b, loc, columns.back(),
+                                                     constant(kernel.n - 1))
+                            : columns.back());
+      }
+      auto storeColumns = [&](ArrayRef<Value> sums) {
+        for (size_t c = 0; c < columns.size(); ++c) {
+          Value column = columns[c], sum = sums[c];
+          if (!ragged || c == 0) {
+            emitEpilogueStore(sum, row, column);
+            continue;
+          }
+          emitIf(isBelow(column, constant(kernel.n)),
+                 [&] { emitEpilogueStore(sum, row, column); });
+        }
+      };
       auto body = [&] {
         if (!emulate) {
-          Value sum = reduce(emitLanePartialSum(ids.threadX, row, column));
-          for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-            Value other = gpu::ShuffleOp::create(b, loc, sum, offset, kWarpSize,
-                                                 gpu::ShuffleMode::XOR)
-                              .getShuffleResult();
-            sum = arith::AddFOp::create(b, loc, sum, other);
+          SmallVector<Value> sums =
+              emitLanePartialSums(ids.threadX, row, clampedColumns);
+          for (Value &sum : sums) {
+            sum = reduce(sum);
+            for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+              Value other =
+                  gpu::ShuffleOp::create(b, loc, sum, offset, kWarpSize,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+              sum = arith::AddFOp::create(b, loc, sum, other);
+            }
           }
           Value isFirstLane = arith::CmpIOp::create(
               b, loc, arith::CmpIPredicate::eq, ids.threadX, constant(0));
-          emitIf(isFirstLane, [&] { emitEpilogueStore(sum, row, column); });
+          emitIf(isFirstLane, [&] { storeColumns(sums); });
           return;
         }
-        // The warp's lanes one after the other, their sums in one vector,
-        // then the same butterfly: lane l adds lane (l ^ offset).
+        // The warp's lanes one after the other, each column's lane sums in
+        // one vector, then the same butterfly: lane l adds lane (l ^ offset).
         auto lanesType = VectorType::get({kWarpSize}, b.getF32Type());
-        Value zeros = zeroVector(lanesType);
+        SmallVector<Value> zeros(splitKColumns, zeroVector(lanesType));
         auto lanes = scf::ForOp::create(
-            b, loc, constant(0), constant(kWarpSize), constant(1),
-            ValueRange{zeros},
+            b, loc, constant(0), constant(kWarpSize), constant(1), zeros,
             [&](OpBuilder &nb, Location l, Value lane, ValueRange iter) {
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPoint(nb.getInsertionBlock(),
                                   nb.getInsertionPoint());
-              Value sum = reduce(emitLanePartialSum(lane, row, column));
-              Value next = vector::InsertOp::create(b, l, sum, iter[0],
-                                                    OpFoldResult(lane));
+              SmallVector<Value> next;
+              for (auto [partial, laneSums] : llvm::zip(
+                       emitLanePartialSums(lane, row, clampedColumns), iter))
+                next.push_back(vector::InsertOp::create(
+                    b, l, reduce(partial), laneSums, OpFoldResult(lane)));
               scf::YieldOp::create(b, l, next);
             });
-        Value sums = lanes.getResult(0);
-        for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-          SmallVector<int64_t> partner;
-          for (int64_t lane = 0; lane < kWarpSize; ++lane)
-            partner.push_back(lane ^ offset);
-          Value other = vector::ShuffleOp::create(b, loc, sums, sums, partner);
-          sums = arith::AddFOp::create(b, loc, sums, other);
+        SmallVector<int64_t> partner;
+        SmallVector<Value> sums;
+        for (Value laneSums : lanes.getResults()) {
+          for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+            partner.clear();
+            for (int64_t lane = 0; lane < kWarpSize; ++lane)
+              partner.push_back(lane ^ offset);
+            Value other =
+                vector::ShuffleOp::create(b, loc, laneSums, laneSums, partner);
+            laneSums = arith::AddFOp::create(b, loc, laneSums, other);
+          }
+          sums.push_back(
+              vector::ExtractOp::create(b, loc, laneSums, int64_t(0)));
         }
-        Value sum = vector::ExtractOp::create(b, loc, sums, int64_t(0));
-        emitEpilogueStore(sum, row, column);
+        storeColumns(sums);
       };
-      if (kernel.n % kWarpsPerBlock == 0)
+      if (kernel.n % columnsPerBlock == 0)
         return body();
-      emitIf(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, column,
-                                   constant(kernel.n)),
-             body);
+      emitIf(isBelow(firstColumn, constant(kernel.n)), body);
     });
   }
 
@@ -1143,14 +1193,17 @@ private:
     });
   }
 
-  /// Lane `lane`'s partial sums: slices k = lane * V + 32 * V * j, in
-  /// order of j. Groups of kSplitKLoadsInFlight slices are loaded before
-  /// the first of them is used; the slices left over (the lane's count of
-  /// j need not be a multiple) go one at a time.
-  Value emitLanePartialSum(Value lane, Value row, Value column) {
+  /// Lane `lane`'s partial sums for each column: slices k = lane * V +
+  /// 32 * V * j, in order of j. Groups of about kSplitKLoadsInFlight weight
+  /// slices (a whole number of k steps, all columns) are loaded before the
+  /// first of them is used; the k steps left over (the lane's count of j
+  /// need not be a multiple) go one at a time.
+  SmallVector<Value> emitLanePartialSums(Value lane, Value row,
+                                         ValueRange columns) {
     Value lower = mul(lane, vectorWidth);
     int64_t step = kWarpSize * vectorWidth;
-    int64_t group = kSplitKLoadsInFlight;
+    int64_t group = std::max<int64_t>(
+        1, kSplitKLoadsInFlight / static_cast<int64_t>(columns.size()));
     // The lane's slice count ceil((K - lower) / step); lower < step, so the
     // dividend is at least K.
     Value slices = arith::DivUIOp::create(
@@ -1160,30 +1213,28 @@ private:
     Value grouped =
         add(lower, mul(arith::DivUIOp::create(b, loc, slices, constant(group)),
                        group * step));
-    auto weightType = VectorType::get({vectorWidth}, b.getI8Type());
     int64_t inputAlign = getInputAlignment();
-    Value zeros = zeroVector(VectorType::get({vectorWidth}, b.getF32Type()));
+    SmallVector<Value> zeros(
+        columns.size(),
+        zeroVector(VectorType::get({vectorWidth}, b.getF32Type())));
     auto groups = scf::ForOp::create(
-        b, loc, lower, grouped, constant(group * step), ValueRange{zeros},
+        b, loc, lower, grouped, constant(group * step), zeros,
         [&](OpBuilder &nb, Location, Value k0, ValueRange accs) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          SmallVector<Value> ks, weights;
+          SmallVector<Value> ks;
+          SmallVector<SmallVector<Value>> weights(group);
           for (int64_t i = 0; i < group; ++i) {
             ks.push_back(add(k0, constant(i * step)));
-            weights.push_back(vector::LoadOp::create(
-                b, loc, weightType, kernel.weight, ValueRange{column, ks[i]},
-                /*nontemporal=*/false, llvm::MaybeAlign(vectorWidth)));
+            for (Value column : columns)
+              weights[i].push_back(loadWeightSlice(column, ks[i]));
           }
           SmallVector<Value> sums(accs);
           for (int64_t i = 0; i < group; ++i)
-            sums = emitFmaRows(weights[i], ValueRange{row}, ks[i], sums,
-                               inputAlign);
+            sums = emitFmas(weights[i], row, ks[i], sums, inputAlign);
           scf::YieldOp::create(b, loc, sums);
         });
-    return emitPartialSums(ValueRange{row}, column, grouped, step,
-                           groups.getResults())
-        .front();
+    return emitPartialSums(row, columns, grouped, step, groups.getResults());
   }
 
   OpBuilder &b;
@@ -1191,6 +1242,7 @@ private:
   const FusedKernel &kernel;
   bool emulate;
   int64_t tileM;
+  int64_t splitKColumns;
   std::string stem;
   Type elementType;
   int64_t vectorWidth = 1;
@@ -1246,6 +1298,11 @@ public:
       return emitError(UnknownLoc::get(context))
              << "qtensor-map-kernels-to-gpu: tile-m must be in [1, 16], got "
              << static_cast<int64_t>(tileM);
+    if (splitKColumns < 1 || splitKColumns > 4)
+      return emitError(UnknownLoc::get(context))
+             << "qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], "
+                "got "
+             << static_cast<int64_t>(splitKColumns);
     return success();
   }
 
@@ -1260,7 +1317,7 @@ public:
       FusedKernel &kernel = matched;
       OpBuilder builder(kernel.epilogue);
       KernelEmitter(builder, kernel.epilogue.getLoc(), kernel, emulate, tileM,
-                    tensorCores, getKernelStem(kernel, index))
+                    tensorCores, splitKColumns, getKernelStem(kernel, index))
           .emit(smallM);
       Value acc = kernel.contraction.getDpsInitOperand(0)->get();
       Value converted = kernel.convert.getDpsInitOperand(0)->get();

@@ -295,6 +295,8 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
     if (code.cuda) {
       json.attribute("chip", code.chip);
       json.attribute("gpu_binary", code.gpuFormat);
+      if (!options.gpuKernelOptions.empty())
+        json.attribute("gpu_kernel_options", options.gpuKernelOptions);
     }
     json.attribute("library", "model.so");
     json.attribute("entry", kEntryName);

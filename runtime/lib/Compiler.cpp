@@ -208,6 +208,31 @@ Status readSignature(FunctionType type, const CompileOptions &options,
   return Status::success();
 }
 
+/// Sets the kernel tuning options named in `text` ("small-m=8
+/// splitk-columns=2") on `pipeline`; the target, the binary format and the
+/// stages come from the compile options, so other keys are refused. Value
+/// ranges are checked by the passes that take them.
+Status applyGpuKernelOptions(llvm::StringRef text,
+                             mlir::qtensor::GpuPipelineOptions &pipeline) {
+  static constexpr llvm::StringLiteral kTunable[] = {
+      "small-m", "tile-m", "tensor-cores", "splitk-columns"};
+  SmallVector<StringRef> words;
+  llvm::SplitString(text, words);
+  for (StringRef word : words) {
+    StringRef key = word.split('=').first;
+    if (!llvm::is_contained(kTunable, key))
+      return Status::error("unknown GPU kernel option '" + key.str() +
+                           "' (expected small-m, tile-m, tensor-cores or "
+                           "splitk-columns)");
+  }
+  std::string problem;
+  llvm::raw_string_ostream os(problem);
+  if (failed(pipeline.parseFromString(text, os)))
+    return Status::error("bad GPU kernel options '" + text.str() +
+                         "': " + StringRef(problem).trim().str());
+  return Status::success();
+}
+
 Status lowerModel(ModuleOp module, const CompileOptions &options,
                   const CodeTarget &target, const std::string &dumpDirectory,
                   StageTimings &timings, EntrySignature &signature) {
@@ -229,6 +254,9 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
     forward.setArgAttr(i, "bufferization.writable",
                        BoolAttr::get(context, false));
 
+  if (!options.gpuKernelOptions.empty() && options.target == Target::Cpu)
+    return Status::error("GPU kernel options apply to cuda targets only");
+
   FirstError diagnostic(context);
   PassManager pm(context);
   pm.addInstrumentation(
@@ -240,6 +268,10 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
     pipeline.quantize = options.quantization == Quantization::Int8;
     pipeline.fuse = options.fuse;
     pipeline.parameters = true;
+    if (Status status =
+            applyGpuKernelOptions(options.gpuKernelOptions, pipeline);
+        !status)
+      return status;
     mlir::qtensor::buildGpuPipeline(pm, pipeline);
   } else {
     mlir::qtensor::CpuPipelineOptions pipeline;

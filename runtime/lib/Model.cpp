@@ -327,8 +327,11 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
          (options.quantization == Quantization::Int8 ? "int8" : "none") +
          (options.fuse ? "|fused" : "|unfused") +
          (options.parallel ? "|parallel" : "|serial") + "|" +
-         (target.code.cuda ? "cuda-" + target.code.chip : "cpu") + "|" +
-         describeHost() + "|" + kRuntimeVersion + "|llvm-" LLVM_VERSION_STRING;
+         (target.code.cuda
+              ? "cuda-" + target.code.chip + "-" + options.gpuKernelOptions
+              : "cpu") +
+         "|" + describeHost() + "|" + kRuntimeVersion +
+         "|llvm-" LLVM_VERSION_STRING;
   if (options.dumpStagesDirectory.empty()) {
     std::lock_guard<std::mutex> lock(cacheMutex);
     if (std::shared_ptr<Impl> cached = cache[key].lock()) {

@@ -23,7 +23,12 @@
 // emulation places every lane's registers where the m16n8k16 fragment
 // layout puts them and multiplies the tiles: a wrong fragment position or
 // k renaming shows here (swapping two A registers fails result 1).
-// tensor-cores=false runs the tiled kernel instead.
+// tensor-cores=false runs the tiled kernel instead. splitk-columns=3 and 4
+// give each split-K warp 3 or 4 output columns (dynamic: N = 40 and 20,
+// neither a multiple of 3, so the last warp clamps its reads and skips
+// stores; wide and bf16: N = 8 and 24 leave the last block part empty);
+// each column's sums keep their order, so the results are the ones of one
+// column per warp (max_abs_err=0 at the printed precision).
 
 // RUN: rm -rf %t && mkdir -p %t/dynamic %t/padded %t/mlp4d %t/bf16 %t/wide
 // RUN: %torch_python %S/make_model_case.py dynamic %t/dynamic
@@ -34,6 +39,8 @@
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/default.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0 tile-m=3" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/tiled.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/splitk.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64 splitk-columns=3" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/columns.txt
+// RUN: %torch_python %S/check_output.py %t/dynamic/expected.npz %t/dynamic/splitk.txt %t/dynamic/columns.txt | FileCheck %s --check-prefix=SAME-DYNAMIC
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false fuse=false" %t/dynamic/model.mlir | %mlir_runner > %t/dynamic/unfused.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/padded/model.mlir | %mlir_runner > %t/padded/default.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/padded/model.mlir | %mlir_runner > %t/padded/splitk.txt
@@ -42,13 +49,17 @@
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0 tile-m=3 tensor-cores=false" %t/bf16/model.mlir | %mlir_runner > %t/bf16/tiled.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=0" %t/bf16/model.mlir | %mlir_runner > %t/bf16/mma.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/bf16/model.mlir | %mlir_runner > %t/bf16/splitk.txt
-// RUN: %torch_python %S/check_output.py %t/bf16/expected.npz %t/bf16/default.txt %t/bf16/tiled.txt %t/bf16/mma.txt %t/bf16/splitk.txt | FileCheck %s --check-prefix=BF16
-// RUN: %torch_python %S/check_output.py %t/dynamic/expected.npz %t/dynamic/default.txt %t/dynamic/tiled.txt %t/dynamic/splitk.txt %t/dynamic/unfused.txt | FileCheck %s --check-prefix=DYNAMIC
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64 splitk-columns=4" %t/bf16/model.mlir | %mlir_runner > %t/bf16/columns.txt
+// RUN: %torch_python %S/check_output.py %t/bf16/expected.npz %t/bf16/splitk.txt %t/bf16/columns.txt | FileCheck %s --check-prefix=SAME-BF16
+// RUN: %torch_python %S/check_output.py %t/bf16/expected.npz %t/bf16/default.txt %t/bf16/tiled.txt %t/bf16/mma.txt %t/bf16/splitk.txt %t/bf16/columns.txt | FileCheck %s --check-prefix=BF16
+// RUN: %torch_python %S/check_output.py %t/dynamic/expected.npz %t/dynamic/default.txt %t/dynamic/tiled.txt %t/dynamic/splitk.txt %t/dynamic/columns.txt %t/dynamic/unfused.txt | FileCheck %s --check-prefix=DYNAMIC
 // RUN: %torch_python %S/check_output.py %t/padded/expected.npz %t/padded/default.txt %t/padded/splitk.txt | FileCheck %s --check-prefix=PADDED
 // RUN: %torch_python %S/check_output.py %t/mlp4d/expected.npz %t/mlp4d/default.txt | FileCheck %s --check-prefix=MLP4D
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/wide/model.mlir | %mlir_runner > %t/wide/default.txt
 // RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/wide/model.mlir | %mlir_runner > %t/wide/splitk.txt
-// RUN: %torch_python %S/check_output.py %t/wide/expected.npz %t/wide/default.txt %t/wide/splitk.txt | FileCheck %s --check-prefix=WIDE
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64 splitk-columns=4" %t/wide/model.mlir | %mlir_runner > %t/wide/columns.txt
+// RUN: %torch_python %S/check_output.py %t/wide/expected.npz %t/wide/splitk.txt %t/wide/columns.txt | FileCheck %s --check-prefix=SAME-WIDE
+// RUN: %torch_python %S/check_output.py %t/wide/expected.npz %t/wide/default.txt %t/wide/splitk.txt %t/wide/columns.txt | FileCheck %s --check-prefix=WIDE
 
 // DYNAMIC: default.txt result 0 vs oracle: allclose=True
 // DYNAMIC: default.txt result 1 vs oracle: allclose=True
@@ -59,6 +70,9 @@
 // DYNAMIC: splitk.txt result 0 vs oracle: allclose=True
 // DYNAMIC: splitk.txt result 1 vs oracle: allclose=True
 // DYNAMIC: splitk.txt result 2 vs oracle: allclose=True
+// DYNAMIC: columns.txt result 0 vs oracle: allclose=True
+// DYNAMIC: columns.txt result 1 vs oracle: allclose=True
+// DYNAMIC: columns.txt result 2 vs oracle: allclose=True
 // DYNAMIC: unfused.txt result 2 vs oracle: allclose=True
 // PADDED: default.txt result 0 vs oracle: allclose=True
 // PADDED: default.txt result 1 vs oracle: allclose=True
@@ -71,6 +85,8 @@
 // WIDE: default.txt result 1 vs oracle: allclose=True
 // WIDE: splitk.txt result 0 vs oracle: allclose=True
 // WIDE: splitk.txt result 1 vs oracle: allclose=True
+// WIDE: columns.txt result 0 vs oracle: allclose=True
+// WIDE: columns.txt result 1 vs oracle: allclose=True
 
 // BF16: default.txt result 0 vs oracle: allclose=True
 // BF16: default.txt result 1 vs oracle: allclose=True
@@ -80,3 +96,11 @@
 // BF16: mma.txt result 0 vs oracle: allclose=True
 // BF16: mma.txt result 3 vs oracle: allclose=True
 // BF16: splitk.txt result 3 vs oracle: allclose=True
+// BF16: columns.txt result 3 vs oracle: allclose=True
+
+// SAME-DYNAMIC: splitk.txt vs {{.*}}columns.txt result 0: allclose=True max_abs_err=0.000e+00
+// SAME-DYNAMIC: splitk.txt vs {{.*}}columns.txt result 1: allclose=True max_abs_err=0.000e+00
+// SAME-DYNAMIC: splitk.txt vs {{.*}}columns.txt result 2: allclose=True max_abs_err=0.000e+00
+// SAME-WIDE: splitk.txt vs {{.*}}columns.txt result 0: allclose=True max_abs_err=0.000e+00
+// SAME-WIDE: splitk.txt vs {{.*}}columns.txt result 1: allclose=True max_abs_err=0.000e+00
+// SAME-BF16: splitk.txt vs {{.*}}columns.txt result 3: allclose=True max_abs_err=0.000e+00

@@ -5,6 +5,8 @@
 // RUN: %expect_exit 2 env PATH=/nonexistent CUDA_ROOT= CUDA_HOME= CUDA_PATH= qtensor-opt --qtensor-gpu-pipeline="format=fatbin toolkit=/nonexistent" %s 2>&1 | FileCheck %s --check-prefix=NO-PTXAS-FATBIN
 // RUN: %expect_exit 2 qtensor-opt --qtensor-gpu-pipeline="small-m=-1" %s 2>&1 | FileCheck %s --check-prefix=SMALL-M
 // RUN: %expect_exit 2 qtensor-opt --qtensor-gpu-pipeline="tile-m=0" %s 2>&1 | FileCheck %s --check-prefix=TILE-M
+// RUN: %expect_exit 2 qtensor-opt --qtensor-gpu-pipeline="splitk-columns=0" %s 2>&1 | FileCheck %s --check-prefix=COLUMNS0
+// RUN: %expect_exit 2 qtensor-opt --qtensor-gpu-pipeline="splitk-columns=5" %s 2>&1 | FileCheck %s --check-prefix=COLUMNS5
 // RUN: %expect_exit 2 qtensor-opt --qtensor-gpu-pipeline="parameters=false" %s 2>&1 | FileCheck %s --check-prefix=GLOBALS
 
 // Tests that a chip NVPTX or the runtime does not support is one error
@@ -26,6 +28,8 @@
 // Tests that kernel-mapping options are checked as well.
 // SMALL-M: error: qtensor-map-kernels-to-gpu: small-m must be >= 0, got -1
 // TILE-M: error: qtensor-map-kernels-to-gpu: tile-m must be in [1, 16], got 0
+// COLUMNS0: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 0
+// COLUMNS5: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 5
 
 // Tests that weights kept as host globals are refused on the GPU: a kernel
 // would read a host pointer.

@@ -3,6 +3,8 @@
 // RUN: %extract_ptx %t.sm80.mlir --ptxas %ptxas --gpu-name sm_80 | FileCheck %s --check-prefixes=CHECK,SM80
 // RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90" %s -o %t.sm90.mlir
 // RUN: %extract_ptx %t.sm90.mlir --ptxas %ptxas --gpu-name sm_90 | FileCheck %s --check-prefixes=CHECK,SM90
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_80 splitk-columns=4" %s -o %t.columns.mlir
+// RUN: %extract_ptx %t.columns.mlir --ptxas %ptxas --gpu-name sm_80 | FileCheck %s --check-prefix=COLUMNS
 // RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90 format=bin" %s | FileCheck %s --check-prefix=CUBIN
 // RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_80 format=fatbin" %s | FileCheck %s --check-prefix=FATBIN
 
@@ -48,6 +50,17 @@
 // CHECK: Compiling entry function 'f16_weight_mma'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
+// Tests that the widest split-K option, 4 columns per warp (64 f32 partial
+// sums and 4 weight slices per lane), still fits in registers.
+// COLUMNS-LABEL: // gpu.binary @fc1_weight_splitk
+// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// COLUMNS-LABEL: // gpu.binary @big_weight_splitk
+// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// COLUMNS-LABEL: // gpu.binary @half_weight_splitk
+// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// COLUMNS-LABEL: // gpu.binary @f16_weight_splitk
+// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// COLUMNS-NOT: lmem
 // Tests that format=bin embeds a cubin (an ELF image) and format=fatbin a
 // fatbinary (magic 0xBA55ED50), both assembled by the toolkit's ptxas.
 // CUBIN: gpu.binary @fc1_weight_splitk  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF

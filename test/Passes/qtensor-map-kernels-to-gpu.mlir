@@ -1,6 +1,7 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu --canonicalize --cse --split-input-file %s | FileCheck %s
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="emulate=true" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=EMULATE
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="tensor-cores=false" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=NOTC
+// RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="splitk-columns=3" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=COLS
 
 // Tests that a fused kernel with a dynamic batch becomes an scf.if on the
 // batch size between the split-K and the tiled kernel, both reading the
@@ -212,4 +213,44 @@ func.func @f16_odd_k(%x: tensor<?x24xf16>, %w: tensor<16x24xi8> {qtensor.paramet
 func.func @packed(%x: tensor<?x64xf32>, %w: tensor<64x32xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
   %y = qtensor.fused_int8_matmul %x, %w, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// Tests that splitk-columns=3 gives each warp 3 neighbouring columns: a grid
+// of ceil(40 / 12) blocks, the body guarded on the warp's first column, the
+// others clamped to the last weight row (40 is not a multiple of 3) so the
+// loads stay in bounds, 3 weight loads per activation load, a butterfly per
+// column, and stores of the clamped columns guarded.
+// COLS-LABEL: func.func @columns
+// COLS: gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c4, {{.*}} = %c1{{.*}}) module(@c_splitk)
+// COLS: %[[WARP:.*]] = arith.addi
+// COLS: %[[FIRST:.*]] = arith.muli %[[WARP]], %c3
+// COLS: %[[SECOND:.*]] = arith.addi %[[FIRST]], %c1
+// COLS: %[[SECOND_READ:.*]] = arith.minui %[[SECOND]], %c39
+// COLS: %[[THIRD:.*]] = arith.addi %[[FIRST]], %c2
+// COLS: %[[THIRD_READ:.*]] = arith.minui %[[THIRD]], %c39
+// COLS: %[[INSIDE:.*]] = arith.cmpi ult, %[[FIRST]], %c40
+// COLS: scf.if %[[INSIDE]] {
+// COLS: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// COLS-NEXT: vector.load %{{.*}}[%[[FIRST]], {{.*}}] {alignment = 16 : i64} : memref<40x64xi8>, vector<16xi8>
+// COLS-NEXT: vector.load %{{.*}}[%[[SECOND_READ]], {{.*}}] {alignment = 16 : i64} : memref<40x64xi8>, vector<16xi8>
+// COLS-NEXT: vector.load %{{.*}}[%[[THIRD_READ]], {{.*}}] {alignment = 16 : i64} : memref<40x64xi8>, vector<16xi8>
+// COLS-COUNT-3: arith.sitofp
+// COLS-NEXT: vector.load {{.*}} : memref<?x64xf32>, vector<16xf32>
+// COLS-COUNT-3: vector.fma
+// COLS-COUNT-15: gpu.shuffle  xor
+// COLS: scf.if
+// COLS-NOT: scf.if
+// COLS: memref.store {{.*}}[%{{.*}}, %[[FIRST]]]
+// COLS: %[[SECOND_IN:.*]] = arith.cmpi ult, %[[SECOND]], %c40
+// COLS-NEXT: scf.if %[[SECOND_IN]] {
+// COLS: memref.store {{.*}}[%{{.*}}, %[[SECOND]]]
+// COLS: %[[THIRD_IN:.*]] = arith.cmpi ult, %[[THIRD]], %c40
+// COLS-NEXT: scf.if %[[THIRD_IN]] {
+// COLS: memref.store {{.*}}[%{{.*}}, %[[THIRD]]]
+func.func @columns(%x: tensor<?x64xf32>, %w: tensor<40x64xi8> {qtensor.parameter = "c.data"},
+                   %s: tensor<40x1xf32>) -> tensor<?x40xf32> {
+  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xf32>, tensor<40x64xi8>, tensor<40x1xf32> -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
 }

@@ -118,6 +118,26 @@
 // NO-GRAPHS-NEXT: result 0: f32 [5, 32]
 // RUN: test -f %t/y-fake-old.npy
 
+// Kernel tuning for cuda targets: the manifest records it, and the
+// kernels follow it (small-m=8 sends the 5-row batch to split-K, with two
+// columns per warp: 128 / 8 and 32 / 8 blocks for the two linears).
+// RUN: qtensor-compile %t/toy.pt --input-shape 5x64 --target cuda:sm_90 --gpu-binary isa --gpu-kernel-options "small-m=8 splitk-columns=2" --dump-stages %t/tuned-stages -o %t/tuned.qta
+// RUN: FileCheck %s --check-prefix=MANIFEST-TUNED < %t/tuned.qta/manifest.json
+// MANIFEST-TUNED: "gpu_kernel_options": "small-m=8 splitk-columns=2"
+// RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-exec %t/tuned.qta --input %t/x.npy 2>&1 | FileCheck %s --check-prefix=TUNED-EXEC
+// TUNED-EXEC: result 0: f32 [5, 32]
+// RUN: cat %t/tuned-stages/*-gpu-kernel-outlining.mlir | FileCheck %s --check-prefix=TUNED
+// TUNED: gpu.launch_func @linear1_weight_splitk::@linear1_weight_splitk blocks in (%c16, %c5, %c1) threads in (%c32, %c4, %c1)
+// TUNED: gpu.launch_func @linear2_weight_splitk::@linear2_weight_splitk blocks in (%c4, %c5, %c1) threads in (%c32, %c4, %c1)
+// RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cuda:sm_90 --gpu-kernel-options "chip=sm_80" -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TUNE-KEY
+// TUNE-KEY: error: unknown GPU kernel option 'chip' (expected small-m, tile-m, tensor-cores or splitk-columns)
+// RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cuda:sm_90 --gpu-kernel-options "splitk-columns=two" -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TUNE-VALUE
+// TUNE-VALUE: error: bad GPU kernel options 'splitk-columns=two':
+// RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cuda:sm_90 --gpu-kernel-options "splitk-columns=5" -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TUNE-RANGE
+// TUNE-RANGE: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 5
+// RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --gpu-kernel-options "small-m=8" -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TUNE-CPU
+// TUNE-CPU: error: GPU kernel options apply to cuda targets only
+
 // Bad input: one error line, exit status 2, nothing written.
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target tpu -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TARGET
 // TARGET: error: unknown --target 'tpu' (expected cpu, cpu:CPU or cuda:CHIP, e.g. cuda:sm_90)

@@ -3,7 +3,8 @@
 //   qtensor-compile MODEL (.pt|.mlir) --input-shape ?x64 [--input-shape ...]
 //       [--input-dtype f32|f16|bf16]
 //       --target cpu[:CPU]|cuda:CHIP [--quantize int8|none] [--no-fuse]
-//       [--gpu-binary auto|isa|fatbin] [--no-weights] [--dump-stages DIR]
+//       [--gpu-binary auto|isa|fatbin] [--gpu-kernel-options "K=V ..."]
+//       [--no-weights] [--dump-stages DIR]
 //       -o DIR
 //
 // Writes DIR/manifest.json, DIR/model.so and DIR/weights.bin, which
@@ -54,6 +55,12 @@ static cl::opt<std::string>
                        "toolkit), isa (PTX, compiled by the driver), auto "
                        "(fatbin when the toolkit is found)"),
               cl::value_desc("auto|isa|fatbin"));
+static cl::opt<std::string> gpuKernelOptions(
+    "gpu-kernel-options", cl::cat(toolOptions),
+    cl::desc("cuda targets: kernel tuning, e.g. \"small-m=8 "
+             "splitk-columns=2\" (small-m, tile-m, tensor-cores, "
+             "splitk-columns; docs/gpu-pipeline.md)"),
+    cl::value_desc("K=V ..."));
 static cl::opt<bool>
     noWeights("no-weights", cl::cat(toolOptions),
               cl::desc("Write no weights.bin: qtensor-exec then needs "
@@ -110,6 +117,7 @@ int main(int argc, char **argv) {
                           "' (expected f32, f16 or bf16)");
   options.fuse = !noFuse;
   options.dumpStagesDirectory = dumpStages;
+  options.gpuKernelOptions = gpuKernelOptions;
   artifact.includeWeights = !noWeights;
   artifact.gpuBinary = gpuBinary;
   if (inputShapes.empty() && llvm::StringRef(modelPath).ends_with(".pt"))

@@ -62,6 +62,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "(mma.sync) kernel when K is a multiple of 16; off "
                      "runs the tiled kernel"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> splitKColumns{
+      *this, "splitk-columns",
+      llvm::cl::desc("Output columns per warp in the split-K kernel (1-4): "
+                     "each activation slice a lane loads serves that many "
+                     "weight rows"),
+      llvm::cl::init(1)};
   PassOptions::Option<bool> emulate{
       *this, "emulate",
       llvm::cl::desc("Stop before GPU outlining and compile the kernels' "

@@ -288,12 +288,15 @@ def QTensorMapKernelsToGpu
       (coalesced), all its loads before its stores, `gpu.barrier`, each
       thread reads its row from the tile, `gpu.barrier`. The sums and their
       order are unchanged.
-    - **split-K** (`M <= small-m`, GEMV-like): one warp per output element,
-      4 warps per block, grid `[ceil(N / 4), M]`; lane `l` accumulates the
-      slices `k = V * l + 32 * V * j` (loading 4 slices ahead of their
-      use, then the ones left over), then a butterfly of `gpu.shuffle xor`
-      (offsets 16, 8, 4, 2, 1) adds the 32 partial sums in a fixed order, so
-      results are deterministic; lane 0 applies the epilogue.
+    - **split-K** (`M <= small-m`, GEMV-like): each warp computes
+      `splitk-columns` (C) neighbouring output elements of one row, 4 warps
+      per block, grid `[ceil(N / (4 * C)), M]`; lane `l` accumulates the
+      slices `k = V * l + 32 * V * j` of each of its C weight rows (loading
+      about 4 slices ahead of their use, then the ones left over), and each
+      activation slice it loads serves all C columns; then a butterfly of
+      `gpu.shuffle xor` (offsets 16, 8, 4, 2, 1) adds each column's 32
+      partial sums in a fixed order, so results are deterministic and the
+      same for every C; lane 0 applies the epilogue.
     - **mma** (f16/bf16 activations, `M > small-m`, K a multiple of 16,
       `tensor-cores=true`): replaces the tiled kernel with warp-level
       `nvgpu.mma.sync` m16n8k16 on tensor cores. Blocks of 4 warps side by
@@ -342,6 +345,8 @@ def QTensorMapKernelsToGpu
            "Output rows per thread in the tiled kernel">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Use the tensor-core kernel for f16/bf16 batches above small-m">,
+    Option<"splitKColumns", "splitk-columns", "int64_t", /*default=*/"1",
+           "Output columns per warp in the split-K kernel (1-4)">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "Emit scf.parallel loops (CPU-executable) instead of gpu.launch">
   ];

@@ -41,6 +41,11 @@ struct CompileOptions {
   /// is computed by one thread in a fixed order, so results are
   /// bit-identical with or without it, at any thread count.
   bool parallel = true;
+  /// Tuning of the CUDA kernels, `key=value` pairs separated by spaces:
+  /// small-m, tile-m, tensor-cores, splitk-columns (docs/gpu-pipeline.md,
+  /// "Options"); empty: the defaults. An error with Target::Cpu; ignored
+  /// when Target::Auto falls back to the CPU.
+  std::string gpuKernelOptions;
   /// When not empty, the IR after each stage is written there.
   std::string dumpStagesDirectory;
   /// When not empty, compiled models are kept there across processes (as
