@@ -17,7 +17,10 @@ of qtensor's build dependencies. For the ToyModel and for 4096x4096 and
   both timed with CUDA events over CUDA-graph replays across 4 rotating
   weight copies, plus one eager call each as single-launch latency;
 - the GPU's read bandwidth measured in the same run, and each M = 1 row's
-  share of it.
+  share of it;
+- at M = 1, the same layers compiled with 2 and 4 output columns per
+  split-K warp (--gpu-kernel-options splitk-columns=C), checked and timed
+  as CUDA-graph replays, to choose that option's default.
 
 Prints one table; every row names the GPU and the dtype. Exit status 0 when
 every output matches, 1 otherwise, 2 when there is no GPU.
@@ -265,6 +268,36 @@ def main():
         rows.append((gpu, dtype, layer, m, impl, f"{ms * 1e3:.1f}",
                      f"{gbs:.0f}", share, note))
 
+    def split_k_column_rows(layer, name, x, weights):
+        """Rows of the artifacts compiled with splitk-columns = 2 and 4
+        (the same layer, same weights): their CUDA-graph time and whether
+        they match. Returns the number of mismatches and errors."""
+        bad = 0
+        for columns in (2, 4):
+            impl = f"qtensor splitk-columns={columns}, CUDA graph"
+            artifact = HERE / "artifacts" / f"linear_{layer}_{name}_c{columns}.qta"
+            try:
+                manifest = json.loads((artifact / "manifest.json").read_text())
+                data_name = next(p["name"] for p in manifest["parameters"]
+                                 if p["name"].endswith(".weight.data"))
+                path = work / f"{artifact.name}.bin"
+                write_weights(manifest, {
+                    data_name: weights[1],
+                    data_name[:-len("data")] + "scale": weights[2]}, path)
+                y, times = run_qtensor(artifact, x, path, work, 50)
+                ok, diff = matches(y, seed_formula(x, weights[1], weights[2]))
+                bad += not ok
+                ms = times["qtensor, CUDA graph"]
+                note = f"{'match' if ok else 'MISMATCH'} max_abs_diff={diff:.2e}"
+                if isinstance(ms, str):
+                    ms, note = times["qtensor, events per launch"], ms[:120]
+                    impl = f"qtensor splitk-columns={columns}, events per launch"
+                row(layer, name, 1, impl, ms, weights[1].numel(), note)
+            except Exception as error:
+                bad += 1
+                row(layer, name, 1, impl, 0, 0, f"ERROR {error}"[:160])
+        return bad
+
     # The ToyModel: its weights travel in the artifact; the reference uses
     # the same quantized parameters.
     toy = HERE / "artifacts" / "toy_f32.qta"
@@ -327,6 +360,8 @@ def main():
                 except Exception as error:
                     failures += 1
                     row(layer, name, m, "qtensor", 0, 0, f"ERROR {error}")
+                if m == 1:
+                    failures += split_k_column_rows(layer, name, x, copies[0])
                 outs = [torch.empty(m, n, device="cuda", dtype=dtype)
                         for _ in copies]
                 calls = [lambda w=w, o=o: torch.matmul(x, w.t(), out=o)

@@ -3,8 +3,8 @@
 # (default build/gpu-check, under 60 MB): qtensor-exec and the light and CUDA
 # runtime libraries from the build, CUDA artifacts compiled here for sm_90
 # (the ToyModel with its weights; 4096x4096 and 4096x11008 layers in fp32 and
-# bf16 without weights: gpu_check.py makes them there from a seed), and the
-# scripts. Needs a build (scripts/test.sh or cmake --build build) and the
+# bf16 without weights: gpu_check.py makes them there from a seed; again with
+# 2 and 4 columns per split-K warp, for M = 1), and the scripts. Needs a build (scripts/test.sh or cmake --build build) and the
 # CUDA toolkit for cubins (PTX alone otherwise).
 #
 #   [QTENSOR_GPU_CHECK_CHIP=sm_90] [QTENSOR_GPU_CHECK_BINARY=auto|isa|fatbin]
@@ -53,6 +53,19 @@ for shape in 4096x4096 4096x11008; do
       --input-shape "?x${shape%x*}" --input-dtype "$dtype" \
       --target "cuda:$chip" --gpu-binary "$binary" --no-weights \
       -o "$out/artifacts/linear_${shape}_${dtype}.qta"
+  done
+done
+# The same layers with 2 and 4 output columns per split-K warp, timed at
+# M = 1 next to the default (one column) to choose it on the GPU.
+for columns in 2 4; do
+  for shape in 4096x4096 4096x11008; do
+    for dtype in f32 bf16; do
+      "$build/bin/qtensor-compile" "$out/models/linear_${shape}_${dtype}.pt" \
+        --input-shape "?x${shape%x*}" --input-dtype "$dtype" \
+        --target "cuda:$chip" --gpu-binary "$binary" --no-weights \
+        --gpu-kernel-options "splitk-columns=$columns" \
+        -o "$out/artifacts/linear_${shape}_${dtype}_c${columns}.qta"
+    done
   done
 done
 # The layer models' weights are not needed there (the manifests say what
