@@ -350,7 +350,7 @@ Status compileArtifact(const std::string &path, const CompileOptions &options,
   if (options.target == Target::Auto)
     return Status::error("an artifact is compiled for one target: cpu or "
                          "cuda, not auto");
-  if (Status status = detail::validateShapes(options); !status)
+  if (Status status = detail::validateOptions(options); !status)
     return status;
   llvm::StringRef parent = llvm::sys::path::parent_path(directory);
   if (!parent.empty() && !llvm::sys::fs::is_directory(parent))

@@ -108,7 +108,33 @@ private:
 
 } // namespace
 
-Status validateShapes(const CompileOptions &options) {
+/// Sets the kernel tuning options named in `text` ("small-m=8
+/// splitk-columns=2") on `pipeline`; the target, the binary format and the
+/// stages come from the compile options, so other keys are refused. Value
+/// ranges are checked by the passes that take them.
+static Status
+applyGpuKernelOptions(llvm::StringRef text,
+                      mlir::qtensor::GpuPipelineOptions &pipeline) {
+  static constexpr llvm::StringLiteral kTunable[] = {
+      "small-m", "tile-m", "tensor-cores", "splitk-columns"};
+  SmallVector<StringRef> words;
+  llvm::SplitString(text, words);
+  for (StringRef word : words) {
+    StringRef key = word.split('=').first;
+    if (!llvm::is_contained(kTunable, key))
+      return Status::error("unknown GPU kernel option '" + key.str() +
+                           "' (expected small-m, tile-m, tensor-cores or "
+                           "splitk-columns)");
+  }
+  std::string problem;
+  llvm::raw_string_ostream os(problem);
+  if (failed(pipeline.parseFromString(text, os)))
+    return Status::error("bad GPU kernel options '" + text.str() +
+                         "': " + StringRef(problem).trim().str());
+  return Status::success();
+}
+
+static Status validateShapes(const CompileOptions &options) {
   for (const std::vector<int64_t> &shape : options.inputShapes)
     for (size_t i = 0; i < shape.size(); ++i)
       if (shape[i] < -1 || (shape[i] == -1 && i != 0))
@@ -116,6 +142,18 @@ Status validateShapes(const CompileOptions &options) {
                              ": sizes must be >= 0, and only the leading one "
                              "may be -1 (dynamic)");
   return Status::success();
+}
+
+Status validateOptions(const CompileOptions &options) {
+  if (Status status = validateShapes(options); !status)
+    return status;
+  if (options.gpuKernelOptions.empty())
+    return Status::success();
+  if (options.target == Target::Cpu)
+    return Status::error("GPU kernel options apply to cuda targets only");
+  // Checked even when Target::Auto then chooses the CPU.
+  mlir::qtensor::GpuPipelineOptions scratch;
+  return applyGpuKernelOptions(options.gpuKernelOptions, scratch);
 }
 
 Status loadModel(const std::string &path, const CompileOptions &options,
@@ -208,31 +246,6 @@ Status readSignature(FunctionType type, const CompileOptions &options,
   return Status::success();
 }
 
-/// Sets the kernel tuning options named in `text` ("small-m=8
-/// splitk-columns=2") on `pipeline`; the target, the binary format and the
-/// stages come from the compile options, so other keys are refused. Value
-/// ranges are checked by the passes that take them.
-Status applyGpuKernelOptions(llvm::StringRef text,
-                             mlir::qtensor::GpuPipelineOptions &pipeline) {
-  static constexpr llvm::StringLiteral kTunable[] = {
-      "small-m", "tile-m", "tensor-cores", "splitk-columns"};
-  SmallVector<StringRef> words;
-  llvm::SplitString(text, words);
-  for (StringRef word : words) {
-    StringRef key = word.split('=').first;
-    if (!llvm::is_contained(kTunable, key))
-      return Status::error("unknown GPU kernel option '" + key.str() +
-                           "' (expected small-m, tile-m, tensor-cores or "
-                           "splitk-columns)");
-  }
-  std::string problem;
-  llvm::raw_string_ostream os(problem);
-  if (failed(pipeline.parseFromString(text, os)))
-    return Status::error("bad GPU kernel options '" + text.str() +
-                         "': " + StringRef(problem).trim().str());
-  return Status::success();
-}
-
 Status lowerModel(ModuleOp module, const CompileOptions &options,
                   const CodeTarget &target, const std::string &dumpDirectory,
                   StageTimings &timings, EntrySignature &signature) {
@@ -253,9 +266,6 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
   for (unsigned i = 0; i < forward.getNumArguments(); ++i)
     forward.setArgAttr(i, "bufferization.writable",
                        BoolAttr::get(context, false));
-
-  if (!options.gpuKernelOptions.empty() && options.target == Target::Cpu)
-    return Status::error("GPU kernel options apply to cuda targets only");
 
   FirstError diagnostic(context);
   PassManager pm(context);

@@ -32,8 +32,10 @@ struct CodeTarget {
   std::string gpuFormat = "isa";
 };
 
-/// Checks `options.inputShapes`: sizes >= 0, -1 (dynamic) only leading.
-Status validateShapes(const CompileOptions &options);
+/// Checks `options` before any work: input shapes (sizes >= 0, -1, the
+/// dynamic batch, only leading) and the GPU kernel options (known keys,
+/// values the option parser takes, a target that can be cuda).
+Status validateOptions(const CompileOptions &options);
 
 /// Imports a .pt or parses a .mlir file as stage-0 IR.
 Status loadModel(const std::string &path, const CompileOptions &options,

@@ -301,7 +301,7 @@ Model::~Model() = default;
 
 Status Model::compile(const std::string &path, const CompileOptions &options,
                       std::shared_ptr<Model> &model) {
-  if (Status status = detail::validateShapes(options); !status)
+  if (Status status = detail::validateOptions(options); !status)
     return status;
   llvm::StringRef extension = llvm::sys::path::extension(path);
   if (extension != ".pt" && extension != ".mlir")

@@ -1,7 +1,8 @@
 //===- qtensor-run.cpp - compile, run, check and time a model -------------===//
 //
 //   qtensor-run MODEL (--input-shape AxBxC | --input x.npy)...
-//       [--quantize int8|none] [--target auto|cpu|cuda] [--output y.npy]
+//       [--quantize int8|none] [--target auto|cpu|cuda]
+//       [--gpu-kernel-options "K=V ..."] [--output y.npy]
 //       [--compare] [--bench N] [--seed S] [--dump-stages DIR]
 //       [--dump-params DIR] [--cache-dir DIR] [--timing]
 //
@@ -57,6 +58,12 @@ static cl::opt<std::string> target("target", cl::init("auto"),
                                    cl::cat(toolOptions),
                                    cl::desc("Where the code runs"),
                                    cl::value_desc("auto|cpu|cuda"));
+static cl::opt<std::string> gpuKernelOptions(
+    "gpu-kernel-options", cl::cat(toolOptions),
+    cl::desc("cuda (and auto when it picks the GPU): kernel tuning, e.g. "
+             "\"small-m=8 splitk-columns=2\" (small-m, tile-m, tensor-cores, "
+             "splitk-columns; docs/gpu-pipeline.md)"),
+    cl::value_desc("K=V ..."));
 static cl::opt<std::string> outputPath("output", cl::cat(toolOptions),
                                        cl::desc("Write the (first) result"),
                                        cl::value_desc("y.npy"));
@@ -117,6 +124,7 @@ int runTool() {
   else
     return reportBadInput("unknown --target '" + target +
                           "' (expected auto, cpu or cuda)");
+  options.gpuKernelOptions = gpuKernelOptions;
   options.dumpStagesDirectory = dumpStages;
   options.cacheDirectory = cacheDir;
   if (inputShapes.empty() == inputFiles.empty())
