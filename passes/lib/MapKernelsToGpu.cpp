@@ -379,6 +379,40 @@ private:
         llvm::MaybeAlign(vectorWidth));
   }
 
+  /// float(w) for an int8 vector, bit-identical to arith.sitofp, without a
+  /// conversion instruction: w ^ 0x80 (= w + 128, unsigned) in the low byte
+  /// of the f32 2^23 is exactly 2^23 + w + 128, from which 2^23 + 128 is
+  /// subtracted exactly. GPUs convert integers to floats at 16 per clock
+  /// per SM (sm_80, sm_90), too few for a GEMV to convert every weight byte
+  /// at DRAM speed; the xor, or and subtract run at the full ALU rate.
+  Value convertInt8ToF32(Value weight) {
+    auto bytesType = cast<VectorType>(weight.getType());
+    int64_t width = bytesType.getNumElements();
+    Value biased = arith::XOrIOp::create(
+        b, loc, weight,
+        arith::ConstantOp::create(
+            b, loc, bytesType,
+            DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(-128))));
+    // Little-endian bytes of 2^23 (0x4B000000) after the biased ones.
+    SmallVector<int8_t> magicBytes(width, 0);
+    magicBytes[3] = 0x4B;
+    Value magic = arith::ConstantOp::create(
+        b, loc, bytesType,
+        DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(magicBytes)));
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < width; ++i)
+      mask.append({i, width, width, width + 3});
+    Value words = vector::ShuffleOp::create(b, loc, biased, magic, mask);
+    auto floatsType = bytesType.clone(b.getF32Type());
+    Value shifted = vector::BitCastOp::create(b, loc, floatsType, words);
+    return arith::SubFOp::create(
+        b, loc, shifted,
+        arith::ConstantOp::create(
+            b, loc, floatsType,
+            DenseElementsAttr::get(floatsType,
+                                   b.getF32FloatAttr(8388608.0f + 128.0f))));
+  }
+
   /// The alignment of an activation slice load: 16 bytes at most (an
   /// aligned f32 slice is one ld.global.v4.f32).
   int64_t getInputAlignment() {
@@ -398,7 +432,7 @@ private:
     auto inputType = VectorType::get({width}, elementType);
     SmallVector<Value> converted;
     for (Value weight : weights)
-      converted.push_back(arith::SIToFPOp::create(b, loc, accType, weight));
+      converted.push_back(convertInt8ToF32(weight));
     SmallVector<Value> next(accs.size());
     for (auto [r, row] : llvm::enumerate(rowIndices)) {
       Value x = vector::LoadOp::create(

@@ -19,12 +19,20 @@
 // HOST: gpu.binary @fc1_weight_splitk
 // HOST-SAME: #nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
 
-// The split-K kernel: 128-bit weight loads (K = 64, 16 int8 per lane), the
-// butterfly of five xor shuffles, one store by lane 0.
+// The split-K kernel: 128-bit weight loads (K = 64, 16 int8 per lane),
+// each byte widened to f32 by one prmt (a byte of the xor-ed word, bytes 4-7,
+// into the low byte of 1258291200 = 0x4B000000 = 2^23)
+// and a subtraction, no int-to-float cvt; the butterfly of five xor
+// shuffles, one store by lane 0.
 // CHECK-LABEL: // gpu.binary @fc1_weight_splitk
 // CHECK: .target sm_90
 // CHECK: .visible .entry fc1_weight_splitk(
 // CHECK: ld.global.v4.b32
+// CHECK-NOT: cvt.rn.f32
+// CHECK: xor.b32 {{.*}}, -2139062144;
+// CHECK-NOT: cvt.rn.f32
+// CHECK-COUNT-16: prmt.b32 {{.*}}, 1258291200, {{.*}}, 0x300{{[4-7]}}U;
+// CHECK-NOT: cvt.rn.f32
 // CHECK-COUNT-5: shfl.sync.bfly.b32
 // CHECK: st.global.b32
 // CHECK-NOT: .local
@@ -38,7 +46,9 @@
 // CHECK: st.shared.v4.b32
 // CHECK: bar.sync 0;
 // CHECK: ld.shared.v4.b32
-// CHECK: cvt.rn.f32.s16
+// CHECK-NOT: cvt.rn.f32
+// CHECK: prmt.b32
+// CHECK-NOT: cvt.rn.f32
 // CHECK: fma.rn.f32
 // CHECK-NOT: shfl.sync
 // CHECK: st.global.b32

@@ -15,9 +15,15 @@
 // CHECK: scf.if %[[SMALL]] {
 // CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c8, {{.*}} = %[[M]], {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c4, {{.*}} = %c1{{.*}}) module(@fc_weight_splitk) function(@fc_weight_splitk)
 // CHECK:     scf.for
-// CHECK:       vector.load %[[W]][{{.*}}] {alignment = 16 : i64} : memref<32x64xi8>, vector<16xi8>
-// CHECK:       arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
-// CHECK:       vector.fma
+// The weight widened without a conversion instruction: each byte xor 0x80
+// (w + 128) becomes the low byte of 2^23 (0x4B in byte 3), 2^23 + 128 is
+// subtracted.
+// CHECK:       %[[SLICE:.*]] = vector.load %[[W]][{{.*}}] {alignment = 16 : i64} : memref<32x64xi8>, vector<16xi8>
+// CHECK:       %[[BIASED:.*]] = arith.xori %[[SLICE]], %{{.*}} : vector<16xi8>
+// CHECK:       %[[WORDS:.*]] = vector.shuffle %[[BIASED]], %{{.*}} [0, 16, 16, 19, 1, 16, 16, 19, 2, 16, 16, 19,
+// CHECK:       %[[SHIFTED:.*]] = vector.bitcast %[[WORDS]] : vector<64xi8> to vector<16xf32>
+// CHECK:       %[[WEIGHT:.*]] = arith.subf %[[SHIFTED]], %{{.*}} : vector<16xf32>
+// CHECK:       vector.fma %{{.*}}, %[[WEIGHT]], %{{.*}} : vector<16xf32>
 // CHECK:     vector.reduction <add>
 // CHECK:     gpu.shuffle  xor {{.*}}, %c16_i32, %c32_i32 : f32
 // CHECK:     gpu.shuffle  xor {{.*}}, %c8_i32, %c32_i32 : f32
@@ -91,7 +97,7 @@ func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parame
 // CHECK: gpu.launch {{.*}} module(@w_splitk) function(@w_splitk)
 // CHECK: scf.for
 // CHECK:   vector.load {{.*}} : memref<32x64xi8>, vector<16xi8>
-// CHECK:   arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK:   vector.bitcast {{.*}} : vector<64xi8> to vector<16xf32>
 // CHECK:   vector.load {{.*}} {alignment = 16 : i64} : memref<?x64xbf16>, vector<16xbf16>
 // CHECK:   arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
 // CHECK:   vector.fma
@@ -236,7 +242,7 @@ func.func @packed(%x: tensor<?x64xf32>, %w: tensor<64x32xi8>, %s: tensor<32x1xf3
 // COLS-NEXT: vector.load %{{.*}}[%[[FIRST]], {{.*}}] {alignment = 16 : i64} : memref<40x64xi8>, vector<16xi8>
 // COLS-NEXT: vector.load %{{.*}}[%[[SECOND_READ]], {{.*}}] {alignment = 16 : i64} : memref<40x64xi8>, vector<16xi8>
 // COLS-NEXT: vector.load %{{.*}}[%[[THIRD_READ]], {{.*}}] {alignment = 16 : i64} : memref<40x64xi8>, vector<16xi8>
-// COLS-COUNT-3: arith.sitofp
+// COLS-COUNT-3: arith.subf {{.*}} : vector<16xf32>
 // COLS-NEXT: vector.load {{.*}} : memref<?x64xf32>, vector<16xf32>
 // COLS-COUNT-3: vector.fma
 // COLS-COUNT-15: gpu.shuffle  xor

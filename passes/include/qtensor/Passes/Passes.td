@@ -278,7 +278,9 @@ def QTensorMapKernelsToGpu
       computes `tile-m` rows of one output column, reading the weight row in
       `vector<Vxi8>` loads with `{alignment = V}` (V = 16 when K is a
       multiple of 16: one `ld.global.v4` per load), converting to f32 in
-      registers and accumulating `V` partial sums per row with `vector.fma`;
+      registers (exactly, without an int-to-float instruction: `w ^ 0x80`
+      shuffled into the low byte of 2^23, minus 2^23 + 128; split-K does
+      the same) and accumulating `V` partial sums per row with `vector.fma`;
       the partial sums are added after the K loop, then scale, bias and relu
       (the epilogue's own body) are applied and the element is stored. When
       V = 16 and 64 divides K, the block stages its 32 weight rows in shared
