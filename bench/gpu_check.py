@@ -18,9 +18,10 @@ of qtensor's build dependencies. For the ToyModel and for 4096x4096 and
   weight copies, plus one eager call each as single-launch latency;
 - the GPU's read bandwidth measured in the same run, and each M = 1 row's
   share of it;
-- at M = 1, the same layers compiled with 2 and 4 output columns per
-  split-K warp (--gpu-kernel-options splitk-columns=C), checked and timed
-  as CUDA-graph replays, to choose that option's default.
+- the same layers compiled with other kernel options (VARIANTS: 2 and 4
+  output columns per split-K warp at M = 1; 1 and 2 rows per thread in
+  the fp32 tiled kernel at M = 16), checked and timed as CUDA-graph
+  replays, to choose those options' defaults.
 
 Prints one table; every row names the GPU and the dtype. Exit status 0 when
 every output matches, 1 otherwise, 2 when there is no GPU.
@@ -41,6 +42,12 @@ import torch
 HERE = Path(__file__).resolve().parent
 EXEC = HERE / "bin" / "qtensor-exec"
 ROTATE = 4
+# Kernel options timed next to the defaults, by batch size: artifact
+# suffix and --gpu-kernel-options (bench/make_gpu_check.sh builds them).
+VARIANTS = {
+    1: (("c2", "splitk-columns=2"), ("c4", "splitk-columns=4")),
+    16: (("t1", "tile-m=1"), ("t2", "tile-m=2")),
+}
 
 
 # --- The seed's quantizer and tensor subclass (the tutorial's code) --------
@@ -223,6 +230,44 @@ def run_qtensor(artifact, x, weights, work, bench):
 
 # --- The check ----------------------------------------------------------------
 
+def variant_rows(row, work, layer, name, m, x, weights):
+    """Rows (through `row`) of the artifacts of this layer compiled with
+    other kernel options (VARIANTS), on `weights` = (float, int8, scale):
+    their CUDA-graph time and whether they match. Returns the number of
+    mismatches and errors."""
+    bad = 0
+    for suffix, options in VARIANTS.get(m, ()):
+        artifact = (HERE / "artifacts" /
+                    f"linear_{layer}_{name}_{suffix}.qta")
+        if not artifact.exists():  # e.g. tile-m: f32 only
+            continue
+        impl = f"qtensor {options}, CUDA graph"
+        try:
+            manifest = json.loads(
+                (artifact / "manifest.json").read_text())
+            data_name = next(p["name"] for p in manifest["parameters"]
+                             if p["name"].endswith(".weight.data"))
+            path = work / f"{artifact.name}.bin"
+            write_weights(manifest, {
+                data_name: weights[1],
+                data_name[:-len("data")] + "scale": weights[2]}, path)
+            y, times = run_qtensor(artifact, x, path, work, 50)
+            ok, diff = matches(y, seed_formula(x, weights[1], weights[2]))
+            bad += not ok
+            ms = times["qtensor, CUDA graph"]
+            note = (f"{'match' if ok else 'MISMATCH'} "
+                    f"max_abs_diff={diff:.2e}")
+            if isinstance(ms, str):  # no graph: events, and why
+                ms, note = (times["qtensor, events per launch"],
+                            f"{note}; {ms[:100]}")
+                impl = f"qtensor {options}, events per launch"
+            row(layer, name, m, impl, ms, weights[1].numel(), note)
+        except (Exception, SystemExit) as error:
+            bad += 1
+            row(layer, name, m, impl, 0, 0, f"ERROR {error}"[:160])
+    return bad
+
+
 def matches(ours, reference):
     if ours.shape != reference.shape:
         return False, float("inf")
@@ -267,36 +312,6 @@ def main():
         share = f"{100 * gbs / bandwidth:.0f}%" if m == 1 else ""
         rows.append((gpu, dtype, layer, m, impl, f"{ms * 1e3:.1f}",
                      f"{gbs:.0f}", share, note))
-
-    def split_k_column_rows(layer, name, x, weights):
-        """Rows of the artifacts compiled with splitk-columns = 2 and 4
-        (the same layer, same weights): their CUDA-graph time and whether
-        they match. Returns the number of mismatches and errors."""
-        bad = 0
-        for columns in (2, 4):
-            impl = f"qtensor splitk-columns={columns}, CUDA graph"
-            artifact = HERE / "artifacts" / f"linear_{layer}_{name}_c{columns}.qta"
-            try:
-                manifest = json.loads((artifact / "manifest.json").read_text())
-                data_name = next(p["name"] for p in manifest["parameters"]
-                                 if p["name"].endswith(".weight.data"))
-                path = work / f"{artifact.name}.bin"
-                write_weights(manifest, {
-                    data_name: weights[1],
-                    data_name[:-len("data")] + "scale": weights[2]}, path)
-                y, times = run_qtensor(artifact, x, path, work, 50)
-                ok, diff = matches(y, seed_formula(x, weights[1], weights[2]))
-                bad += not ok
-                ms = times["qtensor, CUDA graph"]
-                note = f"{'match' if ok else 'MISMATCH'} max_abs_diff={diff:.2e}"
-                if isinstance(ms, str):
-                    ms, note = times["qtensor, events per launch"], ms[:120]
-                    impl = f"qtensor splitk-columns={columns}, events per launch"
-                row(layer, name, 1, impl, ms, weights[1].numel(), note)
-            except Exception as error:
-                bad += 1
-                row(layer, name, 1, impl, 0, 0, f"ERROR {error}"[:160])
-        return bad
 
     # The ToyModel: its weights travel in the artifact; the reference uses
     # the same quantized parameters.
@@ -360,8 +375,8 @@ def main():
                 except Exception as error:
                     failures += 1
                     row(layer, name, m, "qtensor", 0, 0, f"ERROR {error}")
-                if m == 1:
-                    failures += split_k_column_rows(layer, name, x, copies[0])
+                failures += variant_rows(row, work, layer, name, m, x,
+                                         copies[0])
                 outs = [torch.empty(m, n, device="cuda", dtype=dtype)
                         for _ in copies]
                 calls = [lambda w=w, o=o: torch.matmul(x, w.t(), out=o)

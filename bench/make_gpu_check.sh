@@ -4,8 +4,9 @@
 # runtime libraries from the build, CUDA artifacts compiled here for sm_90
 # (the ToyModel with its weights; 4096x4096 and 4096x11008 layers in fp32 and
 # bf16 without weights: gpu_check.py makes them there from a seed; again with
-# 2 and 4 columns per split-K warp, for M = 1), and the scripts. Needs a build (scripts/test.sh or cmake --build build) and the
-# CUDA toolkit for cubins (PTX alone otherwise).
+# other kernel options, gpu_check.py's VARIANTS), and the scripts. Needs a
+# build (scripts/test.sh or cmake --build build) and the CUDA toolkit for
+# cubins (PTX alone otherwise).
 #
 #   [QTENSOR_GPU_CHECK_CHIP=sm_90] [QTENSOR_GPU_CHECK_BINARY=auto|isa|fatbin]
 #   bench/make_gpu_check.sh [BUILD_DIR] [OUT_DIR]
@@ -55,18 +56,23 @@ for shape in 4096x4096 4096x11008; do
       -o "$out/artifacts/linear_${shape}_${dtype}.qta"
   done
 done
-# The same layers with 2 and 4 output columns per split-K warp, timed at
-# M = 1 next to the default (one column) to choose it on the GPU.
-for columns in 2 4; do
-  for shape in 4096x4096 4096x11008; do
-    for dtype in f32 bf16; do
-      "$build/bin/qtensor-compile" "$out/models/linear_${shape}_${dtype}.pt" \
-        --input-shape "?x${shape%x*}" --input-dtype "$dtype" \
-        --target "cuda:$chip" --gpu-binary "$binary" --no-weights \
-        --gpu-kernel-options "splitk-columns=$columns" \
-        -o "$out/artifacts/linear_${shape}_${dtype}_c${columns}.qta"
-    done
+# The same layers with other kernel options, timed next to the defaults
+# (gpu_check.py's VARIANTS): 2 and 4 columns per split-K warp (M = 1), and
+# 1 and 2 rows per thread in the tiled kernel (fp32, M = 16; bf16 runs the
+# tensor-core kernel there).
+variant() { # suffix options shape dtype
+  "$build/bin/qtensor-compile" "$out/models/linear_${3}_${4}.pt" \
+    --input-shape "?x${3%x*}" --input-dtype "$4" \
+    --target "cuda:$chip" --gpu-binary "$binary" --no-weights \
+    --gpu-kernel-options "$2" -o "$out/artifacts/linear_${3}_${4}_${1}.qta"
+}
+for shape in 4096x4096 4096x11008; do
+  for dtype in f32 bf16; do
+    variant c2 splitk-columns=2 "$shape" "$dtype"
+    variant c4 splitk-columns=4 "$shape" "$dtype"
   done
+  variant t1 tile-m=1 "$shape" f32
+  variant t2 tile-m=2 "$shape" f32
 done
 # The layer models' weights are not needed there (the manifests say what
 # the parameters are); the ToyModel's .pt is, for its reference.

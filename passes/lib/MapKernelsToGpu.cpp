@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qtensor/Passes/GpuPipeline.h"
 #include "qtensor/Passes/PassUtils.h"
 #include "qtensor/Passes/Passes.h"
 
@@ -53,11 +54,15 @@ static constexpr int64_t kMmaTilesM = 2, kMmaTilesN = 4;
 static constexpr int64_t kMmaWarpRows = kMmaM * kMmaTilesM;
 static constexpr int64_t kMmaWarpColumns = kMmaN * kMmaTilesN;
 static constexpr int64_t kMmaResultsPerLane = 4 * kMmaTilesM * kMmaTilesN;
-/// Weight slices each split-K lane loads before it uses the first (over
-/// its columns, at least one slice of each): one outstanding 16-byte load
-/// per lane keeps about 2 MB in flight on an H100/H200, half of what their
-/// DRAM needs to stream at full speed.
+/// K steps each split-K lane loads (for each of its columns) before it uses
+/// the first: one outstanding 16-byte load per lane keeps about 2 MB in
+/// flight on an H100/H200, half of what their DRAM needs to stream at full
+/// speed. Per column, not per lane, so that C columns per warp (C times
+/// fewer blocks) keep as many bytes in flight.
 static constexpr int64_t kSplitKLoadsInFlight = 4;
+/// The bits of the f32 2^23: an integer u < 2^23 in its low mantissa bits
+/// makes the float 2^23 + u.
+static constexpr int32_t kFloatTwoPow23Bits = 0x4B000000;
 
 namespace {
 
@@ -380,37 +385,54 @@ private:
   }
 
   /// float(w) for an int8 vector, bit-identical to arith.sitofp, without a
-  /// conversion instruction: w ^ 0x80 (= w + 128, unsigned) in the low byte
-  /// of the f32 2^23 is exactly 2^23 + w + 128, from which 2^23 + 128 is
+  /// conversion instruction: w ^ 0x80 (= w + 128, unsigned) as the low byte
+  /// of the f32 2^23 makes exactly 2^23 + w + 128, from which 2^23 + 128 is
   /// subtracted exactly. GPUs convert integers to floats at 16 per clock
   /// per SM (sm_80, sm_90), too few for a GEMV to convert every weight byte
-  /// at DRAM speed; the xor, or and subtract run at the full ALU rate.
+  /// at DRAM speed; the xor, byte moves and subtract run at the full rate.
   Value convertInt8ToF32(Value weight) {
     auto bytesType = cast<VectorType>(weight.getType());
+    auto floatsType = bytesType.clone(b.getF32Type());
     int64_t width = bytesType.getNumElements();
     Value biased = arith::XOrIOp::create(
         b, loc, weight,
         arith::ConstantOp::create(
             b, loc, bytesType,
             DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(-128))));
-    // Little-endian bytes of 2^23 (0x4B000000) after the biased ones.
-    SmallVector<int8_t> magicBytes(width, 0);
-    magicBytes[3] = 0x4B;
-    Value magic = arith::ConstantOp::create(
-        b, loc, bytesType,
-        DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(magicBytes)));
-    SmallVector<int64_t> mask;
-    for (int64_t i = 0; i < width; ++i)
-      mask.append({i, width, width, width + 3});
-    Value words = vector::ShuffleOp::create(b, loc, biased, magic, mask);
-    auto floatsType = bytesType.clone(b.getF32Type());
-    Value shifted = vector::BitCastOp::create(b, loc, floatsType, words);
+    Value withExponent;
+    if (width >= 4) {
+      // Each biased byte, then bytes 0, 0 and 3 of the little-endian 2^23
+      // (00 00 00 4B): NVPTX emits one prmt.b32 per output word.
+      SmallVector<int8_t> exponentBytes(width, 0);
+      exponentBytes[3] = kFloatTwoPow23Bits >> 24;
+      Value exponent = arith::ConstantOp::create(
+          b, loc, bytesType,
+          DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(exponentBytes)));
+      SmallVector<int64_t> mask;
+      for (int64_t i = 0; i < width; ++i)
+        mask.append({i, width, width, width + 3});
+      withExponent = vector::BitCastOp::create(
+          b, loc, floatsType,
+          vector::ShuffleOp::create(b, loc, biased, exponent, mask));
+    } else {
+      // Too few bytes for the shuffle's second operand: widen and or.
+      auto wordsType = bytesType.clone(b.getI32Type());
+      Value words = arith::ExtUIOp::create(b, loc, wordsType, biased);
+      withExponent = arith::BitcastOp::create(
+          b, loc, floatsType,
+          arith::OrIOp::create(
+              b, loc, words,
+              arith::ConstantOp::create(
+                  b, loc, wordsType,
+                  DenseElementsAttr::get(
+                      wordsType, b.getI32IntegerAttr(kFloatTwoPow23Bits)))));
+    }
     return arith::SubFOp::create(
-        b, loc, shifted,
+        b, loc, withExponent,
         arith::ConstantOp::create(
             b, loc, floatsType,
             DenseElementsAttr::get(floatsType,
-                                   b.getF32FloatAttr(8388608.0f + 128.0f))));
+                                   b.getF32FloatAttr(0x1p23f + 128.0f))));
   }
 
   /// The alignment of an activation slice load: 16 bytes at most (an
@@ -433,6 +455,8 @@ private:
     SmallVector<Value> converted;
     for (Value weight : weights)
       converted.push_back(convertInt8ToF32(weight));
+    assert(accs.size() == weights.size() * rowIndices.size() &&
+           "one accumulator per column and row");
     SmallVector<Value> next(accs.size());
     for (auto [r, row] : llvm::enumerate(rowIndices)) {
       Value x = vector::LoadOp::create(
@@ -1228,16 +1252,15 @@ private:
   }
 
   /// Lane `lane`'s partial sums for each column: slices k = lane * V +
-  /// 32 * V * j, in order of j. Groups of about kSplitKLoadsInFlight weight
-  /// slices (a whole number of k steps, all columns) are loaded before the
-  /// first of them is used; the k steps left over (the lane's count of j
-  /// need not be a multiple) go one at a time.
+  /// 32 * V * j, in order of j. Groups of kSplitKLoadsInFlight k steps (a
+  /// weight slice of each column per step) are loaded before the first of
+  /// them is used; the k steps left over (the lane's count of j need not be
+  /// a multiple) go one at a time.
   SmallVector<Value> emitLanePartialSums(Value lane, Value row,
                                          ValueRange columns) {
     Value lower = mul(lane, vectorWidth);
     int64_t step = kWarpSize * vectorWidth;
-    int64_t group = std::max<int64_t>(
-        1, kSplitKLoadsInFlight / static_cast<int64_t>(columns.size()));
+    int64_t group = kSplitKLoadsInFlight;
     // The lane's slice count ceil((K - lower) / step); lower < step, so the
     // dividend is at least K.
     Value slices = arith::DivUIOp::create(
@@ -1324,19 +1347,10 @@ public:
   }
 
   LogicalResult initialize(MLIRContext *context) override {
-    if (smallM < 0)
+    if (std::optional<std::string> problem =
+            checkKernelMappingOptions(smallM, tileM, splitKColumns))
       return emitError(UnknownLoc::get(context))
-             << "qtensor-map-kernels-to-gpu: small-m must be >= 0, got "
-             << static_cast<int64_t>(smallM);
-    if (tileM < 1 || tileM > 16)
-      return emitError(UnknownLoc::get(context))
-             << "qtensor-map-kernels-to-gpu: tile-m must be in [1, 16], got "
-             << static_cast<int64_t>(tileM);
-    if (splitKColumns < 1 || splitKColumns > 4)
-      return emitError(UnknownLoc::get(context))
-             << "qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], "
-                "got "
-             << static_cast<int64_t>(splitKColumns);
+             << "qtensor-map-kernels-to-gpu: " << *problem;
     return success();
   }
 
@@ -1371,3 +1385,16 @@ public:
 };
 
 } // namespace
+
+std::optional<std::string>
+mlir::qtensor::checkKernelMappingOptions(int64_t smallM, int64_t tileM,
+                                         int64_t splitKColumns) {
+  if (smallM < 0)
+    return "small-m must be >= 0, got " + std::to_string(smallM);
+  if (tileM < 1 || tileM > 16)
+    return "tile-m must be in [1, 16], got " + std::to_string(tileM);
+  if (splitKColumns < 1 || splitKColumns > 4)
+    return "splitk-columns must be in [1, 4], got " +
+           std::to_string(splitKColumns);
+  return std::nullopt;
+}

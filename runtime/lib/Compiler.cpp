@@ -153,7 +153,14 @@ Status validateOptions(const CompileOptions &options) {
     return Status::error("GPU kernel options apply to cuda targets only");
   // Checked even when Target::Auto then chooses the CPU.
   mlir::qtensor::GpuPipelineOptions scratch;
-  return applyGpuKernelOptions(options.gpuKernelOptions, scratch);
+  if (Status status = applyGpuKernelOptions(options.gpuKernelOptions, scratch);
+      !status)
+    return status;
+  if (std::optional<std::string> problem =
+          mlir::qtensor::checkKernelMappingOptions(
+              scratch.smallM, scratch.tileM, scratch.splitKColumns))
+    return Status::error("qtensor-map-kernels-to-gpu: " + *problem);
+  return Status::success();
 }
 
 Status loadModel(const std::string &path, const CompileOptions &options,

@@ -113,6 +113,17 @@ std::string describeHost() {
   return text;
 }
 
+/// GPU kernel options as a cache-key part: "" for the defaults, else each
+/// key=value after a "-", so that spacing does not make another key.
+std::string describeKernelOptions(llvm::StringRef text) {
+  llvm::SmallVector<llvm::StringRef> words;
+  llvm::SplitString(text, words);
+  std::string key;
+  for (llvm::StringRef word : words)
+    key += "-" + word.str();
+  return key;
+}
+
 /// The chip the GPU pipeline compiles for on a GPU of compute capability
 /// `capability` (major * 10 + minor): the newest supported chip it runs,
 /// since the driver compiles PTX for newer GPUs. None below sm_80.
@@ -327,9 +338,9 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
          (options.quantization == Quantization::Int8 ? "int8" : "none") +
          (options.fuse ? "|fused" : "|unfused") +
          (options.parallel ? "|parallel" : "|serial") + "|" +
-         (target.code.cuda
-              ? "cuda-" + target.code.chip + "-" + options.gpuKernelOptions
-              : "cpu") +
+         (target.code.cuda ? "cuda-" + target.code.chip +
+                                 describeKernelOptions(options.gpuKernelOptions)
+                           : "cpu") +
          "|" + describeHost() + "|" + kRuntimeVersion +
          "|llvm-" LLVM_VERSION_STRING;
   if (options.dumpStagesDirectory.empty()) {

@@ -65,4 +65,24 @@ for artifact in sorted((package / "artifacts").iterdir()):
         checked += 1
     print(f"{artifact.name}: {manifest['target']} "
           f"{manifest.get('gpu_binary', '')} ran, rows {sorted(times)}")
+
+# The option variants' rows, as gpu_check.py makes them (the 4096x4096
+# layer): each variant artifact runs, its row names the options and carries
+# a time and a correctness note (a mismatch on the fake, which computes
+# nothing), never an ERROR.
+rows = []
+for name, dtype in (("f32", torch.float32), ("bf16", torch.bfloat16)):
+    weight = (torch.randn(4096, 4096) * 0.02).to(dtype)
+    w_int8, w_scale = gpu_check.int8_symmetric_quantize(weight)
+    for m in sorted(gpu_check.VARIANTS):
+        x = torch.randn(m, 4096).to(dtype)
+        gpu_check.variant_rows(lambda *fields: rows.append(fields), work,
+                               "4096x4096", name, m, x,
+                               (weight, w_int8, w_scale))
+for layer, dtype, m, impl, ms, weight_bytes, note in rows:
+    assert impl.startswith("qtensor ") and "=" in impl, impl
+    assert ms > 0 and weight_bytes == 4096 * 4096, (impl, ms, weight_bytes)
+    assert not note.startswith("ERROR") and "max_abs_diff" in note, note
+    checked += 1
+print("variant rows: " + "; ".join(f"{r[1]} M={r[2]} {r[3]}" for r in rows))
 print(f"gpu-check package: {checked} runs on the fake driver")

@@ -1,77 +1,55 @@
-// Tests that the GPU kernels' int8 -> f32 weight conversion (a byte
-// permutation into the mantissa of 2^23 and a subtraction, no conversion
-// instruction) gives every int8 value exactly: the weight holds -128 ..
-// 127, the input is the identity and the scale 1, so output row m is column
-// m of the weight, y[m, n] = 16 n + m - 128. Emulated on the CPU through the
-// tiled kernel (16 rows, the default small-m) and the split-K kernel
-// (small-m=64), whose bodies the GPU runs unchanged.
+// Tests that the GPU kernels' int8 -> f32 weight conversion (no
+// int-to-float instruction: a byte shuffle into the mantissa of 2^23 for
+// slices of 4 or more bytes, a widening or below, then a subtraction) gives
+// every int8 value exactly, at every slice width V the kernels use. Each
+// weight runs through all 256 int8 values, the input is the identity and
+// the scale 1, so the output is the converted weight, compared exactly
+// (check_output.py: integer oracle) with the values themselves. K rows go
+// to the tiled kernel (above the default small-m of 4) and, with
+// small-m=64, to the split-K kernel; the emulated bodies are the ones the
+// GPU runs.
 
-// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %s | %mlir_runner | FileCheck %s
-// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %s | %mlir_runner | FileCheck %s
-// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64 splitk-columns=3" %s | %mlir_runner | FileCheck %s
+// RUN: rm -rf %t && mkdir -p %t
+// K = 64: the shared-memory tiled kernel (V = 16, 64 divides K).
+// RUN: %torch_python %S/make_int8_conversion_case.py 64 %t/k64
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/k64/model.mlir | %mlir_runner > %t/k64/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/k64/model.mlir | %mlir_runner > %t/k64/splitk.txt
+// RUN: %torch_python %S/check_output.py %t/k64/expected.npz %t/k64/tiled.txt %t/k64/splitk.txt | FileCheck %s --check-prefix=K64
+// K = 16: V = 16.
+// RUN: %torch_python %S/make_int8_conversion_case.py 16 %t/k16
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/k16/model.mlir | %mlir_runner > %t/k16/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/k16/model.mlir | %mlir_runner > %t/k16/splitk.txt
+// RUN: %torch_python %S/check_output.py %t/k16/expected.npz %t/k16/tiled.txt %t/k16/splitk.txt | FileCheck %s --check-prefix=K16
+// K = 8: V = 8.
+// RUN: %torch_python %S/make_int8_conversion_case.py 8 %t/k8
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/k8/model.mlir | %mlir_runner > %t/k8/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/k8/model.mlir | %mlir_runner > %t/k8/splitk.txt
+// RUN: %torch_python %S/check_output.py %t/k8/expected.npz %t/k8/tiled.txt %t/k8/splitk.txt | FileCheck %s --check-prefix=K8
+// K = 12: V = 4.
+// RUN: %torch_python %S/make_int8_conversion_case.py 12 %t/k12
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/k12/model.mlir | %mlir_runner > %t/k12/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/k12/model.mlir | %mlir_runner > %t/k12/splitk.txt
+// RUN: %torch_python %S/check_output.py %t/k12/expected.npz %t/k12/tiled.txt %t/k12/splitk.txt | FileCheck %s --check-prefix=K12
+// K = 6: V = 2.
+// RUN: %torch_python %S/make_int8_conversion_case.py 6 %t/k6
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/k6/model.mlir | %mlir_runner > %t/k6/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/k6/model.mlir | %mlir_runner > %t/k6/splitk.txt
+// RUN: %torch_python %S/check_output.py %t/k6/expected.npz %t/k6/tiled.txt %t/k6/splitk.txt | FileCheck %s --check-prefix=K6
+// K = 9: V = 1.
+// RUN: %torch_python %S/make_int8_conversion_case.py 9 %t/k9
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false" %t/k9/model.mlir | %mlir_runner > %t/k9/tiled.txt
+// RUN: qtensor-opt --qtensor-gpu-pipeline="emulate=true parameters=false small-m=64" %t/k9/model.mlir | %mlir_runner > %t/k9/splitk.txt
+// RUN: %torch_python %S/check_output.py %t/k9/expected.npz %t/k9/tiled.txt %t/k9/splitk.txt | FileCheck %s --check-prefix=K9
 
-// CHECK: sizes = [16, 16]
-// CHECK-NEXT: {{\[\[}}-128, -112, -96, -80, -64, -48, -32, -16, 0, 16, 32, 48, 64, 80, 96, 112]
-// CHECK-NEXT:  [-127, -111, -95, -79, -63, -47, -31, -15, 1, 17, 33, 49, 65, 81, 97, 113]
-// CHECK-NEXT:  [-126, -110, -94, -78, -62, -46, -30, -14, 2, 18, 34, 50, 66, 82, 98, 114]
-// CHECK-NEXT:  [-125, -109, -93, -77, -61, -45, -29, -13, 3, 19, 35, 51, 67, 83, 99, 115]
-// CHECK-NEXT:  [-124, -108, -92, -76, -60, -44, -28, -12, 4, 20, 36, 52, 68, 84, 100, 116]
-// CHECK-NEXT:  [-123, -107, -91, -75, -59, -43, -27, -11, 5, 21, 37, 53, 69, 85, 101, 117]
-// CHECK-NEXT:  [-122, -106, -90, -74, -58, -42, -26, -10, 6, 22, 38, 54, 70, 86, 102, 118]
-// CHECK-NEXT:  [-121, -105, -89, -73, -57, -41, -25, -9, 7, 23, 39, 55, 71, 87, 103, 119]
-// CHECK-NEXT:  [-120, -104, -88, -72, -56, -40, -24, -8, 8, 24, 40, 56, 72, 88, 104, 120]
-// CHECK-NEXT:  [-119, -103, -87, -71, -55, -39, -23, -7, 9, 25, 41, 57, 73, 89, 105, 121]
-// CHECK-NEXT:  [-118, -102, -86, -70, -54, -38, -22, -6, 10, 26, 42, 58, 74, 90, 106, 122]
-// CHECK-NEXT:  [-117, -101, -85, -69, -53, -37, -21, -5, 11, 27, 43, 59, 75, 91, 107, 123]
-// CHECK-NEXT:  [-116, -100, -84, -68, -52, -36, -20, -4, 12, 28, 44, 60, 76, 92, 108, 124]
-// CHECK-NEXT:  [-115, -99, -83, -67, -51, -35, -19, -3, 13, 29, 45, 61, 77, 93, 109, 125]
-// CHECK-NEXT:  [-114, -98, -82, -66, -50, -34, -18, -2, 14, 30, 46, 62, 78, 94, 110, 126]
-// CHECK-NEXT:  [-113, -97, -81, -65, -49, -33, -17, -1, 15, 31, 47, 63, 79, 95, 111, 127]]
-
-func.func @forward(%x: tensor<?x16xf32>) -> tensor<?x16xf32> {
-  %w = arith.constant dense<[[-128, -127, -126, -125, -124, -123, -122, -121, -120, -119, -118, -117, -116, -115, -114, -113],
-                            [-112, -111, -110, -109, -108, -107, -106, -105, -104, -103, -102, -101, -100, -99, -98, -97],
-                            [-96, -95, -94, -93, -92, -91, -90, -89, -88, -87, -86, -85, -84, -83, -82, -81],
-                            [-80, -79, -78, -77, -76, -75, -74, -73, -72, -71, -70, -69, -68, -67, -66, -65],
-                            [-64, -63, -62, -61, -60, -59, -58, -57, -56, -55, -54, -53, -52, -51, -50, -49],
-                            [-48, -47, -46, -45, -44, -43, -42, -41, -40, -39, -38, -37, -36, -35, -34, -33],
-                            [-32, -31, -30, -29, -28, -27, -26, -25, -24, -23, -22, -21, -20, -19, -18, -17],
-                            [-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1],
-                            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-                            [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31],
-                            [32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47],
-                            [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63],
-                            [64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79],
-                            [80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95],
-                            [96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111],
-                            [112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127]]> : tensor<16x16xi8>
-  %s = arith.constant dense<1.0> : tensor<16x1xf32>
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x16xf32>, tensor<16x16xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
-  return %y : tensor<?x16xf32>
-}
-
-func.func private @printMemrefF32(tensor<*xf32>)
-
-func.func @main() {
-  %x = arith.constant dense<[[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
-                            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]]> : tensor<16x16xf32>
-  %d = tensor.cast %x : tensor<16x16xf32> to tensor<?x16xf32>
-  %y = func.call @forward(%d) : (tensor<?x16xf32>) -> tensor<?x16xf32>
-  %u = tensor.cast %y : tensor<?x16xf32> to tensor<*xf32>
-  func.call @printMemrefF32(%u) : (tensor<*xf32>) -> ()
-  return
-}
+// K64: tiled.txt result 0 vs oracle: equal=True mismatches=0
+// K64: splitk.txt result 0 vs oracle: equal=True mismatches=0
+// K16: tiled.txt result 0 vs oracle: equal=True mismatches=0
+// K16: splitk.txt result 0 vs oracle: equal=True mismatches=0
+// K8: tiled.txt result 0 vs oracle: equal=True mismatches=0
+// K8: splitk.txt result 0 vs oracle: equal=True mismatches=0
+// K12: tiled.txt result 0 vs oracle: equal=True mismatches=0
+// K12: splitk.txt result 0 vs oracle: equal=True mismatches=0
+// K6: tiled.txt result 0 vs oracle: equal=True mismatches=0
+// K6: splitk.txt result 0 vs oracle: equal=True mismatches=0
+// K9: tiled.txt result 0 vs oracle: equal=True mismatches=0
+// K9: splitk.txt result 0 vs oracle: equal=True mismatches=0

@@ -51,16 +51,29 @@
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-NOT: lmem
 // Tests that the widest split-K option, 4 columns per warp (64 f32 partial
-// sums and 4 weight slices per lane), still fits in registers.
-// COLUMNS-LABEL: // gpu.binary @fc1_weight_splitk
-// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-// COLUMNS-LABEL: // gpu.binary @big_weight_splitk
-// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-// COLUMNS-LABEL: // gpu.binary @half_weight_splitk
-// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-// COLUMNS-LABEL: // gpu.binary @f16_weight_splitk
+// sums per lane, 16 weight slices loaded ahead), still fits in registers;
+// every kernel has its label so that each check stays in its kernel.
+// COLUMNS-LABEL: // gpu.binary @fc1_weight_splitk{{$}}
+// COLUMNS: Compiling entry function 'fc1_weight_splitk' for 'sm_80'
 // COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // COLUMNS-NOT: lmem
+// COLUMNS-LABEL: // gpu.binary @fc1_weight_tiled{{$}}
+// COLUMNS-LABEL: // gpu.binary @big_weight_splitk{{$}}
+// COLUMNS: Compiling entry function 'big_weight_splitk' for 'sm_80'
+// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// COLUMNS-NOT: lmem
+// COLUMNS-LABEL: // gpu.binary @big_weight_tiled{{$}}
+// COLUMNS-LABEL: // gpu.binary @half_weight_splitk{{$}}
+// COLUMNS: Compiling entry function 'half_weight_splitk' for 'sm_80'
+// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// COLUMNS-NOT: lmem
+// COLUMNS-LABEL: // gpu.binary @half_weight_mma_ksplit{{$}}
+// COLUMNS-LABEL: // gpu.binary @half_weight_mma{{$}}
+// COLUMNS-LABEL: // gpu.binary @f16_weight_splitk{{$}}
+// COLUMNS: Compiling entry function 'f16_weight_splitk' for 'sm_80'
+// COLUMNS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// COLUMNS-NOT: lmem
+// COLUMNS-LABEL: // gpu.binary @f16_weight_mma{{$}}
 // Tests that format=bin embeds a cubin (an ELF image) and format=fatbin a
 // fatbinary (magic 0xBA55ED50), both assembled by the toolkit's ptxas.
 // CUBIN: gpu.binary @fc1_weight_splitk  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF

@@ -88,9 +88,9 @@
 // RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-run %t/toy.pt --input-shape 4x64 | FileCheck %s --check-prefix=FAKE-GPU
 // FAKE-GPU: target: cuda sm_90 (Fake H200) (target auto chose cuda: GPU 0: Fake H200, sm_90
 // --gpu-kernel-options: part of the compile cache's key (another option
-// text is a miss, then a hit), checked before the target is chosen (so a
-// bad one is an error even where auto falls back to the CPU), refused with
-// --target cpu.
+// text is a miss, then a hit), checked (keys and ranges) before the target
+// is chosen, so a bad one is an error even where auto falls back to the
+// CPU; refused with --target cpu.
 // RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-run %t/toy.pt --input-shape 8x64 --cache-dir %t/gpu-cache --timing | FileCheck %s --check-prefix=COLD
 // RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-run %t/toy.pt --input-shape 8x64 --gpu-kernel-options "small-m=8 splitk-columns=2" --cache-dir %t/gpu-cache --timing | FileCheck %s --check-prefix=COLD
 // RUN: env QTENSOR_CUDA_DRIVER=%fake_cuda_driver qtensor-run %t/toy.pt --input-shape 8x64 --gpu-kernel-options "small-m=8 splitk-columns=2" --cache-dir %t/gpu-cache --timing | FileCheck %s --check-prefix=WARM
@@ -99,6 +99,9 @@
 // TUNED: gpu.launch_func @linear1_weight_splitk::@linear1_weight_splitk blocks in (%c16, %c8, %c1)
 // RUN: env QTENSOR_CUDA_DRIVER=%t/no-libcuda.so.1 %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --gpu-kernel-options "tile-n=2" 2>&1 | FileCheck %s --check-prefix=TUNE-KEY
 // TUNE-KEY: error: unknown GPU kernel option 'tile-n' (expected small-m, tile-m, tensor-cores or splitk-columns)
+// RUN: env QTENSOR_CUDA_DRIVER=%t/no-libcuda.so.1 %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --gpu-kernel-options "splitk-columns=5" 2>&1 | FileCheck %s --check-prefix=TUNE-RANGE
+// TUNE-RANGE: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 5
+// TUNE-RANGE-NOT: target:
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target cpu --gpu-kernel-options "small-m=8" 2>&1 | FileCheck %s --check-prefix=TUNE-CPU
 // TUNE-CPU: error: GPU kernel options apply to cuda targets only
 // RUN: printf 'not numpy' > %t/bad.npy

@@ -81,6 +81,13 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
 /// the same kernel loop nests).
 void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 
+/// Why kernel-mapping options (`qtensor-map-kernels-to-gpu`'s, which the
+/// pipeline passes on) are out of range, e.g. "tile-m must be in [1, 16],
+/// got 0"; nullopt when they are valid. Shared by the pass and by callers
+/// that check options before compiling.
+std::optional<std::string>
+checkKernelMappingOptions(int64_t smallM, int64_t tileM, int64_t splitKColumns);
+
 /// Registers `--qtensor-gpu-pipeline` with the global pass registry.
 void registerGpuPipeline();
 

@@ -43,8 +43,9 @@ struct CompileOptions {
   bool parallel = true;
   /// Tuning of the CUDA kernels, `key=value` pairs separated by spaces:
   /// small-m, tile-m, tensor-cores, splitk-columns (docs/gpu-pipeline.md,
-  /// "Options"); empty: the defaults. An error with Target::Cpu; ignored
-  /// when Target::Auto falls back to the CPU.
+  /// "Options"); empty: the defaults. Checked before anything is compiled,
+  /// for any target; an error with Target::Cpu, without effect when
+  /// Target::Auto chooses the CPU.
   std::string gpuKernelOptions;
   /// When not empty, the IR after each stage is written there.
   std::string dumpStagesDirectory;
