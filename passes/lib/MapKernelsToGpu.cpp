@@ -63,6 +63,9 @@ static constexpr int64_t kSplitKLoadsInFlight = 4;
 /// The bits of the f32 2^23: an integer u < 2^23 in its low mantissa bits
 /// makes the float 2^23 + u.
 static constexpr int32_t kFloatTwoPow23Bits = 0x4B000000;
+/// The high byte of the f16 1024 (0x6400): an integer u < 1024 in its low
+/// mantissa bits makes the half 1024 + u.
+static constexpr int8_t kHalf1024High = 0x64;
 
 namespace {
 
@@ -384,6 +387,16 @@ private:
         llvm::MaybeAlign(vectorWidth));
   }
 
+  /// w ^ 0x80 for an int8 vector: w + 128 as an unsigned byte.
+  Value biasInt8(Value weight) {
+    auto bytesType = cast<VectorType>(weight.getType());
+    return arith::XOrIOp::create(
+        b, loc, weight,
+        arith::ConstantOp::create(
+            b, loc, bytesType,
+            DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(-128))));
+  }
+
   /// float(w) for an int8 vector, bit-identical to arith.sitofp, without a
   /// conversion instruction: w ^ 0x80 (= w + 128, unsigned) as the low byte
   /// of the f32 2^23 makes exactly 2^23 + w + 128, from which 2^23 + 128 is
@@ -394,11 +407,7 @@ private:
     auto bytesType = cast<VectorType>(weight.getType());
     auto floatsType = bytesType.clone(b.getF32Type());
     int64_t width = bytesType.getNumElements();
-    Value biased = arith::XOrIOp::create(
-        b, loc, weight,
-        arith::ConstantOp::create(
-            b, loc, bytesType,
-            DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(-128))));
+    Value biased = biasInt8(weight);
     Value withExponent;
     if (width >= 4) {
       // Each biased byte, then bytes 0, 0 and 3 of the little-endian 2^23
@@ -433,6 +442,45 @@ private:
             b, loc, floatsType,
             DenseElementsAttr::get(floatsType,
                                    b.getF32FloatAttr(0x1p23f + 128.0f))));
+  }
+
+  /// float(w) as f16 or bf16 (`elementType`; int8 values are exact in
+  /// both), bit-identical to arith.sitofp and, as convertInt8ToF32, without
+  /// a conversion instruction. f16: w ^ 0x80 as the low byte of 0x64
+  /// (1024, whose ulp is 1) makes 1024 + w + 128, minus 1152. bf16 has too
+  /// few mantissa bits for that; the f32 value's high half is its bf16
+  /// (the low half of a small integer's f32 is zero).
+  Value convertInt8ToHalf(Value weight) {
+    auto bytesType = cast<VectorType>(weight.getType());
+    auto halvesType = bytesType.clone(elementType);
+    int64_t width = bytesType.getNumElements();
+    assert(width >= 2 && "the mma kernels load 4 or more bytes");
+    SmallVector<int64_t> mask;
+    if (elementType.isBF16()) {
+      // Little endian: element 2i + 1 of the f32s as bf16 pairs is the high
+      // half of f32 i.
+      Value floats = convertInt8ToF32(weight);
+      Value pairs = vector::BitCastOp::create(
+          b, loc, VectorType::get({2 * width}, elementType), floats);
+      for (int64_t i = 0; i < width; ++i)
+        mask.push_back(2 * i + 1);
+      return vector::ShuffleOp::create(b, loc, pairs, pairs, mask);
+    }
+    Value biased = biasInt8(weight);
+    Value exponent = arith::ConstantOp::create(
+        b, loc, bytesType,
+        DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(kHalf1024High)));
+    for (int64_t i = 0; i < width; ++i)
+      mask.append({i, width});
+    Value withExponent = vector::BitCastOp::create(
+        b, loc, halvesType,
+        vector::ShuffleOp::create(b, loc, biased, exponent, mask));
+    return arith::SubFOp::create(
+        b, loc, withExponent,
+        arith::ConstantOp::create(
+            b, loc, halvesType,
+            DenseElementsAttr::get(
+                halvesType, b.getFloatAttr(elementType, 1024.0 + 128.0))));
   }
 
   /// The alignment of an activation slice load: 16 bytes at most (an
@@ -920,14 +968,10 @@ private:
       x.push_back(vector::LoadOp::create(
           b, loc, sliceType, kernel.input, ValueRange{row, k},
           /*nontemporal=*/false, llvm::MaybeAlign(inputAlign)));
-    // int8 values are exact in f16 and bf16.
     for (Value row : lane.weightRows)
-      w.push_back(arith::SIToFPOp::create(
-          b, loc, sliceType,
-          vector::LoadOp::create(
-              b, loc, VectorType::get({width}, b.getI8Type()), kernel.weight,
-              ValueRange{row, k}, /*nontemporal=*/false,
-              llvm::MaybeAlign(width))));
+      w.push_back(convertInt8ToHalf(vector::LoadOp::create(
+          b, loc, VectorType::get({width}, b.getI8Type()), kernel.weight,
+          ValueRange{row, k}, /*nontemporal=*/false, llvm::MaybeAlign(width))));
     // A shuffle, not extract_strided_slice: the NVVM conversion lowers it.
     auto pair = [&](Value slice, int64_t offset) -> Value {
       return vector::ShuffleOp::create(b, loc, slice, slice,

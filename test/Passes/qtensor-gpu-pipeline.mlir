@@ -98,16 +98,24 @@
 // The tensor-core kernels of bf16 and f16 batches above small-m: per k
 // step each lane loads 16 weight bytes (one ld.global.v4) per column tile
 // and 32 bytes (two) per activation row, and issues 32 m16n8k16 mma.sync
-// with f32 accumulators.
+// with f32 accumulators. The weights are widened without int-to-float
+// cvt: bf16 through f32 (prmt into 2^23, a subtraction), f16 by a prmt
+// under the byte 0x64 and one add.rn.f16x2 per two weights.
 // CHECK-LABEL: // gpu.binary @bf_weight_mma
 // CHECK: .visible .entry bf_weight_mma(
 // CHECK: ld.global.v4.b32
+// CHECK-NOT: cvt.rn.bf16.s
+// CHECK: prmt.b32 {{.*}}, 1258291200, {{.*}}, 0x300{{[4-7]}}U;
+// CHECK-NOT: cvt.rn.bf16.s
 // CHECK-COUNT-32: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK-NOT: mma.sync
 // CHECK: st.global.b16
 // CHECK-NOT: .local
 // CHECK-LABEL: // gpu.binary @hf_weight_mma
 // CHECK: .visible .entry hf_weight_mma(
+// CHECK-NOT: cvt.rn.f16.s
+// CHECK: add.rn.f16x2
+// CHECK-NOT: cvt.rn.f16.s
 // CHECK-COUNT-32: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // CHECK-NOT: .local
 // A bf16 layer with K = 512 also gets the K-split tensor-core kernel for

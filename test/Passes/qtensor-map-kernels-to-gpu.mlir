@@ -116,7 +116,13 @@ func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parame
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %[[GRIDY]]{{.*}}) threads({{.*}}) in ({{.*}} = %c32{{.*}}, {{.*}} = %c4{{.*}}) module(@w_mma) function(@w_mma)
 // CHECK-COUNT-4: vector.load {{.*}} {alignment = 16 : i64} : memref<?x64xbf16>, vector<16xbf16>
 // CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<32x64xi8>, vector<16xi8>
-// CHECK: arith.sitofp {{.*}} : vector<16xi8> to vector<16xbf16>
+// The bf16 weight: the f32 widening (as split-K), then the high half of
+// each f32.
+// CHECK: %[[WIDE:.*]] = vector.bitcast %{{.*}} : vector<64xi8> to vector<16xf32>
+// CHECK: %[[FLOATS:.*]] = arith.subf %[[WIDE]], %{{.*}} : vector<16xf32>
+// CHECK: %[[HALVES:.*]] = vector.bitcast %[[FLOATS]] : vector<16xf32> to vector<32xbf16>
+// CHECK: vector.shuffle %[[HALVES]], %[[HALVES]] [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31] : vector<32xbf16>, vector<32xbf16>
+// CHECK-NOT: arith.sitofp
 // CHECK-COUNT-32: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: arith.truncf {{.*}} : f32 to bf16
@@ -183,7 +189,13 @@ func.func @ksplit(%x: tensor<?x512xbf16>, %w: tensor<40x512xi8> {qtensor.paramet
 // CHECK: module(@h_mma)
 // CHECK: scf.for %{{.*}} = %c0 to %c96 step %c32 iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
 // CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<?x96xf16>, vector<8xf16>
-// CHECK: vector.load {{.*}} {alignment = 8 : i64} : memref<40x96xi8>, vector<8xi8>
+// CHECK: %[[SLICE:.*]] = vector.load {{.*}} {alignment = 8 : i64} : memref<40x96xi8>, vector<8xi8>
+// The f16 weight: each w ^ 0x80 below the byte 0x64 (1024), minus 1152.
+// CHECK: %[[BIASED:.*]] = arith.xori %[[SLICE]], %{{.*}} : vector<8xi8>
+// CHECK: %[[PAIRS:.*]] = vector.shuffle %[[BIASED]], %{{.*}} [0, 8, 1, 8, 2, 8, 3, 8, 4, 8, 5, 8, 6, 8, 7, 8] : vector<8xi8>, vector<8xi8>
+// CHECK: %[[HALVES:.*]] = vector.bitcast %[[PAIRS]] : vector<16xi8> to vector<8xf16>
+// CHECK: arith.subf %[[HALVES]], %{{.*}} : vector<8xf16>
+// CHECK-NOT: arith.sitofp
 // CHECK-COUNT-16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: scf.yield
 // CHECK: arith.truncf {{.*}} : f32 to f16

@@ -307,7 +307,9 @@ def QTensorMapKernelsToGpu
       1, the largest dividing K / 16) a lane loads `4 * C` consecutive k of
       each of its weight rows (`vector<16xi8>`, one `ld.global.v4`, at
       C = 4) and activation rows, converts the weight to f16/bf16 in
-      registers (exact for int8) and feeds chunk j to the j-th mma: the k
+      registers (exact for int8, again without int-to-float instructions:
+      f16 under the byte 0x64 minus 1152, bf16 as the f32's high half) and
+      feeds chunk j to the j-th mma: the k
       order inside a step is renamed identically for both operands, which
       the sum does not depend on. Accumulation is in f32; the epilogue runs
       as in the other kernels. `qtensor-convert-mma-sync-to-nvvm` lowers
