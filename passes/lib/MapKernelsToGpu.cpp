@@ -397,6 +397,41 @@ private:
             DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(-128))));
   }
 
+  /// The floats whose elements are each byte of `biased` (w ^ 0x80)
+  /// followed by the bytes `fromExponent` of the constant `exponentBytes`
+  /// (little endian), less `offset`: with the exponent of a binade of ulp
+  /// 1 above those bytes, exactly w. One vector.shuffle, which NVPTX emits
+  /// as one prmt.b32 per 32-bit word.
+  Value placeUnderExponent(Value biased, ArrayRef<int8_t> exponentBytes,
+                           ArrayRef<int64_t> fromExponent, Type floatType,
+                           double offset) {
+    auto bytesType = cast<VectorType>(biased.getType());
+    int64_t width = bytesType.getNumElements();
+    Value exponent = arith::ConstantOp::create(
+        b, loc, bytesType, DenseElementsAttr::get(bytesType, exponentBytes));
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < width; ++i) {
+      mask.push_back(i);
+      for (int64_t byte : fromExponent)
+        mask.push_back(width + byte);
+    }
+    Value withExponent = vector::BitCastOp::create(
+        b, loc, bytesType.clone(floatType),
+        vector::ShuffleOp::create(b, loc, biased, exponent, mask));
+    return subtractSplat(withExponent, offset);
+  }
+
+  /// `value` - `offset` for a float vector.
+  Value subtractSplat(Value value, double offset) {
+    auto type = cast<VectorType>(value.getType());
+    return arith::SubFOp::create(
+        b, loc, value,
+        arith::ConstantOp::create(
+            b, loc, type,
+            DenseElementsAttr::get(
+                type, b.getFloatAttr(type.getElementType(), offset))));
+  }
+
   /// float(w) for an int8 vector, bit-identical to arith.sitofp, without a
   /// conversion instruction: w ^ 0x80 (= w + 128, unsigned) as the low byte
   /// of the f32 2^23 makes exactly 2^23 + w + 128, from which 2^23 + 128 is
@@ -405,43 +440,27 @@ private:
   /// at DRAM speed; the xor, byte moves and subtract run at the full rate.
   Value convertInt8ToF32(Value weight) {
     auto bytesType = cast<VectorType>(weight.getType());
-    auto floatsType = bytesType.clone(b.getF32Type());
-    int64_t width = bytesType.getNumElements();
     Value biased = biasInt8(weight);
-    Value withExponent;
+    double offset = 0x1p23 + 128.0;
+    int64_t width = bytesType.getNumElements();
     if (width >= 4) {
-      // Each biased byte, then bytes 0, 0 and 3 of the little-endian 2^23
-      // (00 00 00 4B): NVPTX emits one prmt.b32 per output word.
+      // Bytes 0, 0 and 3 of the little-endian 2^23 (00 00 00 4B).
       SmallVector<int8_t> exponentBytes(width, 0);
       exponentBytes[3] = kFloatTwoPow23Bits >> 24;
-      Value exponent = arith::ConstantOp::create(
-          b, loc, bytesType,
-          DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(exponentBytes)));
-      SmallVector<int64_t> mask;
-      for (int64_t i = 0; i < width; ++i)
-        mask.append({i, width, width, width + 3});
-      withExponent = vector::BitCastOp::create(
-          b, loc, floatsType,
-          vector::ShuffleOp::create(b, loc, biased, exponent, mask));
-    } else {
-      // Too few bytes for the shuffle's second operand: widen and or.
-      auto wordsType = bytesType.clone(b.getI32Type());
-      Value words = arith::ExtUIOp::create(b, loc, wordsType, biased);
-      withExponent = arith::BitcastOp::create(
-          b, loc, floatsType,
-          arith::OrIOp::create(
-              b, loc, words,
-              arith::ConstantOp::create(
-                  b, loc, wordsType,
-                  DenseElementsAttr::get(
-                      wordsType, b.getI32IntegerAttr(kFloatTwoPow23Bits)))));
+      return placeUnderExponent(biased, exponentBytes, {0, 0, 3},
+                                b.getF32Type(), offset);
     }
-    return arith::SubFOp::create(
-        b, loc, withExponent,
+    // Too few bytes for the shuffle's second operand: widen and or.
+    auto wordsType = bytesType.clone(b.getI32Type());
+    Value words = arith::OrIOp::create(
+        b, loc, arith::ExtUIOp::create(b, loc, wordsType, biased),
         arith::ConstantOp::create(
-            b, loc, floatsType,
-            DenseElementsAttr::get(floatsType,
-                                   b.getF32FloatAttr(0x1p23f + 128.0f))));
+            b, loc, wordsType,
+            DenseElementsAttr::get(wordsType,
+                                   b.getI32IntegerAttr(kFloatTwoPow23Bits))));
+    return subtractSplat(arith::BitcastOp::create(
+                             b, loc, bytesType.clone(b.getF32Type()), words),
+                         offset);
   }
 
   /// float(w) as f16 or bf16 (`elementType`; int8 values are exact in
@@ -451,36 +470,21 @@ private:
   /// few mantissa bits for that; the f32 value's high half is its bf16
   /// (the low half of a small integer's f32 is zero).
   Value convertInt8ToHalf(Value weight) {
-    auto bytesType = cast<VectorType>(weight.getType());
-    auto halvesType = bytesType.clone(elementType);
-    int64_t width = bytesType.getNumElements();
+    int64_t width = cast<VectorType>(weight.getType()).getNumElements();
     assert(width >= 2 && "the mma kernels load 4 or more bytes");
+    if (!elementType.isBF16())
+      return placeUnderExponent(biasInt8(weight),
+                                SmallVector<int8_t>(width, kHalf1024High), {0},
+                                elementType, 1024.0 + 128.0);
+    // Little endian: element 2i + 1 of the f32s as bf16 pairs is the high
+    // half of f32 i.
+    Value pairs = vector::BitCastOp::create(
+        b, loc, VectorType::get({2 * width}, elementType),
+        convertInt8ToF32(weight));
     SmallVector<int64_t> mask;
-    if (elementType.isBF16()) {
-      // Little endian: element 2i + 1 of the f32s as bf16 pairs is the high
-      // half of f32 i.
-      Value floats = convertInt8ToF32(weight);
-      Value pairs = vector::BitCastOp::create(
-          b, loc, VectorType::get({2 * width}, elementType), floats);
-      for (int64_t i = 0; i < width; ++i)
-        mask.push_back(2 * i + 1);
-      return vector::ShuffleOp::create(b, loc, pairs, pairs, mask);
-    }
-    Value biased = biasInt8(weight);
-    Value exponent = arith::ConstantOp::create(
-        b, loc, bytesType,
-        DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(kHalf1024High)));
     for (int64_t i = 0; i < width; ++i)
-      mask.append({i, width});
-    Value withExponent = vector::BitCastOp::create(
-        b, loc, halvesType,
-        vector::ShuffleOp::create(b, loc, biased, exponent, mask));
-    return arith::SubFOp::create(
-        b, loc, withExponent,
-        arith::ConstantOp::create(
-            b, loc, halvesType,
-            DenseElementsAttr::get(
-                halvesType, b.getFloatAttr(elementType, 1024.0 + 128.0))));
+      mask.push_back(2 * i + 1);
+    return vector::ShuffleOp::create(b, loc, pairs, pairs, mask);
   }
 
   /// The alignment of an activation slice load: 16 bytes at most (an
@@ -887,13 +891,16 @@ private:
                     b, l, reduce(partial), laneSums, OpFoldResult(lane)));
               scf::YieldOp::create(b, l, next);
             });
-        SmallVector<int64_t> partner;
+        // partners[i]: lane l ^ (16 >> i) for each lane l.
+        SmallVector<SmallVector<int64_t>> partners;
+        for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+          SmallVector<int64_t> &partner = partners.emplace_back();
+          for (int64_t lane = 0; lane < kWarpSize; ++lane)
+            partner.push_back(lane ^ offset);
+        }
         SmallVector<Value> sums;
         for (Value laneSums : lanes.getResults()) {
-          for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-            partner.clear();
-            for (int64_t lane = 0; lane < kWarpSize; ++lane)
-              partner.push_back(lane ^ offset);
+          for (ArrayRef<int64_t> partner : partners) {
             Value other =
                 vector::ShuffleOp::create(b, loc, laneSums, laneSums, partner);
             laneSums = arith::AddFOp::create(b, loc, laneSums, other);

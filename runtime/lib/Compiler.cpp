@@ -109,9 +109,9 @@ private:
 } // namespace
 
 /// Sets the kernel tuning options named in `text` ("small-m=8
-/// splitk-columns=2") on `pipeline`; the target, the binary format and the
-/// stages come from the compile options, so other keys are refused. Value
-/// ranges are checked by the passes that take them.
+/// splitk-columns=2") on `pipeline` and checks their ranges (with the
+/// pass's own check and message); the target, the binary format and the
+/// stages come from the compile options, so other keys are refused.
 static Status
 applyGpuKernelOptions(llvm::StringRef text,
                       mlir::qtensor::GpuPipelineOptions &pipeline) {
@@ -131,6 +131,10 @@ applyGpuKernelOptions(llvm::StringRef text,
   if (failed(pipeline.parseFromString(text, os)))
     return Status::error("bad GPU kernel options '" + text.str() +
                          "': " + StringRef(problem).trim().str());
+  if (std::optional<std::string> range =
+          mlir::qtensor::checkKernelMappingOptions(
+              pipeline.smallM, pipeline.tileM, pipeline.splitKColumns))
+    return Status::error("qtensor-map-kernels-to-gpu: " + *range);
   return Status::success();
 }
 
@@ -153,14 +157,7 @@ Status validateOptions(const CompileOptions &options) {
     return Status::error("GPU kernel options apply to cuda targets only");
   // Checked even when Target::Auto then chooses the CPU.
   mlir::qtensor::GpuPipelineOptions scratch;
-  if (Status status = applyGpuKernelOptions(options.gpuKernelOptions, scratch);
-      !status)
-    return status;
-  if (std::optional<std::string> problem =
-          mlir::qtensor::checkKernelMappingOptions(
-              scratch.smallM, scratch.tileM, scratch.splitKColumns))
-    return Status::error("qtensor-map-kernels-to-gpu: " + *problem);
-  return Status::success();
+  return applyGpuKernelOptions(options.gpuKernelOptions, scratch);
 }
 
 Status loadModel(const std::string &path, const CompileOptions &options,
