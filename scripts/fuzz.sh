@@ -2,7 +2,7 @@
 # Builds qtensor's libFuzzer targets with clang + ASan + UBSan in build-fuzz/
 # and runs each for a given time.
 #
-#   scripts/fuzz.sh [--replay|--build-only] [SECONDS] [npy|mlir|torchscript ...]
+#   scripts/fuzz.sh [--replay|--build-only] [SECONDS] [npy|json|mlir|torchscript ...]
 #
 # --replay only runs the seed corpora and the checked-in regression inputs
 # (test/Fuzz/regressions/<target>/) once each: that is what the test suite
@@ -24,11 +24,11 @@ if [[ "${1:-}" == "--build-only" ]]; then build_only=1; shift; fi
 seconds=600
 if [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$1; shift; fi
 targets=("$@")
-((${#targets[@]})) || targets=(npy mlir torchscript)
+((${#targets[@]})) || targets=(npy json mlir torchscript)
 for target in "${targets[@]}"; do
   case "$target" in
-    npy|mlir|torchscript) ;;
-    *) echo "error: unknown fuzz target '$target' (expected npy, mlir or torchscript)" >&2; exit 2 ;;
+    npy|json|mlir|torchscript) ;;
+    *) echo "error: unknown fuzz target '$target' (expected npy, json, mlir or torchscript)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,6 +1,10 @@
 """Prints one line, "N passed, M failed[, K skipped]", for test runs.
 
-    test-summary.py RESULTS_DIR [RESULTS_DIR ...]
+    test-summary.py [--skipped WHAT]... RESULTS_DIR [RESULTS_DIR ...]
+
+Each `--skipped WHAT` is a whole suite that did not run (scripts/test.sh
+passes one per QTENSOR_SKIP_* setting); it counts as one skipped test and is
+named above the summary line, so that a skipped suite cannot pass unseen.
 
 
 ctest runs the lit suite as a single test named `lit`; this counts the lit
@@ -61,7 +65,16 @@ def count_run(results):
 
 def main():
     totals = [0, 0, 0]
-    for directory in sys.argv[1:]:
+    args = sys.argv[1:]
+    directories = []
+    while args:
+        arg = args.pop(0)
+        if arg == "--skipped" and args:
+            print(f"skipped: {args.pop(0)}")
+            totals[2] += 1
+        else:
+            directories.append(arg)
+    for directory in directories:
         for i, count in enumerate(count_run(Path(directory))):
             totals[i] += count
     passed, failed, skipped = totals

@@ -19,6 +19,7 @@ build=${QTENSOR_BUILD_DIR:-$root/build}
 
 status=0
 results=()
+skipped=()
 run_suite() {
   local dir=$1
   shift
@@ -36,6 +37,8 @@ if [[ "${QTENSOR_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo
   echo "== the same suite with AddressSanitizer, UBSan and LeakSanitizer =="
   run_suite "$build-asan" -DQTENSOR_SANITIZE=address,undefined
+else
+  skipped+=(--skipped "the sanitized suite (QTENSOR_SKIP_SANITIZERS=1)")
 fi
 if [[ "${QTENSOR_SKIP_FUZZ:-0}" != 1 ]]; then
   # The fuzz targets (clang, ASan + UBSan) replay their seeds and every input
@@ -49,6 +52,8 @@ if [[ "${QTENSOR_SKIP_FUZZ:-0}" != 1 ]]; then
   ctest --test-dir "$fuzz_build" -R '^fuzz-replay-' --output-on-failure \
     --output-junit "$fuzz_build/test-results/ctest.xml" || status=$?
   results+=("$fuzz_build/test-results")
+else
+  skipped+=(--skipped "the fuzz replay (QTENSOR_SKIP_FUZZ=1)")
 fi
-/usr/bin/python3 "$root/scripts/test-summary.py" "${results[@]}" || status=1
+/usr/bin/python3 "$root/scripts/test-summary.py" "${skipped[@]}" "${results[@]}" || status=1
 exit "$status"

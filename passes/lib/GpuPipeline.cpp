@@ -3,7 +3,7 @@
 #include "qtensor/Passes/GpuPipeline.h"
 
 #include "qtensor/Passes/Passes.h"
-#include "qtensor/Passes/Pipelines.h"
+#include "qtensor/Passes/FrontEnd.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"

@@ -5,7 +5,7 @@
 #include "qtensor/Importer/TorchScriptImporter.h"
 #include "qtensor/Passes/GpuPipeline.h"
 #include "qtensor/Passes/PassUtils.h"
-#include "qtensor/Passes/Pipelines.h"
+#include "qtensor/Passes/CpuPipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

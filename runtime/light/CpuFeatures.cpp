@@ -71,40 +71,70 @@ const FeatureBit *findFeature(std::string_view name) {
   return nullptr;
 }
 
-/// The XCR0 bits the OS sets when it saves the register state.
-bool osSaves(State state) {
+/// True when the OS saves the register state `state` needs (XCR0 bits).
+bool osSaves(const CpuidReader &cpu, State state) {
   if (state == State::None)
     return true;
-  unsigned eax, ebx, ecx, edx;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27)))
-    return false; // no OSXSAVE: no xgetbv
-  unsigned low, high;
-  __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
-  (void)high;
-  unsigned needed = 0x6; // SSE and AVX state
+  uint32_t registers[4];
+  if (!cpu.cpuid(1, 0, registers) || !(registers[ECX] & (1u << 27)))
+    return false;        // no OSXSAVE: no xgetbv
+  uint64_t needed = 0x6; // SSE and AVX state
   if (state == State::Avx512)
     needed |= 0xe0; // opmask, ZMM0-15 upper halves, ZMM16-31
-  return (low & needed) == needed;
+  return (cpu.xcr0() & needed) == needed;
 }
 
+class HostCpuid final : public CpuidReader {
+public:
+  bool cpuid(uint32_t leaf, uint32_t subleaf,
+             uint32_t registers[4]) const override {
+    unsigned maximum = __get_cpuid_max(leaf & 0x80000000u, nullptr);
+    if (maximum < leaf)
+      return false;
+    __cpuid_count(leaf, subleaf, registers[EAX], registers[EBX], registers[ECX],
+                  registers[EDX]);
+    return true;
+  }
+  uint64_t xcr0() const override {
+    uint32_t low, high;
+    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    return uint64_t(high) << 32 | low;
+  }
+};
+
 } // namespace
+
+CpuidReader::~CpuidReader() = default;
+
+const CpuidReader &hostCpuid() {
+  static const HostCpuid host;
+  return host;
+}
 
 bool isCheckableCpuFeature(std::string_view feature) {
   return findFeature(feature) != nullptr;
 }
 
-bool hostHasCpuFeature(std::string_view name) {
+std::vector<std::string_view> checkableCpuFeatures() {
+  std::vector<std::string_view> names;
+  for (const FeatureBit &feature : kFeatures)
+    names.push_back(feature.name);
+  return names;
+}
+
+bool cpuHasFeature(const CpuidReader &cpu, std::string_view name) {
   const FeatureBit *feature = findFeature(name);
   if (!feature)
     return false;
-  unsigned maximum = __get_cpuid_max(feature->leaf & 0x80000000u, nullptr);
-  if (maximum < feature->leaf)
+  uint32_t registers[4];
+  if (!cpu.cpuid(feature->leaf, feature->subleaf, registers))
     return false;
-  unsigned registers[4];
-  __cpuid_count(feature->leaf, feature->subleaf, registers[EAX], registers[EBX],
-                registers[ECX], registers[EDX]);
   return (registers[feature->reg] >> feature->bit & 1u) &&
-         osSaves(feature->state);
+         osSaves(cpu, feature->state);
+}
+
+bool hostHasCpuFeature(std::string_view name) {
+  return cpuHasFeature(hostCpuid(), name);
 }
 
 std::vector<std::string>

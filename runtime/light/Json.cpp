@@ -50,7 +50,8 @@ private:
   }
 
   Status parseValue(Value &value, int depth) {
-    if (depth > 64)
+    // depth counts from 0: at most 64 nested arrays and objects.
+    if (depth >= 64)
       return error("JSON nested too deeply");
     skipSpace();
     if (position == text.size())

@@ -4,32 +4,9 @@
 
 namespace qtensor {
 
-const char *toString(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return "f32";
-  case DType::F16:
-    return "f16";
-  case DType::BF16:
-    return "bf16";
-  case DType::I8:
-    return "i8";
-  }
-  return "?";
-}
+const char *toString(DType dtype) { return elementTypeName(dtype); }
 
-size_t byteWidth(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return 4;
-  case DType::F16:
-  case DType::BF16:
-    return 2;
-  case DType::I8:
-    return 1;
-  }
-  return 0;
-}
+size_t byteWidth(DType dtype) { return elementByteWidth(dtype); }
 
 size_t Tensor::numElements() const {
   size_t count = 1;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the seed corpus of one fuzz target into OUTDIR, from the tests:
-#   make_seeds.sh npy|mlir|torchscript OUTDIR
+#   make_seeds.sh npy|json|mlir|torchscript OUTDIR
 set -euo pipefail
 target=$1 seeds=$2
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -8,6 +8,7 @@ python=/usr/bin/python3
 rm -rf "$seeds" && mkdir -p "$seeds"
 case "$target" in
   npy) "$python" "$root/test/Fuzz/make_npy_seeds.py" "$seeds" ;;
+  json) "$python" "$root/test/Fuzz/make_json_seeds.py" "$seeds" ;;
   mlir)
     # Every split of every lit test file.
     find "$root/test" -name '*.mlir' -not -path '*/Fuzz/*' -print0 | sort -z |

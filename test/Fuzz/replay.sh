@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one fuzz target once over its seed corpus and the checked-in inputs
 # that once crashed it (test/Fuzz/regressions/<target>/):
-#   replay.sh npy|mlir|torchscript FUZZER WORKDIR
+#   replay.sh npy|json|mlir|torchscript FUZZER WORKDIR
 set -euo pipefail
 target=$1 fuzzer=$2 work=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

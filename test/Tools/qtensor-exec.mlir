@@ -74,7 +74,8 @@
 // OUT-NAME: error: --output '{{.*}}y.txt' must name a .npy file
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x.npy --output %t/y.npy --output %t/z.npy 2>&1 | FileCheck %s --check-prefix=OUT-COUNT
 // OUT-COUNT: error: 2 --output files for 1 results
-// RUN: not ls %t/y.npy %t/z.npy
+// RUN: not ls %t/y.npy
+// RUN: not ls %t/z.npy
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x.npy --output %t/no-dir/y.npy 2>&1 | FileCheck %s --check-prefix=OUT-DIR
 // OUT-DIR: error: cannot write '{{.*}}no-dir/y.npy': No such file or directory
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x.npy --bench 0 2>&1 | FileCheck %s --check-prefix=BENCH

@@ -126,8 +126,12 @@
 // RUN: qtensor-import %t/toy.pt --input-shape 4x64 -o %t/toy.mlir
 // RUN: %expect_exit 2 qtensor-run %t/toy.mlir --input-shape 4x64 --compare 2>&1 | FileCheck %s --check-prefix=COMPARE-MLIR
 // COMPARE-MLIR: error: --compare needs a TorchScript model (.pt)
-// An .mlir model runs without LibTorch.
+// An .mlir model runs without LibTorch, and computes what the .pt model does
+// (both take the same generated input).
 // RUN: qtensor-run %t/toy.mlir --input-shape 4x64 --output %t/mlir-y.npy
+// RUN: qtensor-run %t/toy.pt --input-shape 4x64 --output %t/pt-y.npy
+// RUN: %compare_npy %t/mlir-y.npy %t/pt-y.npy --exact | FileCheck %s --check-prefix=MLIR-SAME
+// MLIR-SAME: identical
 
 // --cache-dir: the second run loads the compiled model.
 // RUN: qtensor-run %t/toy.pt --input-shape 2x64 --cache-dir %t/cache --timing | FileCheck %s --check-prefix=COLD

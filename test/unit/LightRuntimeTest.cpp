@@ -1,89 +1,170 @@
 //===- LightRuntimeTest.cpp - the light runtime's own parts ---------------===//
 //
-// The host CPU feature check against the kernel's view (/proc/cpuinfo), and
-// the .npy reader's error values. Artifacts end to end are tested by
-// test/Tools/qtensor-compile.mlir and qtensor-exec.mlir.
+// The CPU feature check (cpuid decoding, against known register values), the
+// manifest's JSON reader and the .npy reader's error values. Artifacts end to
+// end are tested by test/Tools/qtensor-compile.mlir and qtensor-exec.mlir.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qtensor/Runtime/CpuFeatures.h"
 #include "qtensor/Runtime/Npy.h"
 
+#include "Json.h"
+
 #include "gtest/gtest.h"
 
-#include <fstream>
+#include <array>
+#include <map>
 #include <set>
-#include <sstream>
 
 namespace {
 
-/// The flags of the first processor in /proc/cpuinfo.
-std::set<std::string> cpuinfoFlags() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("flags", 0) != 0)
-      continue;
-    std::istringstream words(line.substr(line.find(':') + 1));
-    std::set<std::string> flags;
-    for (std::string flag; words >> flag;)
-      flags.insert(flag);
-    return flags;
+enum Reg { EAX, EBX, ECX, EDX };
+enum class Saves { None, Avx, Avx512 };
+
+/// Where the vendors' manuals (Intel SDM vol. 2, cpuid; AMD APM vol. 3)
+/// place each feature the light runtime checks, written out here apart from
+/// the runtime's own table so that a wrong bit in either fails the test.
+struct DocumentedBit {
+  const char *feature;
+  uint32_t leaf, subleaf;
+  Reg reg;
+  unsigned bit;
+  Saves saves;
+};
+constexpr DocumentedBit kDocumented[] = {
+    {"cmov", 1, 0, EDX, 15, Saves::None},
+    {"sse", 1, 0, EDX, 25, Saves::None},
+    {"sse2", 1, 0, EDX, 26, Saves::None},
+    {"sse3", 1, 0, ECX, 0, Saves::None},
+    {"pclmul", 1, 0, ECX, 1, Saves::None},
+    {"ssse3", 1, 0, ECX, 9, Saves::None},
+    {"fma", 1, 0, ECX, 12, Saves::Avx},
+    {"cx16", 1, 0, ECX, 13, Saves::None},
+    {"sse4.1", 1, 0, ECX, 19, Saves::None},
+    {"sse4.2", 1, 0, ECX, 20, Saves::None},
+    {"movbe", 1, 0, ECX, 22, Saves::None},
+    {"popcnt", 1, 0, ECX, 23, Saves::None},
+    {"aes", 1, 0, ECX, 25, Saves::None},
+    {"xsave", 1, 0, ECX, 26, Saves::None},
+    {"avx", 1, 0, ECX, 28, Saves::Avx},
+    {"f16c", 1, 0, ECX, 29, Saves::Avx},
+    {"bmi", 7, 0, EBX, 3, Saves::None},
+    {"avx2", 7, 0, EBX, 5, Saves::Avx},
+    {"bmi2", 7, 0, EBX, 8, Saves::None},
+    {"avx512f", 7, 0, EBX, 16, Saves::Avx512},
+    {"avx512dq", 7, 0, EBX, 17, Saves::Avx512},
+    {"adx", 7, 0, EBX, 19, Saves::None},
+    {"avx512ifma", 7, 0, EBX, 21, Saves::Avx512},
+    {"avx512cd", 7, 0, EBX, 28, Saves::Avx512},
+    {"sha", 7, 0, EBX, 29, Saves::None},
+    {"avx512bw", 7, 0, EBX, 30, Saves::Avx512},
+    {"avx512vl", 7, 0, EBX, 31, Saves::Avx512},
+    {"avx512vbmi", 7, 0, ECX, 1, Saves::Avx512},
+    {"avx512vbmi2", 7, 0, ECX, 6, Saves::Avx512},
+    {"gfni", 7, 0, ECX, 8, Saves::None},
+    {"vaes", 7, 0, ECX, 9, Saves::Avx},
+    {"vpclmulqdq", 7, 0, ECX, 10, Saves::Avx},
+    {"avx512vnni", 7, 0, ECX, 11, Saves::Avx512},
+    {"avx512bitalg", 7, 0, ECX, 12, Saves::Avx512},
+    {"avx512vpopcntdq", 7, 0, ECX, 14, Saves::Avx512},
+    {"avx512vp2intersect", 7, 0, EDX, 8, Saves::Avx512},
+    {"avx512fp16", 7, 0, EDX, 23, Saves::Avx512},
+    {"avxvnni", 7, 1, EAX, 4, Saves::Avx},
+    {"avx512bf16", 7, 1, EAX, 5, Saves::Avx512},
+    {"lzcnt", 0x80000001, 0, ECX, 5, Saves::None},
+    {"sse4a", 0x80000001, 0, ECX, 6, Saves::None},
+};
+
+constexpr uint32_t kOsxsave = 1u << 27; // leaf 1, ECX
+constexpr uint64_t kXcr0All = 0xe7;     // x87, SSE, AVX, AVX-512 state
+
+/// A CPU that reports the registers a test gives it, up to its maximum
+/// basic and extended leaves.
+class FakeCpu final : public qtensor::CpuidReader {
+public:
+  uint32_t maxBasic = 7, maxExtended = 0x80000001;
+  uint64_t xcr0Value = kXcr0All;
+  std::map<std::pair<uint32_t, uint32_t>, std::array<uint32_t, 4>> leaves;
+
+  void set(uint32_t leaf, uint32_t subleaf, Reg reg, unsigned bit) {
+    leaves[{leaf, subleaf}][reg] |= 1u << bit;
   }
-  return {};
+  bool cpuid(uint32_t leaf, uint32_t subleaf,
+             uint32_t registers[4]) const override {
+    uint32_t maximum = leaf & 0x80000000u ? maxExtended : maxBasic;
+    if (leaf > maximum)
+      return false;
+    auto it = leaves.find({leaf, subleaf});
+    for (int i = 0; i < 4; ++i)
+      registers[i] = it == leaves.end() ? 0 : it->second[i];
+    return true;
+  }
+  uint64_t xcr0() const override { return xcr0Value; }
+};
+
+TEST(CpuFeaturesTest, EveryCheckableFeatureIsDocumentedHere) {
+  std::set<std::string> checkable, documented;
+  for (std::string_view feature : qtensor::checkableCpuFeatures())
+    checkable.emplace(feature);
+  for (const DocumentedBit &entry : kDocumented) {
+    documented.insert(entry.feature);
+    EXPECT_TRUE(qtensor::isCheckableCpuFeature(entry.feature)) << entry.feature;
+  }
+  EXPECT_EQ(checkable, documented);
 }
 
-TEST(CpuFeaturesTest, AgreeWithTheKernel) {
-  std::set<std::string> flags = cpuinfoFlags();
-  if (flags.empty())
-    GTEST_SKIP() << "no /proc/cpuinfo flags on this machine";
-  // LLVM's feature name -> the kernel's flag. The kernel clears the AVX and
-  // AVX-512 flags when the OS does not save their registers, as our check
-  // (xgetbv) does.
-  const std::pair<const char *, const char *> names[] = {
-      {"cmov", "cmov"},
-      {"sse2", "sse2"},
-      {"sse3", "pni"},
-      {"ssse3", "ssse3"},
-      {"sse4.1", "sse4_1"},
-      {"sse4.2", "sse4_2"},
-      {"popcnt", "popcnt"},
-      {"cx16", "cx16"},
-      {"movbe", "movbe"},
-      {"xsave", "xsave"},
-      {"aes", "aes"},
-      {"pclmul", "pclmulqdq"},
-      {"avx", "avx"},
-      {"f16c", "f16c"},
-      {"fma", "fma"},
-      {"avx2", "avx2"},
-      {"bmi", "bmi1"},
-      {"bmi2", "bmi2"},
-      {"lzcnt", "abm"},
-      {"adx", "adx"},
-      {"sha", "sha_ni"},
-      {"avx512f", "avx512f"},
-      {"avx512dq", "avx512dq"},
-      {"avx512cd", "avx512cd"},
-      {"avx512bw", "avx512bw"},
-      {"avx512vl", "avx512vl"},
-      {"avx512ifma", "avx512ifma"},
-      {"avx512vbmi", "avx512vbmi"},
-      {"avx512vbmi2", "avx512_vbmi2"},
-      {"avx512vnni", "avx512_vnni"},
-      {"avx512bitalg", "avx512_bitalg"},
-      {"avx512vpopcntdq", "avx512_vpopcntdq"},
-      {"avx512bf16", "avx512_bf16"},
-      {"avx512fp16", "avx512_fp16"},
-      {"gfni", "gfni"},
-      {"vaes", "vaes"},
-      {"vpclmulqdq", "vpclmulqdq"},
-  };
-  for (const auto &[feature, flag] : names) {
-    EXPECT_TRUE(qtensor::isCheckableCpuFeature(feature)) << feature;
-    EXPECT_EQ(qtensor::hostHasCpuFeature(feature), flags.count(flag) == 1)
-        << feature << " vs /proc/cpuinfo flag " << flag;
+TEST(CpuFeaturesTest, EachFeatureReadsItsOwnBit) {
+  for (const DocumentedBit &entry : kDocumented) {
+    FakeCpu cpu;
+    cpu.set(1, 0, ECX, 27); // OSXSAVE
+    cpu.set(entry.leaf, entry.subleaf, entry.reg, entry.bit);
+    for (const DocumentedBit &other : kDocumented)
+      EXPECT_EQ(qtensor::cpuHasFeature(cpu, other.feature), &other == &entry)
+          << other.feature << " with only the bit of " << entry.feature;
   }
+}
+
+TEST(CpuFeaturesTest, AvxFeaturesNeedTheOsToSaveTheirRegisters) {
+  for (const DocumentedBit &entry : kDocumented) {
+    FakeCpu cpu;
+    cpu.set(entry.leaf, entry.subleaf, entry.reg, entry.bit);
+    // No OSXSAVE: xgetbv cannot be asked, so no AVX state is known saved.
+    EXPECT_EQ(qtensor::cpuHasFeature(cpu, entry.feature),
+              entry.saves == Saves::None)
+        << entry.feature << " without OSXSAVE";
+    cpu.set(1, 0, ECX, 27);
+    cpu.xcr0Value = 0x3; // x87 and SSE state only
+    EXPECT_EQ(qtensor::cpuHasFeature(cpu, entry.feature),
+              entry.saves == Saves::None)
+        << entry.feature << " with XCR0 = 0x3";
+    cpu.xcr0Value = 0x7; // and AVX, not AVX-512
+    EXPECT_EQ(qtensor::cpuHasFeature(cpu, entry.feature),
+              entry.saves != Saves::Avx512)
+        << entry.feature << " with XCR0 = 0x7";
+    cpu.xcr0Value = 0x67; // AVX-512 state without the opmask registers
+    EXPECT_EQ(qtensor::cpuHasFeature(cpu, entry.feature),
+              entry.saves != Saves::Avx512)
+        << entry.feature << " with XCR0 = 0x67";
+  }
+}
+
+TEST(CpuFeaturesTest, LeavesAboveTheMaximumAreNotRead) {
+  FakeCpu cpu;
+  cpu.set(1, 0, ECX, 27);
+  for (const DocumentedBit &entry : kDocumented)
+    cpu.set(entry.leaf, entry.subleaf, entry.reg, entry.bit);
+  cpu.maxBasic = 1;
+  cpu.maxExtended = 0x80000000;
+  for (const DocumentedBit &entry : kDocumented)
+    EXPECT_EQ(qtensor::cpuHasFeature(cpu, entry.feature), entry.leaf == 1)
+        << entry.feature;
+}
+
+TEST(CpuFeaturesTest, HostHasTheX8664Baseline) {
+  // Every x86-64 CPU has these: the host path (cpuid itself) works.
+  for (const char *feature : {"cmov", "sse", "sse2"})
+    EXPECT_TRUE(qtensor::hostHasCpuFeature(feature)) << feature;
 }
 
 TEST(CpuFeaturesTest, UnknownFeaturesAreMissing) {
@@ -114,6 +195,81 @@ TEST(NpyTest, RoundTripAndErrors) {
             "not a .npy file (no \\x93NUMPY magic)");
   EXPECT_EQ(qtensor::readNpy(path + ".missing", read).message(),
             "cannot open '" + path + ".missing': No such file or directory");
+}
+
+/// The message of parsing `text`, which must fail.
+std::string jsonError(std::string_view text) {
+  qtensor::json::Value value;
+  qtensor::Status status = qtensor::json::parse(text, value);
+  EXPECT_FALSE(status) << text;
+  return status.message();
+}
+
+TEST(JsonTest, ReadsEveryKind) {
+  qtensor::json::Value value;
+  ASSERT_TRUE(qtensor::json::parse(
+      " {\"n\": null, \"t\": true, \"f\": false, \"i\": -42, "
+      "\"big\": 9007199254740993, \"x\": 2.5e-1, \"s\": "
+      "\"a\\\"b\\\\c\\/\\n\\t\\u0041\", \"a\": [1, [], {}]}\n",
+      value));
+  ASSERT_EQ(value.kind, qtensor::json::Value::Kind::Object);
+  EXPECT_EQ(value.object.size(), 8u);
+  EXPECT_EQ(value.get("n")->kind, qtensor::json::Value::Kind::Null);
+  EXPECT_TRUE(value.get("t")->boolean);
+  EXPECT_EQ(value.get("f")->kind, qtensor::json::Value::Kind::Bool);
+  EXPECT_FALSE(value.get("f")->boolean);
+  EXPECT_EQ(value.get("i")->integer, std::optional<int64_t>(-42));
+  // Integers keep all their digits, beyond what a double holds.
+  EXPECT_EQ(value.get("big")->integer,
+            std::optional<int64_t>(9007199254740993));
+  EXPECT_EQ(value.get("x")->number, 0.25);
+  EXPECT_FALSE(value.get("x")->integer);
+  EXPECT_EQ(value.get("s")->string, "a\"b\\c/\n\tA");
+  const qtensor::json::Value *array = value.get("a");
+  ASSERT_EQ(array->array.size(), 3u);
+  EXPECT_EQ(array->array[1].kind, qtensor::json::Value::Kind::Array);
+  EXPECT_EQ(array->array[2].kind, qtensor::json::Value::Kind::Object);
+  EXPECT_EQ(value.get("missing"), nullptr);
+  EXPECT_EQ(array->get("a"), nullptr); // not an object
+  // An integer beyond int64 is a number without an exact integer.
+  ASSERT_TRUE(qtensor::json::parse("99999999999999999999", value));
+  EXPECT_FALSE(value.integer);
+  EXPECT_EQ(value.number, 1e20);
+}
+
+TEST(JsonTest, NestingIsBounded) {
+  std::string ok = std::string(64, '[') + std::string(64, ']');
+  qtensor::json::Value value;
+  EXPECT_TRUE(qtensor::json::parse(ok, value));
+  std::string deep = std::string(65, '[') + std::string(65, ']');
+  EXPECT_EQ(jsonError(deep), "JSON nested too deeply at offset 64");
+  // Far deeper than the stack would allow without the bound.
+  EXPECT_EQ(jsonError(std::string(1 << 20, '[')),
+            "JSON nested too deeply at offset 64");
+}
+
+TEST(JsonTest, ErrorsSayWhatAndWhere) {
+  EXPECT_EQ(jsonError(""), "unexpected end of JSON at offset 0");
+  EXPECT_EQ(jsonError("{} x"), "unexpected text after the JSON value at "
+                               "offset 3");
+  EXPECT_EQ(jsonError("{1: 2}"), "expected a string key at offset 1");
+  EXPECT_EQ(jsonError("{\"a\" 2}"), "expected ':' at offset 5");
+  EXPECT_EQ(jsonError("{\"a\": 2 \"b\": 3}"),
+            "expected ',' or '}' at offset 8");
+  EXPECT_EQ(jsonError("[1 2]"), "expected ',' or ']' at offset 3");
+  EXPECT_EQ(jsonError("@"), "unexpected character '@' at offset 0");
+  EXPECT_EQ(jsonError("\"abc"), "unterminated JSON string at offset 4");
+  EXPECT_EQ(jsonError("\"a\nb\""),
+            "control character in a JSON string at offset 3");
+  EXPECT_EQ(jsonError("\"\\q\""), "unknown escape '\\q' at offset 3");
+  EXPECT_EQ(jsonError("\"\\u00\""), "truncated \\u escape at offset 3");
+  EXPECT_EQ(jsonError("\"\\u00zz\""), "malformed \\u escape at offset 6");
+  EXPECT_EQ(jsonError("\"\\u00e9\""),
+            "non-ASCII \\u escape in a manifest string at offset 7");
+  EXPECT_EQ(jsonError("-"), "malformed number '-' at offset 1");
+  EXPECT_EQ(jsonError("1e+"), "malformed number '1e+' at offset 3");
+  EXPECT_EQ(jsonError("1e999"), "malformed number '1e999' at offset 5");
+  EXPECT_EQ(jsonError("tru"), "unexpected character 't' at offset 0");
 }
 
 } // namespace

@@ -5,7 +5,7 @@
 #include "qtensor/Dialect/QTensorDialect.h"
 #include "qtensor/Passes/GpuPipeline.h"
 #include "qtensor/Passes/Passes.h"
-#include "qtensor/Passes/Pipelines.h"
+#include "qtensor/Passes/CpuPipeline.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"

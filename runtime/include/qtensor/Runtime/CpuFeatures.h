@@ -13,6 +13,7 @@
 
 #include "qtensor/Runtime/Tensor.h"
 
+#include <cstdint>
 #include <string_view>
 
 namespace qtensor {
@@ -22,8 +23,33 @@ namespace qtensor {
 /// do not change the instructions qtensor's code uses.
 QTENSOR_LIGHT_EXPORT bool isCheckableCpuFeature(std::string_view feature);
 
-/// True when the host CPU and OS support `feature`; false for a feature that
-/// is not checkable.
+/// The features isCheckableCpuFeature accepts, in LLVM's spelling.
+QTENSOR_LIGHT_EXPORT std::vector<std::string_view> checkableCpuFeatures();
+
+/// What cpuid and xgetbv report. The host's answers come from hostCpuid();
+/// tests pass known register values, so that the decoding is tested rather
+/// than the machine the tests run on.
+class QTENSOR_LIGHT_EXPORT CpuidReader {
+public:
+  virtual ~CpuidReader();
+  /// The registers EAX, EBX, ECX, EDX of `leaf` and `subleaf`; false when
+  /// the CPU reports no such leaf (above the maximum of its range).
+  virtual bool cpuid(uint32_t leaf, uint32_t subleaf,
+                     uint32_t registers[4]) const = 0;
+  /// XCR0, the register state the OS saves. Asked only when cpuid leaf 1
+  /// reports OSXSAVE.
+  virtual uint64_t xcr0() const = 0;
+};
+
+/// The host's cpuid and xgetbv.
+QTENSOR_LIGHT_EXPORT const CpuidReader &hostCpuid();
+
+/// True when `cpu` reports `feature` and, for AVX and AVX-512 features, the
+/// OS saves their registers; false for a feature that is not checkable.
+QTENSOR_LIGHT_EXPORT bool cpuHasFeature(const CpuidReader &cpu,
+                                        std::string_view feature);
+
+/// cpuHasFeature(hostCpuid(), feature).
 QTENSOR_LIGHT_EXPORT bool hostHasCpuFeature(std::string_view feature);
 
 /// The features of `required` that the host lacks (or that cannot be

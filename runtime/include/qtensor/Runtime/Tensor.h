@@ -1,5 +1,4 @@
-//===- Tensor.h - status, dtypes and tensors of the runtime APIs -*- C++
-//-*-===//
+//===- Tensor.h - status, dtypes and tensors of the APIs --------*- C++ -*-===//
 //
 // The vocabulary that the JIT API (Runtime.h) and the AOT API (Artifact.h)
 // share. It names no LLVM, MLIR or LibTorch type, and its definitions live in
@@ -9,6 +8,8 @@
 
 #ifndef QTENSOR_RUNTIME_TENSOR_H
 #define QTENSOR_RUNTIME_TENSOR_H
+
+#include "qtensor/Support/ElementType.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -40,9 +41,11 @@ private:
   std::string text;
 };
 
-enum class DType { F32, F16, BF16, I8 };
+/// The element types of inputs, results and parameters: the one vocabulary
+/// of qtensor/Support/ElementType.h.
+using DType = ElementType;
 
-/// "f32", "f16", "bf16", "i8".
+/// "f32", "f16", "bf16", "i8", "i32", "i64", "bool".
 QTENSOR_LIGHT_EXPORT const char *toString(DType dtype);
 /// Bytes per element.
 QTENSOR_LIGHT_EXPORT size_t byteWidth(DType dtype);

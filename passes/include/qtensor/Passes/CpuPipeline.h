@@ -1,7 +1,7 @@
-//===- Pipelines.h - qtensor pass pipelines ---------------------*- C++ -*-===//
+//===- CpuPipeline.h - the CPU pass pipeline --------------------*- C++ -*-===//
 
-#ifndef QTENSOR_PASSES_PIPELINES_H
-#define QTENSOR_PASSES_PIPELINES_H
+#ifndef QTENSOR_PASSES_CPUPIPELINE_H
+#define QTENSOR_PASSES_CPUPIPELINE_H
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
@@ -52,15 +52,6 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(true)};
 };
 
-/// The part the CPU and GPU pipelines share: qtensor stages 0 -> 3, the
-/// weights out of the code, everything lowered to linalg on tensors.
-void buildFrontEnd(OpPassManager &pm, bool quantize, bool fuse,
-                   bool packWeights, bool parameters);
-
-/// One-shot bufferization of whole functions, identity layouts at their
-/// boundaries (the runtime passes contiguous buffers).
-void addBufferization(OpPassManager &pm);
-
 /// Stage-0 IR (float weights) to the LLVM dialect for the host CPU.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
@@ -70,4 +61,4 @@ void registerCpuPipeline();
 } // namespace qtensor
 } // namespace mlir
 
-#endif // QTENSOR_PASSES_PIPELINES_H
+#endif // QTENSOR_PASSES_CPUPIPELINE_H

@@ -1,7 +1,8 @@
-//===- Pipelines.cpp - qtensor pass pipelines -----------------------------===//
+//===- CpuPipeline.cpp - the CPU pass pipeline ----------------------------===//
 
-#include "qtensor/Passes/Pipelines.h"
+#include "qtensor/Passes/CpuPipeline.h"
 
+#include "qtensor/Passes/FrontEnd.h"
 #include "qtensor/Passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -17,34 +18,6 @@
 
 using namespace mlir;
 using namespace mlir::qtensor;
-
-void mlir::qtensor::buildFrontEnd(OpPassManager &pm, bool quantize, bool fuse,
-                                  bool packWeights, bool parameters) {
-  // qtensor stages 0 -> 3, then the weights leave the code.
-  if (quantize)
-    pm.addPass(createQTensorQuantizeWeights());
-  pm.addPass(createQTensorDecomposeLinear());
-  if (fuse)
-    pm.addPass(createQTensorFuseInt8Matmul());
-  if (fuse && packWeights)
-    pm.addPass(createQTensorPackWeights());
-  if (parameters)
-    pm.addPass(createQTensorExtractParameters());
-  pm.addPass(createQTensorLowerToLinalg());
-  // Elementwise arith/math on whole tensors (bias adds, activations written
-  // that way) become linalg.generics, which bufferize and tile.
-  pm.addPass(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-}
-
-void mlir::qtensor::addBufferization(OpPassManager &pm) {
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-}
 
 void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
                                      const CpuPipelineOptions &options) {

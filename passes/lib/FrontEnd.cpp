@@ -1,0 +1,41 @@
+//===- FrontEnd.cpp - the stages both pipelines share ---------------------===//
+
+#include "qtensor/Passes/FrontEnd.h"
+
+#include "qtensor/Passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::qtensor;
+
+void mlir::qtensor::buildFrontEnd(OpPassManager &pm, bool quantize, bool fuse,
+                                  bool packWeights, bool parameters) {
+  // qtensor stages 0 -> 3, then the weights leave the code.
+  if (quantize)
+    pm.addPass(createQTensorQuantizeWeights());
+  pm.addPass(createQTensorDecomposeLinear());
+  if (fuse)
+    pm.addPass(createQTensorFuseInt8Matmul());
+  if (fuse && packWeights)
+    pm.addPass(createQTensorPackWeights());
+  if (parameters)
+    pm.addPass(createQTensorExtractParameters());
+  pm.addPass(createQTensorLowerToLinalg());
+  // Elementwise arith/math on whole tensors (bias adds, activations written
+  // that way) become linalg.generics, which bufferize and tile.
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlir::qtensor::addBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
