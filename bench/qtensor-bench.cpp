@@ -303,7 +303,7 @@ void benchLayer(const Options &opts, int64_t k, int64_t n, double dramGBs,
   at::Tensor weight = weightOf(floatModule); // [N, K]
 
   qtensor::CompileOptions compileOptions;
-  compileOptions.inputShapes = {{-1, k}};
+  compileOptions.inputs = {qtensor::InputSpec::fromShape({-1, k})};
   // A CPU benchmark: never the GPU, even where one answers.
   compileOptions.target = qtensor::Target::Cpu;
   std::shared_ptr<qtensor::Model> model;
@@ -363,7 +363,7 @@ void benchToy(const Options &opts, double dramGBs, const std::string &blas) {
   torch::jit::Module floatModule = torch::jit::load(path);
   floatModule.eval();
   qtensor::CompileOptions compileOptions;
-  compileOptions.inputShapes = {{64, 64, 64}};
+  compileOptions.inputs = {qtensor::InputSpec::fromShape({64, 64, 64})};
   compileOptions.target = qtensor::Target::Cpu;
   std::shared_ptr<qtensor::Model> model;
   if (qtensor::Status status =

@@ -25,12 +25,12 @@ int main(int argc, char **argv) {
     std::cerr << "error: " << status.message() << "\n";
     return 1;
   }
-  if (artifact->inputShapes().size() != 1 ||
-      artifact->inputTypes().front() != qtensor::DType::F32) {
+  if (artifact->inputs().size() != 1 ||
+      artifact->inputs().front().dtype != qtensor::DType::F32) {
     std::cerr << "error: this example runs artifacts with one f32 input\n";
     return 1;
   }
-  std::vector<int64_t> shape = artifact->inputShapes().front();
+  std::vector<int64_t> shape = artifact->inputs().front().shape();
   int64_t elements = 1;
   for (int64_t &dim : shape) {
     if (dim < 0)

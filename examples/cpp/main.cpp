@@ -14,7 +14,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   qtensor::CompileOptions options;
-  options.inputShapes = {{-1, 64}}; // any batch size
+  options.inputs = {qtensor::InputSpec::fromShape({-1, 64})}; // any batch size
   options.quantization = qtensor::Quantization::Int8;
   std::shared_ptr<qtensor::Model> model;
   if (qtensor::Status status = qtensor::Model::compile(argv[1], options, model);

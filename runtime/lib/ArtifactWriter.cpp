@@ -212,8 +212,8 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
       !status)
     return status;
   std::vector<detail::ModuleParameter> parameters;
-  if (Status status = detail::takeParameters(
-          *module, signature.inputShapes.size(), parameters);
+  if (Status status =
+          detail::takeParameters(*module, signature.inputs.size(), parameters);
       !status)
     return status;
   bool openMP = detail::usesOpenMP(*module);
@@ -304,12 +304,17 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
     if (artifactOptions.includeWeights)
       json.attribute("weights", "weights.bin");
     json.attributeArray("inputs", [&] {
-      for (size_t i = 0; i < signature.inputShapes.size(); ++i)
+      for (const InputSpec &input : signature.inputs)
         json.object([&] {
-          json.attribute("dtype", toString(signature.inputTypes[i]));
+          json.attribute("dtype", toString(input.dtype));
+          // Static sizes as integers, dynamic ones by name ("?", "T").
           json.attributeArray("shape", [&] {
-            for (int64_t size : signature.inputShapes[i])
-              json.value(size);
+            for (const InputDim &dim : input.dims) {
+              if (dim.isDynamic())
+                json.value(dim.name);
+              else
+                json.value(dim.size);
+            }
           });
         });
     });

@@ -2,10 +2,11 @@
 
 #include "Compiler.h"
 
+#include "qtensor/Dialect/ElementTypes.h"
 #include "qtensor/Importer/TorchScriptImporter.h"
+#include "qtensor/Passes/CpuPipeline.h"
 #include "qtensor/Passes/GpuPipeline.h"
 #include "qtensor/Passes/PassUtils.h"
-#include "qtensor/Passes/CpuPipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -53,15 +54,7 @@ FirstError::FirstError(MLIRContext *context)
 namespace {
 
 std::optional<DType> toDType(Type type) {
-  if (type.isF32())
-    return DType::F32;
-  if (type.isF16())
-    return DType::F16;
-  if (type.isBF16())
-    return DType::BF16;
-  if (type.isSignlessInteger(8))
-    return DType::I8;
-  return std::nullopt;
+  return mlir::qtensor::getElementTypeKind(type);
 }
 
 /// Times each pass and, when asked, writes the IR after it to a file.
@@ -138,18 +131,23 @@ applyGpuKernelOptions(llvm::StringRef text,
   return Status::success();
 }
 
-static Status validateShapes(const CompileOptions &options) {
-  for (const std::vector<int64_t> &shape : options.inputShapes)
-    for (size_t i = 0; i < shape.size(); ++i)
-      if (shape[i] < -1 || (shape[i] == -1 && i != 0))
-        return Status::error("invalid input shape " + formatShape(shape) +
-                             ": sizes must be >= 0, and only the leading one "
-                             "may be -1 (dynamic)");
+/// Descriptions built in C++ rather than parsed: the parser's rules.
+static Status validateInputs(const CompileOptions &options) {
+  for (auto [index, input] : llvm::enumerate(options.inputs)) {
+    std::string problem;
+    InputSpec parsed;
+    if (!parseInputSpec(input.str(), input.dtype, parsed, problem) ||
+        parsed != input)
+      return Status::error(
+          "invalid input " + std::to_string(index) + " " +
+          input.bracketedShape() + ": " +
+          (problem.empty() ? "not as parseInputSpec reads it" : problem));
+  }
   return Status::success();
 }
 
 Status validateOptions(const CompileOptions &options) {
-  if (Status status = validateShapes(options); !status)
+  if (Status status = validateInputs(options); !status)
     return status;
   if (options.gpuKernelOptions.empty())
     return Status::success();
@@ -171,17 +169,7 @@ Status loadModel(const std::string &path, const CompileOptions &options,
   auto start = std::chrono::steady_clock::now();
   if (extension == ".pt") {
     mlir::qtensor::ImportOptions importOptions;
-    for (const std::vector<int64_t> &shape : options.inputShapes) {
-      SmallVector<int64_t> dims;
-      for (int64_t size : shape)
-        dims.push_back(size < 0 ? ShapedType::kDynamic : size);
-      importOptions.inputShapes.push_back(dims);
-    }
-    importOptions.inputType = options.inputType == DType::F16
-                                  ? mlir::qtensor::ImportFloatType::F16
-                              : options.inputType == DType::BF16
-                                  ? mlir::qtensor::ImportFloatType::BF16
-                                  : mlir::qtensor::ImportFloatType::F32;
+    importOptions.inputs = options.inputs;
     auto imported =
         mlir::qtensor::importTorchScript(context, path, importOptions);
     if (!imported)
@@ -213,29 +201,34 @@ Status loadModel(const std::string &path, const CompileOptions &options,
 
 Status readSignature(FunctionType type, const CompileOptions &options,
                      EntrySignature &signature) {
-  if (!options.inputShapes.empty() &&
-      options.inputShapes.size() != type.getNumInputs())
+  if (!options.inputs.empty() && options.inputs.size() != type.getNumInputs())
     return Status::error("@forward takes " +
                          std::to_string(type.getNumInputs()) + " inputs, but " +
-                         std::to_string(options.inputShapes.size()) +
+                         std::to_string(options.inputs.size()) +
                          " input shapes were given");
   signature = EntrySignature();
-  for (auto [index, input] : llvm::enumerate(type.getInputs())) {
-    auto tensor = dyn_cast<RankedTensorType>(input);
+  for (auto [index, argument] : llvm::enumerate(type.getInputs())) {
+    auto tensor = dyn_cast<RankedTensorType>(argument);
     std::optional<DType> dtype =
         tensor ? toDType(tensor.getElementType()) : std::nullopt;
-    if (!dtype || *dtype == DType::I8)
+    if (!dtype)
       return Status::error("input " + std::to_string(index) +
-                           " of @forward is not a f32, f16 or bf16 tensor");
+                           " of @forward is not a tensor of f32, f16, bf16, "
+                           "i8, i32, i64 or i1");
     std::vector<int64_t> shape;
     for (int64_t size : tensor.getShape())
-      shape.push_back(ShapedType::isDynamic(size) ? -1 : size);
-    if (!options.inputShapes.empty() && options.inputShapes[index] != shape)
-      return Status::error("input " + std::to_string(index) + " of @forward " +
-                           "has shape " + formatShape(shape) + ", not " +
-                           formatShape(options.inputShapes[index]));
-    signature.inputShapes.push_back(shape);
-    signature.inputTypes.push_back(*dtype);
+      shape.push_back(ShapedType::isDynamic(size) ? kDynamicSize : size);
+    // The description names the dynamic sizes; without one, each is '?'.
+    InputSpec input = InputSpec::fromShape(shape, *dtype);
+    if (!options.inputs.empty()) {
+      const InputSpec &given = options.inputs[index];
+      if (given.shape() != shape || given.dtype != *dtype)
+        return Status::error("input " + std::to_string(index) +
+                             " of @forward is " + input.str() + ", not " +
+                             given.str());
+      input = given;
+    }
+    signature.inputs.push_back(std::move(input));
   }
   for (Type result : type.getResults()) {
     auto tensor = dyn_cast<RankedTensorType>(result);

@@ -217,8 +217,8 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
   MLIRContext *context = module.getContext();
   detail::FirstError diagnostic(context);
   std::vector<detail::ModuleParameter> taken;
-  if (Status status = detail::takeParameters(
-          module, impl.signature.inputShapes.size(), taken);
+  if (Status status =
+          detail::takeParameters(module, impl.signature.inputs.size(), taken);
       !status)
     return status;
   bool onDevice = impl.space == MemorySpace::Cuda;
@@ -332,9 +332,9 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
   // The cache key: content, shapes, options, target, host CPU, versions.
   std::string key = llvm::utohexstr(
       llvm::xxh3_64bits(llvm::arrayRefFromStringRef((*contents)->getBuffer())));
-  for (const std::vector<int64_t> &shape : options.inputShapes)
-    key += "|" + formatShape(shape);
-  key += std::string("|") + toString(options.inputType) + "|" +
+  for (const InputSpec &input : options.inputs)
+    key += "|" + input.str();
+  key += std::string("|") +
          (options.quantization == Quantization::Int8 ? "int8" : "none") +
          (options.fuse ? "|fused" : "|unfused") +
          (options.parallel ? "|parallel" : "|serial") + "|" +
@@ -437,9 +437,9 @@ Status Model::run(const std::vector<TensorView> &inputs,
 const std::vector<Parameter> &Model::parameters() const {
   return impl->parameters;
 }
-size_t Model::numInputs() const { return impl->signature.inputShapes.size(); }
-const std::vector<std::vector<int64_t>> &Model::inputShapes() const {
-  return impl->signature.inputShapes;
+size_t Model::numInputs() const { return impl->signature.inputs.size(); }
+const std::vector<InputSpec> &Model::inputs() const {
+  return impl->signature.inputs;
 }
 const std::string &Model::targetDescription() const { return impl->target; }
 const std::string &Model::targetReason() const { return impl->targetReason; }

@@ -9,30 +9,24 @@
 
 namespace qtensor {
 
+/// The at::ScalarType of each element type, in ElementType order.
+static constexpr std::pair<DType, at::ScalarType> kScalarTypes[] = {
+    {DType::F32, at::kFloat},     {DType::F16, at::kHalf},
+    {DType::BF16, at::kBFloat16}, {DType::I8, at::kChar},
+    {DType::I32, at::kInt},       {DType::I64, at::kLong},
+    {DType::Bool, at::kBool}};
+
 static std::optional<DType> toDType(at::ScalarType type) {
-  switch (type) {
-  case at::kFloat:
-    return DType::F32;
-  case at::kHalf:
-    return DType::F16;
-  case at::kBFloat16:
-    return DType::BF16;
-  default:
-    return std::nullopt;
-  }
+  for (auto [dtype, scalarType] : kScalarTypes)
+    if (scalarType == type)
+      return dtype;
+  return std::nullopt;
 }
 
 static at::ScalarType toScalarType(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return at::kFloat;
-  case DType::F16:
-    return at::kHalf;
-  case DType::BF16:
-    return at::kBFloat16;
-  case DType::I8:
-    return at::kChar;
-  }
+  for (auto [candidate, scalarType] : kScalarTypes)
+    if (candidate == dtype)
+      return scalarType;
   return at::kFloat;
 }
 
@@ -51,9 +45,11 @@ Status run(const Model &model, const std::vector<at::Tensor> &inputs,
                            "CUDA copies them to the GPU itself)");
     std::optional<DType> dtype = toDType(input.scalar_type());
     if (!dtype)
-      return Status::error("input " + std::to_string(i) + " has dtype " +
-                           std::string(c10::toString(input.scalar_type())) +
-                           "; expected float32, float16 or bfloat16");
+      return Status::error(
+          "input " + std::to_string(i) + " has dtype " +
+          std::string(c10::toString(input.scalar_type())) +
+          "; expected float32, float16, bfloat16, int8, int32, "
+          "int64 or bool");
     contiguous.push_back(input.contiguous());
     TensorView view;
     view.data = contiguous.back().data_ptr();

@@ -30,13 +30,6 @@ struct AlignedStorage {
   AlignedStorage &operator=(const AlignedStorage &) = delete;
 };
 
-std::optional<DType> parseDType(const std::string &name) {
-  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I8})
-    if (name == toString(dtype))
-      return dtype;
-  return std::nullopt;
-}
-
 bool isDirectory(const std::string &path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
@@ -85,17 +78,35 @@ public:
     out = &value->array;
     return Status::success();
   }
-  Status shape(const json::Value &object, const char *key, bool allowDynamic,
+  Status shape(const json::Value &object, const char *key,
                std::vector<int64_t> &out) const {
     const std::vector<json::Value> *sizes;
     if (Status status = array(object, key, sizes); !status)
       return status;
     out.clear();
     for (const json::Value &size : *sizes) {
-      if (!size.integer || *size.integer < (allowDynamic ? -1 : 0) ||
+      if (!size.integer || *size.integer < 0 ||
           *size.integer > (int64_t(1) << 40))
         return error(std::string("'") + key + "' has an invalid size");
       out.push_back(*size.integer);
+    }
+    return Status::success();
+  }
+  /// An input's "shape": static sizes as integers, dynamic ones by name.
+  Status inputDims(const json::Value &object,
+                   std::vector<InputDim> &out) const {
+    const std::vector<json::Value> *sizes;
+    if (Status status = array(object, "shape", sizes); !status)
+      return status;
+    out.clear();
+    for (const json::Value &size : *sizes) {
+      if (size.kind == json::Value::Kind::String && isInputDimName(size.string))
+        out.push_back({kDynamicSize, size.string});
+      else if (size.integer && *size.integer >= 0 &&
+               *size.integer <= kMaxInputDimension)
+        out.push_back({*size.integer, ""});
+      else
+        return error("an input's 'shape' has an invalid size");
     }
     return Status::success();
   }
@@ -103,7 +114,7 @@ public:
     std::string name;
     if (Status status = string(object, "dtype", name); !status)
       return status;
-    std::optional<DType> parsed = parseDType(name);
+    std::optional<DType> parsed = parseElementType(name);
     if (!parsed)
       return error("unknown dtype '" + name + "'");
     out = *parsed;
@@ -172,14 +183,12 @@ Status Artifact::Impl::readManifest(const std::string &path) {
   if (Status status = reader.array(manifest, "inputs", inputs); !status)
     return status;
   for (const json::Value &input : *inputs) {
-    DType dtype;
-    std::vector<int64_t> shape;
-    if (Status status = reader.dtype(input, dtype); !status)
+    InputSpec spec;
+    if (Status status = reader.dtype(input, spec.dtype); !status)
       return status;
-    if (Status status = reader.shape(input, "shape", true, shape); !status)
+    if (Status status = reader.inputDims(input, spec.dims); !status)
       return status;
-    signature.inputTypes.push_back(dtype);
-    signature.inputShapes.push_back(shape);
+    signature.inputs.push_back(std::move(spec));
   }
   if (Status status = reader.array(manifest, "outputs", outputs); !status)
     return status;
@@ -208,8 +217,7 @@ Status Artifact::Impl::readManifest(const std::string &path) {
       return status;
     if (Status status = reader.dtype(entry, parameter.dtype); !status)
       return status;
-    if (Status status = reader.shape(entry, "shape", false, parameter.shape);
-        !status)
+    if (Status status = reader.shape(entry, "shape", parameter.shape); !status)
       return status;
     if (Status status = reader.integer(entry, "offset", offset); !status)
       return status;
@@ -455,11 +463,8 @@ Status Artifact::run(const std::vector<TensorView> &inputs,
                    outputs);
 }
 
-const std::vector<std::vector<int64_t>> &Artifact::inputShapes() const {
-  return impl->signature.inputShapes;
-}
-const std::vector<DType> &Artifact::inputTypes() const {
-  return impl->signature.inputTypes;
+const std::vector<InputSpec> &Artifact::inputs() const {
+  return impl->signature.inputs;
 }
 const std::vector<Parameter> &Artifact::parameters() const {
   return impl->parameters;

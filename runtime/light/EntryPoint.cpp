@@ -74,42 +74,25 @@ size_t stridedExtent(const int64_t *fields, size_t rank) {
 
 Status checkInputs(const EntrySignature &signature,
                    const std::vector<TensorView> &inputs) {
-  if (inputs.size() != signature.inputShapes.size())
+  if (inputs.size() != signature.inputs.size())
     return Status::error("the model takes " +
-                         std::to_string(signature.inputShapes.size()) +
+                         std::to_string(signature.inputs.size()) +
                          " inputs, got " + std::to_string(inputs.size()));
+  std::vector<std::vector<int64_t>> shapes;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const TensorView &input = inputs[i];
-    const std::vector<int64_t> &expected = signature.inputShapes[i];
-    if (input.dtype != signature.inputTypes[i])
+    if (inputs[i].dtype != signature.inputs[i].dtype)
       return Status::error("input " + std::to_string(i) + " has dtype " +
-                           toString(input.dtype) + ", the model expects " +
-                           toString(signature.inputTypes[i]));
-    bool fits = input.shape.size() == expected.size();
-    for (size_t d = 0; fits && d < expected.size(); ++d)
-      fits = input.shape[d] >= 0 &&
-             (expected[d] < 0 || expected[d] == input.shape[d]);
-    if (!fits)
-      return Status::error("input " + std::to_string(i) + " has shape " +
-                           formatShape(input.shape) +
-                           ", the model was compiled for " +
-                           formatShape(expected));
-    if (!input.data && countElements(input.shape) != 0)
+                           toString(inputs[i].dtype) + ", the model expects " +
+                           toString(signature.inputs[i].dtype));
+    shapes.push_back(inputs[i].shape);
+  }
+  // The compiled code takes one size per dynamic name (all '?' are one).
+  std::string problem;
+  if (!checkInputShapes(signature.inputs, shapes, problem))
+    return Status::error(problem);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!inputs[i].data && countElements(inputs[i].shape) != 0)
       return Status::error("input " + std::to_string(i) + " has no data");
-  }
-  // The compiled code assumes one batch size: every dynamic leading
-  // dimension takes the same value.
-  std::optional<int64_t> batch;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (signature.inputShapes[i].empty() || signature.inputShapes[i][0] >= 0)
-      continue;
-    if (batch && *batch != inputs[i].shape[0])
-      return Status::error("input " + std::to_string(i) + " has batch size " +
-                           std::to_string(inputs[i].shape[0]) +
-                           ", an earlier input " + std::to_string(*batch) +
-                           "; the dynamic dimensions must agree");
-    batch = inputs[i].shape[0];
-  }
   return Status::success();
 }
 

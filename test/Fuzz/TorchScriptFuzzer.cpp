@@ -30,7 +30,7 @@ struct FuzzState {
     const char *tmp = std::getenv("TMPDIR");
     path = std::string(tmp ? tmp : "/tmp") + "/qtensor-fuzz-" +
            std::to_string(getpid()) + ".pt";
-    options.inputShapes.push_back({2, 64});
+    options.inputs.push_back(::qtensor::InputSpec::fromShape({2, 64}));
     const char *isolate = std::getenv("QTENSOR_FUZZ_ISOLATE");
     options.isolateLoader = !(isolate && std::string(isolate) == "0");
   }

@@ -1,7 +1,7 @@
 // Tests that every kind of bad input gets one `error:` line, exit status 2,
 // and no output file.
 
-// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/make_models.py %t bad sort ops
+// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/make_models.py %t bad sort ops two_inputs
 
 // RUN: %expect_exit 2 qtensor-import %t/missing.pt --input-shape 4x64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: cannot open '{{.*}}missing.pt': No such file or directory
@@ -29,18 +29,30 @@
 // COUNT: error: the model's forward takes 1 input(s), but 2 --input-shape given
 // RUN: %expect_exit 2 qtensor-import %t/toy.pt -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=NO-SHAPE
 // NO-SHAPE: error: give one --input-shape per input of the model's forward
-// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x? -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=SYNTAX
-// SYNTAX: error: invalid input shape '4x?': only the leading dimension may be '?'
+// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=SYNTAX
+// SYNTAX: error: invalid --input-shape '4x': empty dimension
 // RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4xabc -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=SYNTAX2
-// SYNTAX2: error: invalid input shape '4xabc': 'abc' is not a dimension size
+// SYNTAX2: error: invalid --input-shape '4xabc': 'abc' is not a size, '?' or a name (upper-case letters, digits and '_')
+// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x99999999999 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=SYNTAX3
+// SYNTAX3: error: invalid --input-shape '4x99999999999': dimension 99999999999 is too large (at most 2^32)
 
-// A dynamic feature dimension: only a batch dimension may be '?'.
-// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape ? -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=DYNAMIC-FEATURES
-// DYNAMIC-FEATURES: error: the input's last dimension, the features of 'linear1.weight', must be static (only a batch dimension may be '?') at {{.*}}toy_model.py:23:13
+// A dynamic feature dimension, anonymous or named.
+// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x? -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=DYNAMIC-FEATURES
+// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape BxK -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=DYNAMIC-FEATURES
+// DYNAMIC-FEATURES: error: the input's last dimension, the features of 'linear1.weight', must be static, not a dynamic size at {{.*}}toy_model.py:23:13
 
-// Unsupported dtypes.
+// Two dynamic sizes of different names that the model adds.
+// RUN: %expect_exit 2 qtensor-import %t/two_inputs.pt --input-shape Bx8 --input-shape Cx8 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=NAMES
+// NAMES: error: dynamic sizes 'B' and 'C' meet in aten::add, which needs them equal; describe both inputs with one name if they are at {{.*}}make_models.py:
+
+// Unsupported dtypes: not a dtype at all, and an integer input a linear
+// layer cannot take.
 // RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x64 --input-dtype f64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=DTYPE
-// DTYPE: error: unsupported input dtype 'f64' (expected f32, f16 or bf16)
+// DTYPE: error: unknown --input-dtype 'f64' (expected f32, f16, bf16, i8, i32, i64 or bool)
+// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x64:f64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=DTYPE-SUFFIX
+// DTYPE-SUFFIX: error: invalid --input-shape '4x64:f64': unknown dtype 'f64' (expected f32, f16, bf16, i8, i32, i64 or bool)
+// RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape Bx64:i64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=INT-INPUT
+// INT-INPUT: error: input element type i64 does not match 'linear1.weight' (f32); pass --input-dtype f32
 
 // An unwritable output path.
 // RUN: %expect_exit 2 qtensor-import %t/toy.pt --input-shape 4x64 -o %t/no/such/dir/out.mlir 2>&1 | FileCheck %s --check-prefix=OUTPUT

@@ -24,7 +24,7 @@
 // MANIFEST-DAG: "fma"
 // MANIFEST: "inputs": [
 // MANIFEST: "dtype": "f32"
-// MANIFEST: -1,
+// MANIFEST: "?",
 // MANIFEST-NEXT: 64
 // MANIFEST: "parameters": [
 // MANIFEST: "name": "linear1.weight.data"
@@ -156,7 +156,7 @@
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --quantize int4 -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=QUANT
 // QUANT: error: unknown --quantize 'int4' (expected int8 or none)
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --input-dtype f64 -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=DTYPE
-// DTYPE: error: unknown --input-dtype 'f64' (expected f32, f16 or bf16)
+// DTYPE: error: unknown --input-dtype 'f64' (expected f32, f16, bf16, i8, i32, i64 or bool)
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu -o %t/no-dir/bad.qta 2>&1 | FileCheck %s --check-prefix=PARENT
 // PARENT: error: cannot write the artifact '{{.*}}no-dir/bad.qta': directory '{{.*}}no-dir' does not exist
 // RUN: not ls %t/no-dir

@@ -10,6 +10,7 @@
 #include "qtensor/Runtime/Npy.h"
 
 #include "Json.h"
+#include "qtensor/Support/InputSpec.h"
 
 #include "gtest/gtest.h"
 
@@ -270,6 +271,89 @@ TEST(JsonTest, ErrorsSayWhatAndWhere) {
   EXPECT_EQ(jsonError("1e+"), "malformed number '1e+' at offset 3");
   EXPECT_EQ(jsonError("1e999"), "malformed number '1e999' at offset 5");
   EXPECT_EQ(jsonError("tru"), "unexpected character 't' at offset 0");
+}
+
+/// The reason parseInputSpec gives for `text`, which must fail.
+std::string specError(std::string_view text) {
+  qtensor::InputSpec spec;
+  std::string problem;
+  EXPECT_FALSE(
+      qtensor::parseInputSpec(text, qtensor::ElementType::F32, spec, problem))
+      << text;
+  return problem;
+}
+
+TEST(InputSpecTest, Spellings) {
+  qtensor::InputSpec spec;
+  std::string problem;
+  ASSERT_TRUE(qtensor::parseInputSpec("?x64", qtensor::ElementType::BF16, spec,
+                                      problem));
+  EXPECT_EQ(spec.shape(), (std::vector<int64_t>{-1, 64}));
+  EXPECT_EQ(spec.dtype, qtensor::ElementType::BF16);
+  EXPECT_EQ(spec.str(), "?x64:bf16");
+  ASSERT_TRUE(qtensor::parseInputSpec("1xSEQ_2:i64", qtensor::ElementType::F32,
+                                      spec, problem));
+  EXPECT_EQ(spec.dims[1].name, "SEQ_2");
+  EXPECT_TRUE(spec.dims[1].isDynamic());
+  EXPECT_EQ(spec.dtype, qtensor::ElementType::I64);
+  EXPECT_EQ(spec.bracketedShape(), "[1, SEQ_2]");
+  ASSERT_TRUE(qtensor::parseInputSpec(
+      "0x4294967296x?:bool", qtensor::ElementType::F32, spec, problem));
+  EXPECT_EQ(spec.shape(), (std::vector<int64_t>{0, 4294967296, -1}));
+  // str() reads back to the same description, for every element type.
+  for (qtensor::ElementType type : qtensor::kElementTypes) {
+    spec.dtype = type;
+    qtensor::InputSpec again;
+    ASSERT_TRUE(qtensor::parseInputSpec(spec.str(), qtensor::ElementType::F32,
+                                        again, problem));
+    EXPECT_EQ(again, spec) << spec.str();
+    EXPECT_EQ(qtensor::parseElementType(qtensor::elementTypeName(type)), type);
+  }
+}
+
+TEST(InputSpecTest, Errors) {
+  EXPECT_EQ(specError(""), "no dimensions (a shape is e.g. 4x64, ?x64 or 1xT)");
+  EXPECT_EQ(specError(":f32"),
+            "no dimensions (a shape is e.g. 4x64, ?x64 or 1xT)");
+  EXPECT_EQ(specError("4xx64"), "empty dimension");
+  EXPECT_EQ(specError("4x"), "empty dimension");
+  EXPECT_EQ(specError("4xabc"), "'abc' is not a size, '?' or a name "
+                                "(upper-case letters, digits and '_')");
+  EXPECT_EQ(specError("4x-1"), "'-1' is not a size, '?' or a name "
+                               "(upper-case letters, digits and '_')");
+  EXPECT_EQ(specError("4x4294967297"),
+            "dimension 4294967297 is too large (at most 2^32)");
+  EXPECT_EQ(specError("99999999999999999999999x4"),
+            "dimension 99999999999999999999999 is too large (at most 2^32)");
+  EXPECT_EQ(specError("4x64:f64"), "unknown dtype 'f64' (expected f32, f16, "
+                                   "bf16, i8, i32, i64 or bool)");
+  EXPECT_EQ(specError("4x64:"), "unknown dtype '' (expected f32, f16, bf16, "
+                                "i8, i32, i64 or bool)");
+}
+
+TEST(InputSpecTest, OneSizePerName) {
+  std::vector<qtensor::InputSpec> specs(2);
+  std::string problem;
+  ASSERT_TRUE(qtensor::parseInputSpec("1xT", qtensor::ElementType::I64,
+                                      specs[0], problem));
+  ASSERT_TRUE(qtensor::parseInputSpec("Tx?", qtensor::ElementType::I64,
+                                      specs[1], problem));
+  EXPECT_TRUE(qtensor::checkInputShapes(specs, {{1, 5}, {5, 3}}, problem));
+  EXPECT_FALSE(qtensor::checkInputShapes(specs, {{1, 5}, {4, 3}}, problem));
+  EXPECT_EQ(problem, "input 1 dimension 0 ('T') is 4, but 5 in input 0: a "
+                     "dynamic size takes one value per call");
+  EXPECT_FALSE(qtensor::checkInputShapes(specs, {{2, 5}, {5, 3}}, problem));
+  EXPECT_EQ(problem,
+            "input 0 has shape [2, 5], the model was compiled for [1, T]");
+  EXPECT_FALSE(qtensor::checkInputShapes(specs, {{1, 5}, {5}}, problem));
+  EXPECT_EQ(problem,
+            "input 1 has shape [5], the model was compiled for [T, ?]");
+  // Within one input too: TxT is square.
+  ASSERT_TRUE(qtensor::parseInputSpec("TxT", qtensor::ElementType::F32,
+                                      specs[0], problem));
+  EXPECT_FALSE(qtensor::checkInputShapes({specs[0]}, {{2, 3}}, problem));
+  EXPECT_EQ(problem, "input 0 dimension 1 ('T') is 3, but 2 in input 0: a "
+                     "dynamic size takes one value per call");
 }
 
 } // namespace

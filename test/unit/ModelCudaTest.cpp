@@ -45,7 +45,7 @@ protected:
     qtensor::cuda::resetForTesting();
     fake->reset();
     qtensor::clearCompileCache();
-    options.inputShapes = {{-1, 64}};
+    options.inputs = {qtensor::InputSpec::fromShape({-1, 64})};
   }
 
   void TearDown() override {

@@ -33,7 +33,8 @@ std::shared_ptr<qtensor::Model> compileOrFail(
     const std::string &name, std::vector<std::vector<int64_t>> shapes,
     qtensor::Quantization quantization = qtensor::Quantization::Int8) {
   qtensor::CompileOptions options;
-  options.inputShapes = std::move(shapes);
+  for (const std::vector<int64_t> &shape : shapes)
+    options.inputs.push_back(qtensor::InputSpec::fromShape(shape));
   options.quantization = quantization;
   std::shared_ptr<qtensor::Model> model;
   qtensor::Status status =
@@ -116,7 +117,7 @@ TEST(RuntimeTest, CacheKeyIncludesShapesAndOptions) {
 TEST(RuntimeTest, ParallelResultsDoNotDependOnTheThreadCount) {
   // ToyModel: N = 128 and 32, both split into parallel column chunks.
   qtensor::CompileOptions options;
-  options.inputShapes = {{-1, 64}};
+  options.inputs = {qtensor::InputSpec::fromShape({-1, 64})};
   std::shared_ptr<qtensor::Model> parallel, serial;
   qtensor::Status status =
       qtensor::Model::compile(modelPath("toy"), options, parallel);
@@ -243,7 +244,10 @@ TEST(RuntimeTest, MisuseIsAnErrorValue) {
   EXPECT_EQ(message({at::randn({4, 64}).to(at::kHalf)}),
             "input 0 has dtype f16, the model expects f32");
   EXPECT_EQ(message({at::ones({4, 64}, at::kLong)}),
-            "input 0 has dtype Long; expected float32, float16 or bfloat16");
+            "input 0 has dtype i64, the model expects f32");
+  EXPECT_EQ(message({at::ones({4, 64}, at::kDouble)}),
+            "input 0 has dtype Double; expected float32, float16, bfloat16, "
+            "int8, int32, int64 or bool");
   EXPECT_EQ(
       message({at::empty({4, 64}, at::TensorOptions().device(at::kMeta))}),
       "input 0 is on meta; give CPU tensors (a model compiled for CUDA "
@@ -263,10 +267,46 @@ TEST(RuntimeTest, DynamicBatchSizesMustAgree) {
   std::vector<at::Tensor> outputs;
   qtensor::Status status =
       qtensor::run(*model, {at::randn({4, 8}), at::randn({2, 8})}, outputs);
-  EXPECT_EQ(status.message(), "input 1 has batch size 2, an earlier input 4; "
-                              "the dynamic dimensions must agree");
+  EXPECT_EQ(status.message(), "input 1 dimension 0 ('?') is 2, but 4 in "
+                              "input 0: a dynamic size takes one value per "
+                              "call");
   at::Tensor x = at::randn({3, 8}), y = at::randn({3, 8});
   expectMatchesLibTorch("two_inputs", *model, {x, y}, /*quantized=*/true);
+}
+
+TEST(RuntimeTest, NamedDynamicSizes) {
+  auto parse = [](const char *text) {
+    qtensor::InputSpec spec;
+    std::string problem;
+    EXPECT_TRUE(
+        qtensor::parseInputSpec(text, qtensor::DType::F32, spec, problem))
+        << problem;
+    return spec;
+  };
+  qtensor::CompileOptions options;
+  options.target = qtensor::Target::Cpu;
+  std::shared_ptr<qtensor::Model> model;
+  // fc(x) + y adds the two batches: distinct names cannot meet there.
+  options.inputs = {parse("Bx8"), parse("Cx8")};
+  qtensor::Status refused =
+      qtensor::Model::compile(modelPath("two_inputs"), options, model);
+  EXPECT_NE(refused.message().find("dynamic sizes 'B' and 'C' meet in "
+                                   "aten::add"),
+            std::string::npos)
+      << refused.message();
+  // One name: one size per call, checked.
+  options.inputs = {parse("Bx8"), parse("Bx8")};
+  ASSERT_TRUE(qtensor::Model::compile(modelPath("two_inputs"), options, model));
+  EXPECT_EQ(model->inputs()[1].str(), "Bx8:f32");
+  std::vector<at::Tensor> outputs;
+  EXPECT_EQ(
+      qtensor::run(*model, {at::randn({4, 8}), at::randn({2, 8})}, outputs)
+          .message(),
+      "input 1 dimension 0 ('B') is 2, but 4 in input 0: a dynamic "
+      "size takes one value per call");
+  expectMatchesLibTorch("two_inputs", *model,
+                        {at::randn({5, 8}), at::randn({5, 8})},
+                        /*quantized=*/true);
 }
 
 TEST(RuntimeTest, OneTensorReturnedTwiceIsCopiedTwice) {
@@ -285,7 +325,7 @@ TEST(RuntimeTest, CompileErrorsAreValues) {
   // which every compile makes: target auto is the default).
   setenv("QTENSOR_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
   qtensor::CompileOptions options;
-  options.inputShapes = {{4, 64}};
+  options.inputs = {qtensor::InputSpec::fromShape({4, 64})};
   std::shared_ptr<qtensor::Model> model;
   EXPECT_EQ(
       qtensor::Model::compile(modelPath("missing"), options, model).message(),
@@ -301,11 +341,16 @@ TEST(RuntimeTest, CompileErrorsAreValues) {
   EXPECT_EQ(model->targetReason(), "target auto chose cpu: no CUDA driver: "
                                    "/nonexistent/libcuda.so.1 not found");
   options.target = qtensor::Target::Cpu;
-  options.inputShapes = {{4, -1}};
+  options.inputs = {qtensor::InputSpec::fromShape({4, 64})};
+  options.inputs[0].dims[1] = {qtensor::kDynamicSize, "features"};
   EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model).message(),
-            "invalid input shape [4, ?]: sizes must be >= 0, and only the "
-            "leading one may be -1 (dynamic)");
-  options.inputShapes = {{4, 65}};
+            "invalid input 0 [4, features]: 'features' is not a size, '?' or "
+            "a name (upper-case letters, digits and '_')");
+  options.inputs[0].dims[1] = {int64_t(1) << 33, ""};
+  EXPECT_EQ(qtensor::Model::compile(modelPath("toy"), options, model).message(),
+            "invalid input 0 [4, 8589934592]: dimension 8589934592 is too "
+            "large (at most 2^32)");
+  options.inputs = {qtensor::InputSpec::fromShape({4, 65})};
   EXPECT_NE(qtensor::Model::compile(modelPath("toy"), options, model)
                 .message()
                 .find("does not fit the model"),
@@ -320,7 +365,7 @@ TEST(RuntimeTest, CacheDirectoryServesAnotherCompile) {
   char pattern[] = "/tmp/qtensor-cache-XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);
   qtensor::CompileOptions options;
-  options.inputShapes = {{3, 20}};
+  options.inputs = {qtensor::InputSpec::fromShape({3, 20})};
   options.cacheDirectory = pattern;
   std::shared_ptr<qtensor::Model> first, second;
   ASSERT_TRUE(qtensor::Model::compile(modelPath("matmul_t"), options, first));

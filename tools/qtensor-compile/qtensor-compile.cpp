@@ -30,13 +30,15 @@ static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("<model.pt|model.mlir>"));
 static cl::list<std::string>
     inputShapes("input-shape", cl::cat(toolOptions),
-                cl::desc("Shape of one input of forward, e.g. ?x64 "
-                         "(? : a batch size chosen at run time)"),
-                cl::value_desc("AxBxC"));
-static cl::opt<std::string> inputDType("input-dtype", cl::init("f32"),
-                                       cl::cat(toolOptions),
-                                       cl::desc("Float type of the inputs"),
-                                       cl::value_desc("f32|f16|bf16"));
+                cl::desc("One input of forward, in order (repeat per "
+                         "input): its shape, e.g. ?x64 ('?' or a name such "
+                         "as T: a size chosen at run time), and optionally "
+                         "its dtype, e.g. 1xT:i64"),
+                cl::value_desc("SHAPE[:DTYPE]"));
+static cl::opt<std::string>
+    inputDType("input-dtype", cl::init("f32"), cl::cat(toolOptions),
+               cl::desc("Dtype of the inputs whose --input-shape names none"),
+               cl::value_desc("f32|f16|bf16|i8|i32|i64|bool"));
 static cl::opt<std::string>
     target("target", cl::cat(toolOptions), cl::Required,
            cl::desc("Where the artifact runs: cpu (x86-64-v3), cpu:CPU "
@@ -106,15 +108,6 @@ int main(int argc, char **argv) {
     return reportBadInput(llvm::toString(int8.takeError()));
   options.quantization =
       *int8 ? qtensor::Quantization::Int8 : qtensor::Quantization::None;
-  if (inputDType == "f32")
-    options.inputType = qtensor::DType::F32;
-  else if (inputDType == "f16")
-    options.inputType = qtensor::DType::F16;
-  else if (inputDType == "bf16")
-    options.inputType = qtensor::DType::BF16;
-  else
-    return reportBadInput("unknown --input-dtype '" + inputDType +
-                          "' (expected f32, f16 or bf16)");
   options.fuse = !noFuse;
   options.dumpStagesDirectory = dumpStages;
   options.gpuKernelOptions = gpuKernelOptions;
@@ -123,15 +116,10 @@ int main(int argc, char **argv) {
   if (inputShapes.empty() && llvm::StringRef(modelPath).ends_with(".pt"))
     return reportBadInput("give one --input-shape per input of the model's "
                           "forward, e.g. --input-shape ?x64");
-  for (const std::string &text : inputShapes) {
-    auto shape = mlir::qtensor::parseInputShape(text);
-    if (!shape)
-      return reportBadInput(llvm::toString(shape.takeError()));
-    std::vector<int64_t> sizes;
-    for (int64_t size : *shape)
-      sizes.push_back(mlir::ShapedType::isDynamic(size) ? -1 : size);
-    options.inputShapes.push_back(sizes);
-  }
+  auto inputs = mlir::qtensor::parseInputOptions(inputShapes, inputDType);
+  if (!inputs)
+    return reportBadInput(llvm::toString(inputs.takeError()));
+  options.inputs = std::move(*inputs);
   std::string problem = mlir::qtensor::checkInputPath(modelPath);
   if (!problem.empty())
     return reportBadInput("cannot open '" + modelPath + "': " + problem);

@@ -1,7 +1,7 @@
 //===- qtensor-import.cpp - TorchScript model to stage-0 MLIR -------------===//
 //
-//   qtensor-import MODEL.pt --input-shape 64x64x64 [--input-shape ...]
-//                  [--input-dtype f32|f16|bf16] [-o out.mlir]
+//   qtensor-import MODEL.pt --input-shape 64x64x64 [--input-shape 1xT:i64 ...]
+//                  [--input-dtype f32|f16|bf16|...] [-o out.mlir]
 //
 // Bad input gives one `error: ...` line and exit status 2; the output file
 // is written to a temporary file and renamed, so a failure leaves none.
@@ -31,13 +31,14 @@ static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("<model.pt>"));
 static cl::list<std::string>
     inputShapes("input-shape", cl::cat(toolOptions),
-                cl::desc("Shape of one input of forward, e.g. "
-                         "64x64x64 or ?x64 (repeat per input)"),
-                cl::value_desc("AxBxC"));
-static cl::opt<std::string> inputDType("input-dtype", cl::cat(toolOptions),
-                                       cl::desc("Float type of the inputs"),
-                                       cl::value_desc("f32|f16|bf16"),
-                                       cl::init("f32"));
+                cl::desc("One input of forward, in order (repeat per "
+                         "input): its shape, e.g. 64x64 or ?x64 or 1xT, "
+                         "and optionally its dtype, e.g. 1xT:i64"),
+                cl::value_desc("SHAPE[:DTYPE]"));
+static cl::opt<std::string>
+    inputDType("input-dtype", cl::cat(toolOptions),
+               cl::desc("Dtype of the inputs whose --input-shape names none"),
+               cl::value_desc("f32|f16|bf16|i8|i32|i64|bool"), cl::init("f32"));
 static cl::opt<std::string> outputPath("o", cl::cat(toolOptions),
                                        cl::desc("Output file"),
                                        cl::value_desc("out.mlir"),
@@ -90,16 +91,10 @@ int main(int argc, char **argv) {
   if (inputShapes.empty())
     return reportBadInput("give one --input-shape per input of the model's "
                           "forward, e.g. --input-shape 64x64x64");
-  for (const std::string &text : inputShapes) {
-    auto shape = parseInputShape(text);
-    if (!shape)
-      return reportBadInput(llvm::toString(shape.takeError()));
-    options.inputShapes.push_back(*shape);
-  }
-  auto type = parseImportFloatType(inputDType);
-  if (!type)
-    return reportBadInput(llvm::toString(type.takeError()));
-  options.inputType = *type;
+  auto inputs = parseInputOptions(inputShapes, inputDType);
+  if (!inputs)
+    return reportBadInput(llvm::toString(inputs.takeError()));
+  options.inputs = std::move(*inputs);
   std::string problem = checkOutputPath(outputPath);
   if (!problem.empty())
     return reportBadInput("cannot open output file '" + outputPath +

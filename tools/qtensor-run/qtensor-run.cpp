@@ -1,6 +1,6 @@
 //===- qtensor-run.cpp - compile, run, check and time a model -------------===//
 //
-//   qtensor-run MODEL (--input-shape AxBxC | --input x.npy)...
+//   qtensor-run MODEL (--input-shape SHAPE[:DTYPE] | --input x.npy)...
 //       [--quantize int8|none] [--target auto|cpu|cuda]
 //       [--gpu-kernel-options "K=V ..."] [--output y.npy]
 //       [--compare] [--bench N] [--seed S] [--dump-stages DIR]
@@ -44,9 +44,15 @@ static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("<model.pt|model.mlir>"));
 static cl::list<std::string>
     inputShapes("input-shape", cl::cat(toolOptions),
-                cl::desc("Shape of one input (random, from --seed); ? as "
-                         "the leading size compiles a dynamic batch"),
-                cl::value_desc("AxBxC"));
+                cl::desc("One input (random, from --seed): its shape, "
+                         "e.g. 4x64, and optionally its dtype, e.g. 4x16:i64; "
+                         "'?' or a name such as T compiles a dynamic size "
+                         "(run with 1)"),
+                cl::value_desc("SHAPE[:DTYPE]"));
+static cl::opt<std::string>
+    inputDType("input-dtype", cl::init("f32"), cl::cat(toolOptions),
+               cl::desc("Dtype of the inputs whose --input-shape names none"),
+               cl::value_desc("f32|f16|bf16|i8|i32|i64|bool"));
 static cl::list<std::string> inputFiles("input", cl::cat(toolOptions),
                                         cl::desc("One input as float32 .npy"),
                                         cl::value_desc("x.npy"));
@@ -107,6 +113,29 @@ std::pair<double, double> timeCalls(unsigned runs,
   return {times[times.size() / 2], times.front()};
 }
 
+/// A random input: floats from a standard normal, integers in [0, 16),
+/// bools fair coins.
+at::Tensor randomInput(const std::vector<int64_t> &shape,
+                       qtensor::DType dtype) {
+  switch (dtype) {
+  case qtensor::DType::F32:
+    return torch::randn(shape);
+  case qtensor::DType::F16:
+    return torch::randn(shape).to(at::kHalf);
+  case qtensor::DType::BF16:
+    return torch::randn(shape).to(at::kBFloat16);
+  case qtensor::DType::I8:
+    return torch::randint(0, 16, shape, at::kChar);
+  case qtensor::DType::I32:
+    return torch::randint(0, 16, shape, at::kInt);
+  case qtensor::DType::I64:
+    return torch::randint(0, 16, shape, at::kLong);
+  case qtensor::DType::Bool:
+    return torch::randint(0, 2, shape, at::kBool);
+  }
+  return torch::randn(shape);
+}
+
 int runTool() {
   // Options.
   qtensor::CompileOptions options;
@@ -145,35 +174,23 @@ int runTool() {
   // Inputs: random from the seed, or .npy files.
   torch::manual_seed(seed);
   std::vector<at::Tensor> inputs;
-  for (const std::string &text : inputShapes) {
-    std::vector<int64_t> shape, concrete;
-    llvm::SmallVector<llvm::StringRef> parts;
-    llvm::StringRef(text).split(parts, 'x');
-    for (llvm::StringRef part : parts) {
-      int64_t size;
-      if (part == "?") {
-        shape.push_back(-1);
-        concrete.push_back(1);
-      } else if (part.getAsInteger(10, size) || size < 0) {
-        return reportBadInput("invalid --input-shape '" + text + "': '" + part +
-                              "' is not a dimension size");
-      } else if (size > (int64_t(1) << 32)) {
-        return reportBadInput("invalid --input-shape '" + text +
-                              "': dimension " + part + " is too large");
-      } else {
-        shape.push_back(size);
-        concrete.push_back(size);
-      }
+  auto specs = mlir::qtensor::parseInputOptions(inputShapes, inputDType);
+  if (!specs)
+    return reportBadInput(llvm::toString(specs.takeError()));
+  for (auto [text, spec] : llvm::zip_equal(inputShapes, *specs)) {
+    // Each dynamic size is run with 1.
+    std::vector<int64_t> concrete;
+    double bytes = qtensor::byteWidth(spec.dtype);
+    for (const qtensor::InputDim &dim : spec.dims) {
+      concrete.push_back(dim.isDynamic() ? 1 : dim.size);
+      bytes *= concrete.back();
     }
-    double elements = 1;
-    for (int64_t size : concrete)
-      elements *= size;
-    if (elements * 4 > 64.0 * (1 << 30))
+    if (bytes > 64.0 * (1 << 30))
       return reportBadInput("--input-shape '" + text +
                             "' needs more than 64 GiB");
-    options.inputShapes.push_back(shape);
-    inputs.push_back(torch::randn(concrete));
+    inputs.push_back(randomInput(concrete, spec.dtype));
   }
+  options.inputs = std::move(*specs);
   for (const std::string &path : inputFiles) {
     auto array = mlir::qtensor::readNpy(path);
     if (!array)
@@ -182,7 +199,7 @@ int runTool() {
       return reportBadInput("'" + path + "' is not float32");
     at::Tensor tensor = at::empty(array->shape, at::kFloat);
     std::memcpy(tensor.data_ptr(), array->bytes.data(), array->bytes.size());
-    options.inputShapes.push_back(array->shape);
+    options.inputs.push_back(qtensor::InputSpec::fromShape(array->shape));
     inputs.push_back(tensor);
   }
 

@@ -25,6 +25,28 @@ Expected<bool> mlir::qtensor::parseQuantizeOption(StringRef value) {
                                "' (expected int8 or none)");
 }
 
+Expected<std::vector<::qtensor::InputSpec>>
+mlir::qtensor::parseInputOptions(ArrayRef<std::string> shapes,
+                                 StringRef defaultDtype) {
+  std::optional<::qtensor::ElementType> dtype =
+      ::qtensor::parseElementType(defaultDtype.str());
+  if (!dtype)
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --input-dtype '" + defaultDtype +
+                                 "' (expected f32, f16, bf16, i8, i32, i64 "
+                                 "or bool)");
+  std::vector<::qtensor::InputSpec> inputs;
+  for (const std::string &text : shapes) {
+    std::string problem;
+    if (!::qtensor::parseInputSpec(text, *dtype, inputs.emplace_back(),
+                                   problem))
+      return createStringError(inconvertibleErrorCode(),
+                               "invalid --input-shape '" + text +
+                                   "': " + problem);
+  }
+  return inputs;
+}
+
 std::string mlir::qtensor::checkInputPath(StringRef path) {
   if (path == "-")
     return "";

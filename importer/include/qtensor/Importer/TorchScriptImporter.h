@@ -9,6 +9,8 @@
 #ifndef QTENSOR_IMPORTER_TORCHSCRIPTIMPORTER_H
 #define QTENSOR_IMPORTER_TORCHSCRIPTIMPORTER_H
 
+#include "qtensor/Support/InputSpec.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -21,14 +23,13 @@ namespace mlir {
 class MLIRContext;
 namespace qtensor {
 
-/// Float type of the model's inputs.
-enum class ImportFloatType { F32, F16, BF16 };
+using ::qtensor::InputSpec;
 
 struct ImportOptions {
-  /// One shape per input of `forward`; ShapedType::kDynamic marks a dynamic
-  /// leading (batch) dimension.
-  std::vector<SmallVector<int64_t>> inputShapes;
-  ImportFloatType inputType = ImportFloatType::F32;
+  /// One description per input of `forward` (qtensor/Support/InputSpec.h):
+  /// the arguments' shapes and element types. Dynamic sizes become `?` in
+  /// the IR; their names tell which of them must be equal.
+  std::vector<InputSpec> inputs;
   /// Load the archive in a child process first, so that a file that crashes
   /// LibTorch's loader is an error rather than the end of this process. It
   /// costs one extra load; turn it off only for trusted files.
@@ -47,12 +48,6 @@ struct ImportOptions {
 llvm::Expected<OwningOpRef<ModuleOp>>
 importTorchScript(MLIRContext &context, llvm::StringRef path,
                   const ImportOptions &options);
-
-/// Parses "64x64x64" or "?x64" (only the leading dimension may be "?").
-llvm::Expected<SmallVector<int64_t>> parseInputShape(llvm::StringRef text);
-
-/// Parses "f32", "f16" or "bf16".
-llvm::Expected<ImportFloatType> parseImportFloatType(llvm::StringRef text);
 
 /// Loads the dialects imported IR uses into `context`.
 void loadImporterDialects(MLIRContext &context);

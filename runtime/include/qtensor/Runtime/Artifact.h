@@ -23,6 +23,7 @@
 #define QTENSOR_RUNTIME_ARTIFACT_H
 
 #include "qtensor/Runtime/Tensor.h"
+#include "qtensor/Support/InputSpec.h"
 
 #include <memory>
 
@@ -30,7 +31,7 @@ namespace qtensor {
 
 /// The manifest's format version; qtensor-compile writes it, load() accepts
 /// only it.
-constexpr int kArtifactFormatVersion = 1;
+constexpr int kArtifactFormatVersion = 2;
 
 /// A loaded artifact. run() may be called from several threads at once;
 /// setParameters() must not run concurrently with run().
@@ -54,9 +55,9 @@ public:
   Status run(const std::vector<TensorView> &inputs,
              std::vector<Tensor> &outputs) const;
 
-  /// The compiled input shapes (-1: dynamic) and dtypes.
-  const std::vector<std::vector<int64_t>> &inputShapes() const;
-  const std::vector<DType> &inputTypes() const;
+  /// What each input is: its dimensions (dynamic ones named, '?' for the
+  /// batch) and dtype.
+  const std::vector<InputSpec> &inputs() const;
   /// The parameters as the code reads them (host copies).
   const std::vector<Parameter> &parameters() const;
   /// "cpu (x86-64-v3)", "cuda sm_90 on GPU 0: NVIDIA H200, sm_90 (...)".

@@ -14,6 +14,7 @@
 #define QTENSOR_RUNTIME_ENTRYPOINT_H
 
 #include "qtensor/Runtime/Tensor.h"
+#include "qtensor/Support/InputSpec.h"
 
 namespace qtensor {
 
@@ -27,9 +28,8 @@ enum class MemorySpace { Host, Cuda };
 
 /// What a compiled @forward takes and returns.
 struct EntrySignature {
-  /// -1: a dynamic (batch) size.
-  std::vector<std::vector<int64_t>> inputShapes;
-  std::vector<DType> inputTypes;
+  /// Each input's dimensions (dynamic ones named) and element type.
+  std::vector<InputSpec> inputs;
   std::vector<DType> resultTypes;
   std::vector<size_t> resultRanks;
 };
@@ -41,8 +41,8 @@ struct ParameterBuffer {
   std::vector<int64_t> shape;
 };
 
-/// Checks `inputs` against `signature`: count, dtypes, shapes, one batch size
-/// for every dynamic leading dimension.
+/// Checks `inputs` against `signature`: count, dtypes, shapes, one size for
+/// each dynamic name across all inputs (checkInputShapes).
 QTENSOR_LIGHT_EXPORT Status checkInputs(const EntrySignature &signature,
                                         const std::vector<TensorView> &inputs);
 

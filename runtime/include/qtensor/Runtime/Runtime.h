@@ -6,7 +6,7 @@
 // qtensor/Runtime/TorchInterop.h.
 //
 //   qtensor::CompileOptions options;
-//   options.inputShapes = {{-1, 64}};              // dynamic batch
+//   options.inputs = {qtensor::InputSpec::fromShape({-1, 64})}; // any batch
 //   std::shared_ptr<qtensor::Model> model;
 //   if (qtensor::Status status = qtensor::Model::compile("toy.pt", options,
 //                                                        model); !status)
@@ -18,6 +18,7 @@
 #define QTENSOR_RUNTIME_RUNTIME_H
 
 #include "qtensor/Runtime/Tensor.h"
+#include "qtensor/Support/InputSpec.h"
 
 #include <memory>
 
@@ -27,9 +28,12 @@ enum class Quantization { None, Int8 };
 enum class Target { Auto, Cpu, Cuda };
 
 struct CompileOptions {
-  /// One shape per model input; -1 marks a dynamic leading (batch) size.
-  std::vector<std::vector<int64_t>> inputShapes;
-  DType inputType = DType::F32;
+  /// One description per input of `forward`: dimensions and dtype
+  /// (qtensor/Support/InputSpec.h; parseInputSpec reads the tools'
+  /// spelling, "?x64", "1xT:i64"). Required for TorchScript models; for
+  /// .mlir models, when given, it must match @forward's argument types and
+  /// names its dynamic sizes (else every dynamic size is '?').
+  std::vector<InputSpec> inputs;
   /// Int8: weight-only int8 quantization of every linear/matmul weight.
   Quantization quantization = Quantization::Int8;
   /// Auto picks CUDA when a driver and GPU answer, else the CPU.
@@ -66,15 +70,15 @@ public:
   static Status compile(const std::string &path, const CompileOptions &options,
                         std::shared_ptr<Model> &model);
 
-  /// Runs the model. Inputs must match the compiled shapes (a dynamic
-  /// dimension takes any size) and dtype.
+  /// Runs the model. Inputs must match the compiled shapes and dtypes; a
+  /// dynamic dimension takes any size, one size per name across inputs.
   Status run(const std::vector<TensorView> &inputs,
              std::vector<Tensor> &outputs) const;
 
   const std::vector<Parameter> &parameters() const;
   size_t numInputs() const;
-  /// The compiled input shapes (-1: dynamic).
-  const std::vector<std::vector<int64_t>> &inputShapes() const;
+  /// What each input is: dimensions (dynamic ones named) and dtype.
+  const std::vector<InputSpec> &inputs() const;
   /// Where the code runs, e.g. "cpu (skylake-avx512)".
   const std::string &targetDescription() const;
   /// Why `Target::Auto` chose the target it did.

@@ -9,6 +9,9 @@
 #ifndef QTENSOR_TOOLS_TOOLSUPPORT_H
 #define QTENSOR_TOOLS_TOOLSUPPORT_H
 
+#include "qtensor/Support/InputSpec.h"
+
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
@@ -42,6 +45,13 @@ void printModuleWithResources(ModuleOp module, llvm::raw_ostream &os);
 /// The value of a `--quantize` option: "int8" or "none"; an error naming the
 /// option otherwise.
 llvm::Expected<bool> parseQuantizeOption(llvm::StringRef value);
+
+/// The model inputs that the `--input-shape` values describe (SHAPE[:DTYPE],
+/// qtensor/Support/InputSpec.h), `--input-dtype` giving the dtype of those
+/// that name none. An error names the option and the value.
+llvm::Expected<std::vector<::qtensor::InputSpec>>
+parseInputOptions(llvm::ArrayRef<std::string> shapes,
+                  llvm::StringRef defaultDtype);
 
 /// Prints `error: <message>` to stderr and returns kExitBadInput.
 int reportBadInput(const llvm::Twine &message);

@@ -1,0 +1,386 @@
+//===- GraphImporter.cpp - One TorchScript graph to stage-0 IR ------------===//
+//
+// The GraphImporter itself: errors and locations, the values imported so
+// far, constants (weights as named dense_resource blobs) and the walk from
+// the graph of `forward` to `func.func @forward`. What each op becomes is in
+// the op families' files, found through the op table.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+
+#include "OpTable.h"
+
+#include "qtensor/Dialect/ElementTypes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <functional>
+
+using namespace mlir;
+using namespace mlir::qtensor;
+using namespace mlir::qtensor::importer;
+
+/// The file, line and column of `range` in the user's Python source. A
+/// loaded archive's ranges point into its serialized code; each remembers the
+/// original range that generated it.
+static std::optional<std::tuple<std::string, size_t, size_t>>
+originalPosition(const jit::SourceRange &range) {
+  if (auto original = range.findSourceRangeThatGenerated())
+    if (auto position = original->file_line_col())
+      return *position;
+  if (auto position = range.file_line_col())
+    return *position;
+  return std::nullopt;
+}
+
+/// The user-facing position of a node: the outermost frame of its inlined
+/// call stack (the line in the user's `forward` that called nn.Linear),
+/// else its own source range.
+static std::optional<std::tuple<std::string, size_t, size_t>>
+userPosition(const jit::Node *node) {
+  if (auto callstack = node->callstack()) {
+    std::vector<jit::InlinedCallStackEntry> frames = (*callstack)->vec();
+    if (!frames.empty())
+      if (auto position = originalPosition(std::get<1>(frames.front())))
+        return position;
+  }
+  return originalPosition(node->sourceRange());
+}
+
+GraphImporter::GraphImporter(MLIRContext &context, jit::Module &original)
+    : context(context), builder(&context) {
+  // Frozen constants keep the storage of the parameters they came from;
+  // that is how they get their names back.
+  for (const auto &parameter : original.named_parameters(/*recurse=*/true))
+    names[parameter.value.data_ptr()] = parameter.name;
+  for (const auto &buffer : original.named_buffers(/*recurse=*/true))
+    names.emplace(buffer.value.data_ptr(), buffer.name);
+}
+
+//===----------------------------------------------------------------------===//
+// Errors and locations
+//===----------------------------------------------------------------------===//
+
+std::string GraphImporter::where(const jit::Node *node) {
+  if (auto position = userPosition(node))
+    return " at " + std::get<0>(*position) + ":" +
+           std::to_string(std::get<1>(*position)) + ":" +
+           std::to_string(std::get<2>(*position) + 1);
+  return "";
+}
+
+void GraphImporter::fail(const jit::Node *node, const llvm::Twine &message) {
+  throw ImportError{message.str() + (node ? where(node) : std::string())};
+}
+
+Location GraphImporter::locationOf(const jit::Node *node) {
+  auto toLoc =
+      [&](const std::tuple<std::string, size_t, size_t> &position) -> Location {
+    return FileLineColLoc::get(&context, std::get<0>(position),
+                               std::get<1>(position),
+                               std::get<2>(position) + 1);
+  };
+  std::optional<Location> user;
+  if (auto position = userPosition(node))
+    user = toLoc(*position);
+  std::optional<Location> own;
+  if (auto position = originalPosition(node->sourceRange()))
+    own = toLoc(*position);
+  if (user && own && *user != *own)
+    // The user's line first: diagnostics report the first file location.
+    return FusedLoc::get(&context, {*user, *own});
+  if (user)
+    return *user;
+  return UnknownLoc::get(&context);
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+Item &GraphImporter::lookup(const jit::Value *value) {
+  auto it = items.find(value);
+  if (it == items.end())
+    fail(value->node(), "value '" + value->debugName() + "' has no import");
+  return it->second;
+}
+
+void GraphImporter::define(const jit::Value *value, Item item) {
+  items[value] = std::move(item);
+}
+
+void GraphImporter::setResult(const jit::Node *node, Value value) {
+  items[node->output()] = Item::tensor(value);
+}
+
+std::string GraphImporter::nameOf(const at::Tensor &tensor,
+                                  const jit::Value *value) {
+  auto it = names.find(tensor.data_ptr());
+  std::string name;
+  if (it != names.end()) {
+    name = it->second;
+  } else {
+    name = value->debugName();
+    if (StringRef(name).starts_with("self."))
+      name = name.substr(5);
+    if (name.empty() || llvm::isDigit(name.front()))
+      name = "constant" + name;
+  }
+  return name;
+}
+
+/// True when every element the view of `tensor` addresses lies inside its
+/// storage, with no negative stride and no overflow on the way.
+static bool viewFitsStorage(const at::Tensor &tensor) {
+  if (!tensor.has_storage())
+    return false;
+  int64_t offset = tensor.storage_offset();
+  if (offset < 0)
+    return false;
+  if (tensor.numel() == 0)
+    return true;
+  // The last element addressed: offset + sum((size - 1) * stride).
+  uint64_t last = static_cast<uint64_t>(offset);
+  for (int64_t dim = 0; dim < tensor.dim(); ++dim) {
+    int64_t size = tensor.size(dim), stride = tensor.stride(dim);
+    if (size <= 0 || stride < 0)
+      return false;
+    uint64_t reach;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(size - 1),
+                               static_cast<uint64_t>(stride), &reach) ||
+        __builtin_add_overflow(last, reach, &last))
+      return false;
+  }
+  uint64_t itemSize = tensor.element_size(), end;
+  if (__builtin_add_overflow(last, uint64_t(1), &end) ||
+      __builtin_mul_overflow(end, itemSize, &end))
+    return false;
+  return end <= tensor.storage().nbytes();
+}
+
+Value GraphImporter::emitConstant(const at::Tensor &source,
+                                  const std::string &name, Location loc) {
+  Type elementType;
+  switch (source.scalar_type()) {
+  case at::kFloat:
+    elementType = builder.getF32Type();
+    break;
+  case at::kHalf:
+    elementType = builder.getF16Type();
+    break;
+  case at::kBFloat16:
+    elementType = builder.getBF16Type();
+    break;
+  default:
+    throw ImportError{"constant '" + name + "' has element type " +
+                      std::string(c10::toString(source.scalar_type())) +
+                      ", only float32, float16 and bfloat16 tensors are "
+                      "supported"};
+  }
+  // LibTorch does not check an archive's tensor records against their
+  // storage: a corrupted one can describe a view that reaches past it.
+  if (!viewFitsStorage(source))
+    throw ImportError{"constant '" + name +
+                      "' is malformed: its sizes and strides reach past its "
+                      "storage (a corrupted archive?)"};
+  // Share LibTorch's storage when it is laid out as the IR expects; the blob
+  // keeps the tensor alive.
+  at::Tensor tensor = source.is_contiguous() ? source : source.contiguous();
+  SmallVector<int64_t> shape(tensor.sizes().begin(), tensor.sizes().end());
+  auto type = RankedTensorType::get(shape, elementType);
+  ArrayRef<char> bytes(static_cast<const char *>(tensor.data_ptr()),
+                       tensor.numel() * tensor.element_size());
+  // Scalars are ordinary literals (upstream lowerings of rank-0 globals
+  // cannot read a dense_resource); every tensor is a named blob.
+  ElementsAttr attr;
+  if (tensor.dim() == 0) {
+    attr = DenseElementsAttr::getFromRawBuffer(type, bytes);
+  } else {
+    AsmResourceBlob blob(
+        bytes, tensor.element_size(),
+        [tensor](void *, size_t, size_t) mutable { tensor = at::Tensor(); },
+        /*dataIsMutable=*/false);
+    attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  }
+  OpBuilder::InsertionGuard guard(builder);
+  if (lastConstant)
+    builder.setInsertionPointAfter(lastConstant);
+  else
+    builder.setInsertionPointToStart(entry);
+  auto constant = arith::ConstantOp::create(
+      builder, NameLoc::get(builder.getStringAttr(name), loc), attr);
+  lastConstant = constant;
+  return constant;
+}
+
+Value GraphImporter::materialize(const jit::Node *node, Item &item) {
+  if (item.kind != Item::Kind::Tensor)
+    fail(node, "expected a tensor operand");
+  if (!item.value)
+    item.value = emitConstant(item.constant, item.name, locationOf(node));
+  return item.value;
+}
+
+Value GraphImporter::tensorOf(const jit::Node *node, unsigned index) {
+  return materialize(node, lookup(node->input(index)));
+}
+
+int64_t GraphImporter::intOf(const jit::Node *node, unsigned index) {
+  Item &item = lookup(node->input(index));
+  if (item.kind != Item::Kind::Int && item.kind != Item::Kind::Bool)
+    fail(node, "operand " + llvm::Twine(index) + " of " +
+                   node->kind().toQualString() + " must be an int");
+  return item.kind == Item::Kind::Bool ? item.boolValue : item.intValue;
+}
+
+std::vector<int64_t> GraphImporter::intListOf(const jit::Node *node,
+                                              unsigned index) {
+  Item &item = lookup(node->input(index));
+  if (item.kind == Item::Kind::Int)
+    return {item.intValue};
+  if (item.kind != Item::Kind::List)
+    fail(node, "operand " + llvm::Twine(index) + " of " +
+                   node->kind().toQualString() + " must be a list of ints");
+  std::vector<int64_t> values;
+  for (const Item &element : item.elements) {
+    if (element.kind != Item::Kind::Int)
+      fail(node, "operand " + llvm::Twine(index) + " of " +
+                     node->kind().toQualString() + " must be a list of ints");
+    values.push_back(element.intValue);
+  }
+  return values;
+}
+
+bool GraphImporter::isNone(const jit::Node *node, unsigned index) {
+  return index >= node->inputs().size() ||
+         lookup(node->input(index)).kind == Item::Kind::None;
+}
+
+StringRef GraphImporter::dimNameOf(Value tensor, int64_t dim) {
+  auto it = dimNames.find(tensor);
+  if (it == dimNames.end() || dim < 0 ||
+      dim >= static_cast<int64_t>(it->second.size()))
+    return "";
+  return it->second[dim];
+}
+
+SmallVector<std::string> GraphImporter::dimNamesOf(Value tensor) {
+  int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
+  SmallVector<std::string> names;
+  for (int64_t dim = 0; dim < rank; ++dim)
+    names.push_back(dimNameOf(tensor, dim).str());
+  return names;
+}
+
+void GraphImporter::setDimNames(Value tensor, ArrayRef<std::string> names) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<std::string> kept;
+  bool any = false;
+  for (auto [dim, name] : llvm::enumerate(names)) {
+    // Only dynamic dimensions carry a name.
+    bool dynamic =
+        static_cast<int64_t>(dim) < type.getRank() && type.isDynamicDim(dim);
+    kept.push_back(dynamic ? name : std::string());
+    any |= dynamic && !name.empty();
+  }
+  if (any)
+    dimNames[tensor] = std::move(kept);
+}
+
+std::string GraphImporter::mergeDimNames(const jit::Node *node, StringRef a,
+                                         StringRef b) {
+  if (!a.empty() && !b.empty() && a != b)
+    fail(node, "dynamic sizes '" + a + "' and '" + b + "' meet in " +
+                   node->kind().toQualString() +
+                   ", which needs them equal; describe both inputs with one "
+                   "name if they are");
+  return (a.empty() ? b : a).str();
+}
+
+void GraphImporter::checkSameDynamicSize(const jit::Node *node, Value a,
+                                         int64_t aDim, Value b, int64_t bDim) {
+  mergeDimNames(node, dimNameOf(a, aDim), dimNameOf(b, bDim));
+}
+
+Value mlir::qtensor::importer::dimSize(GraphImporter &importer, Location loc,
+                                       Value tensor, int64_t dim) {
+  return tensor::DimOp::create(importer.getBuilder(), loc, tensor, dim);
+}
+
+//===----------------------------------------------------------------------===//
+// Graph
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> GraphImporter::run(jit::Graph &graph,
+                                         const ImportOptions &options) {
+  // Input 0 is the module itself.
+  size_t numInputs = graph.inputs().size() - 1;
+  if (numInputs != options.inputs.size())
+    throw ImportError{"the model's forward takes " + std::to_string(numInputs) +
+                      " input(s), but " +
+                      std::to_string(options.inputs.size()) +
+                      " --input-shape given"};
+  SmallVector<Type> argTypes;
+  for (const ::qtensor::InputSpec &input : options.inputs) {
+    SmallVector<int64_t> shape;
+    for (const ::qtensor::InputDim &dim : input.dims)
+      shape.push_back(dim.isDynamic() ? ShapedType::kDynamic : dim.size);
+    argTypes.push_back(
+        RankedTensorType::get(shape, getElementType(context, input.dtype)));
+  }
+
+  Location moduleLoc = UnknownLoc::get(&context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(moduleLoc);
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(builder, moduleLoc, "forward",
+                                   builder.getFunctionType(argTypes, {}));
+  entry = func.addEntryBlock();
+  builder.setInsertionPointToEnd(entry);
+  for (size_t i = 0; i < numInputs; ++i) {
+    const jit::Value *input = graph.inputs()[i + 1];
+    if (!input->type()->cast<c10::TensorType>())
+      throw ImportError{"input '" + input->debugName() +
+                        "' of forward is not a tensor; only tensor inputs "
+                        "are supported"};
+    items[input] = Item::tensor(entry->getArgument(i));
+    SmallVector<std::string> names;
+    for (const ::qtensor::InputDim &dim : options.inputs[i].dims)
+      names.push_back(dim.name);
+    setDimNames(entry->getArgument(i), names);
+  }
+
+  for (jit::Node *node : graph.nodes())
+    importNode(node);
+
+  // Outputs: a tensor or a (nested) tuple of tensors.
+  SmallVector<Value> results;
+  std::function<void(Item &)> collect = [&](Item &item) {
+    if (item.kind == Item::Kind::List) {
+      for (Item &element : item.elements)
+        collect(element);
+      return;
+    }
+    results.push_back(materialize(graph.return_node(), item));
+  };
+  for (const jit::Value *output : graph.outputs())
+    collect(lookup(output));
+  func::ReturnOp::create(builder, moduleLoc, results);
+  func.setFunctionType(
+      builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  return module;
+}
+
+void GraphImporter::importNode(jit::Node *node) {
+  const char *kind = node->kind().toQualString();
+  Location loc = locationOf(node);
+  if (OpHandler handler = OpTable::get().lookup(kind))
+    return handler(*this, node, loc);
+  fail(node, "unsupported operator '" + std::string(kind) + "'");
+}

@@ -1,0 +1,209 @@
+//===- GraphImporter.h - One TorchScript graph to stage-0 IR ----*- C++ -*-===//
+//
+// The importer's private interface, shared by the op handlers: what a
+// TorchScript value is during import (Item), the GraphImporter that owns the
+// IR being built and the values imported so far, and the emit helpers that
+// several op families use. Only importer/lib includes this header; unlike
+// the public one it includes LibTorch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_IMPORTER_LIB_GRAPHIMPORTER_H
+#define QTENSOR_IMPORTER_LIB_GRAPHIMPORTER_H
+
+#include "qtensor/Importer/TorchScriptImporter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Location.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/Twine.h"
+
+#include <torch/script.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace mlir::qtensor::importer {
+
+namespace jit = ::torch::jit;
+
+/// An import failure with its one-line message. Thrown rather than returned
+/// so that handlers stay straight-line code; importTorchScript catches it
+/// and turns it into an llvm::Error.
+struct ImportError {
+  std::string message;
+};
+
+/// What a TorchScript value is during import.
+struct Item {
+  enum class Kind { Tensor, Int, Float, Bool, None, String, List, Other };
+  Kind kind = Kind::Other;
+  /// A tensor already in the IR.
+  Value value;
+  /// A constant tensor not yet emitted (emitted on first use as a tensor, so
+  /// that ops such as matmul can inspect its strides first), and its name.
+  at::Tensor constant;
+  std::string name;
+  /// Int (ShapedType::kDynamic: the size of a dynamic dimension), float,
+  /// bool, string, list or tuple elements.
+  int64_t intValue = 0;
+  double floatValue = 0.0;
+  bool boolValue = false;
+  std::string stringValue;
+  std::vector<Item> elements;
+
+  static Item tensor(Value value) {
+    Item item;
+    item.kind = Kind::Tensor;
+    item.value = value;
+    return item;
+  }
+  static Item integer(int64_t value) {
+    Item item;
+    item.kind = Kind::Int;
+    item.intValue = value;
+    return item;
+  }
+  bool isScalar() const {
+    return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool;
+  }
+  double scalar() const {
+    return kind == Kind::Float  ? floatValue
+           : kind == Kind::Bool ? (boolValue ? 1.0 : 0.0)
+                                : static_cast<double>(intValue);
+  }
+};
+
+/// Imports the frozen, inlined graph of `forward` into `func.func @forward`.
+/// It walks the nodes in order and hands each to the handler the op table
+/// (OpTable.h) has for its kind; the public part below is what handlers use.
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &context, jit::Module &original);
+
+  /// Imports `graph`, the graph of `original`'s forward.
+  OwningOpRef<ModuleOp> run(jit::Graph &graph, const ImportOptions &options);
+
+  //===--------------------------------------------------------------------===//
+  // Handler API
+  //===--------------------------------------------------------------------===//
+
+  MLIRContext &getContext() { return context; }
+  /// The builder, at the point where the current node's IR goes.
+  OpBuilder &getBuilder() { return builder; }
+
+  /// Throws an ImportError: `message` followed by the node's user position
+  /// (" at model.py:12:21") when it has one.
+  [[noreturn]] void fail(const jit::Node *node, const llvm::Twine &message);
+  /// The user's line fused with the node's own line (see docs/importer.md).
+  Location locationOf(const jit::Node *node);
+
+  /// What `value` imported as; fails when it has not been imported.
+  Item &lookup(const jit::Value *value);
+  /// Records what `value` imports as. `item` is taken by value: the copy is
+  /// made before the insertion, which may move the Item that a reference
+  /// from lookup() points to, so `define(out, lookup(in))` is safe.
+  void define(const jit::Value *value, Item item);
+  /// Records `value` as the tensor the node's single output imports as.
+  void setResult(const jit::Node *node, Value value);
+
+  /// Input `index` of `node` as a tensor in the IR (constants are emitted on
+  /// first use).
+  Value tensorOf(const jit::Node *node, unsigned index);
+  /// Input `index` of `node` as an int (a bool counts as 0 or 1).
+  int64_t intOf(const jit::Node *node, unsigned index);
+  /// Input `index` of `node` as a list of ints (a single int as one).
+  std::vector<int64_t> intListOf(const jit::Node *node, unsigned index);
+  /// True when input `index` of `node` is None or absent.
+  bool isNone(const jit::Node *node, unsigned index);
+  /// The tensor `item` stands for, emitting its constant on first use.
+  Value materialize(const jit::Node *node, Item &item);
+  /// Emits `tensor` as a named `arith.constant` at the top of the function.
+  Value emitConstant(const at::Tensor &tensor, const std::string &name,
+                     Location loc);
+  /// The name of a constant tensor: the parameter or buffer whose storage it
+  /// shares, else the TorchScript value's name.
+  std::string nameOf(const at::Tensor &tensor, const jit::Value *value);
+
+  /// The name that the inputs' descriptions give dynamic dimension `dim` of
+  /// `tensor` ("?", "T"), or "" where the dimension is static or its size
+  /// cannot be followed back to an input. Compiled code assumes that two
+  /// dynamic sizes an op combines are equal; the runtime checks that per
+  /// name, so distinct names must not meet (checkSameDynamicSize).
+  StringRef dimNameOf(Value tensor, int64_t dim);
+  /// Records the names of `tensor`'s dimensions ("" where none).
+  void setDimNames(Value tensor, ArrayRef<std::string> names);
+  /// The names of all of `tensor`'s dimensions.
+  SmallVector<std::string> dimNamesOf(Value tensor);
+  /// Fails when dimension `aDim` of `a` and `bDim` of `b`, which `node`
+  /// assumes equal, are dynamic sizes of two different names.
+  void checkSameDynamicSize(const jit::Node *node, Value a, int64_t aDim,
+                            Value b, int64_t bDim);
+  /// The same for two names directly; returns the known one.
+  std::string mergeDimNames(const jit::Node *node, StringRef a, StringRef b);
+
+private:
+  void importNode(jit::Node *node);
+  std::string where(const jit::Node *node);
+
+  MLIRContext &context;
+  OpBuilder builder;
+  Block *entry = nullptr;
+  /// Constants go after the last one emitted, so they stay at the top of the
+  /// function in the order they were first used.
+  Operation *lastConstant = nullptr;
+  /// Parameter and buffer names by data pointer.
+  std::unordered_map<void *, std::string> names;
+  llvm::DenseMap<const jit::Value *, Item> items;
+  llvm::DenseMap<Value, SmallVector<std::string>> dimNames;
+};
+
+//===----------------------------------------------------------------------===//
+// Emit helpers, each defined with the op family it belongs to
+//===----------------------------------------------------------------------===//
+
+/// The size of dimension `dim` of `tensor` as an index (GraphImporter.cpp).
+Value dimSize(GraphImporter &importer, Location loc, Value tensor, int64_t dim);
+
+/// `qtensor.linear`, after checking that the input fits the weight
+/// (LinearOps.cpp).
+Value emitLinear(GraphImporter &importer, jit::Node *node, Value input,
+                 Value weight, Value bias, const std::string &weightName);
+/// Inputs `lhsIndex` x `rhsIndex` of `node` as `qtensor.linear` (a frozen
+/// `x @ w.t()`), `linalg.matmul` or `linalg.batch_matmul` (LinearOps.cpp).
+Value emitMatmul(GraphImporter &importer, jit::Node *node, unsigned lhsIndex,
+                 unsigned rhsIndex);
+
+/// `linalg.transpose` by `perm`, or `input` itself for the identity
+/// (ShapeOps.cpp).
+Value emitTranspose(GraphImporter &importer, Location loc, Value input,
+                    ArrayRef<int64_t> perm);
+/// `input` reshaped to `target`; at most one size of `target` may be -1 (or
+/// dynamic), and it is inferred (ShapeOps.cpp).
+Value emitReshape(GraphImporter &importer, jit::Node *node, Value input,
+                  SmallVector<int64_t> target);
+
+/// The body of an elementwise op: scalars of `operands` arrive as constants
+/// of the element type.
+using ElementwiseBody =
+    function_ref<Value(OpBuilder &, Location, Type, ArrayRef<Value>)>;
+/// An elementwise `linalg.generic` over tensors and numbers, broadcast as
+/// PyTorch does (ElementwiseOps.cpp).
+Value emitElementwise(GraphImporter &importer, jit::Node *node,
+                      ArrayRef<Item> operands, ElementwiseBody body);
+/// emitElementwise on the node's input 0 (ElementwiseOps.cpp).
+Value emitUnary(GraphImporter &importer, jit::Node *node,
+                function_ref<Value(OpBuilder &, Location, Value)> body);
+
+/// A `linalg.generic` that reduces `input` along `dim` from `init` with
+/// `combine(element, accumulator)`; `dim` is dropped (ReductionOps.cpp).
+Value emitReduction(
+    GraphImporter &importer, Location loc, Value input, int64_t dim, Value init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
+
+} // namespace mlir::qtensor::importer
+
+#endif // QTENSOR_IMPORTER_LIB_GRAPHIMPORTER_H

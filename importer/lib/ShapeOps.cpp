@@ -1,0 +1,306 @@
+//===- ShapeOps.cpp - Transposes, reshapes and views ----------------------===//
+//
+// The ops that move or regroup dimensions: t, transpose, permute and
+// numpy_T become linalg.transpose; reshape, view, flatten, unsqueeze and
+// squeeze become tensor.collapse_shape / tensor.expand_shape.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+#include "OpTable.h"
+
+#include "qtensor/Dialect/QTensorDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+using namespace mlir::qtensor;
+using namespace mlir::qtensor::importer;
+
+//===----------------------------------------------------------------------===//
+// Transposes
+//===----------------------------------------------------------------------===//
+
+Value mlir::qtensor::importer::emitTranspose(GraphImporter &importer,
+                                             Location loc, Value input,
+                                             ArrayRef<int64_t> perm) {
+  OpBuilder &builder = importer.getBuilder();
+  auto type = cast<RankedTensorType>(input.getType());
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return input;
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicSizes;
+  for (int64_t source : perm) {
+    shape.push_back(type.getDimSize(source));
+    if (type.isDynamicDim(source))
+      dynamicSizes.push_back(dimSize(importer, loc, input, source));
+  }
+  Value init = tensor::EmptyOp::create(
+      builder, loc, RankedTensorType::get(shape, type.getElementType()),
+      dynamicSizes);
+  Value result = linalg::TransposeOp::create(builder, loc, input, init, perm)
+                     ->getResult(0);
+  SmallVector<std::string> names;
+  for (int64_t source : perm)
+    names.push_back(importer.dimNameOf(input, source).str());
+  importer.setDimNames(result, names);
+  return result;
+}
+
+/// Records the dimension names a collapse or expansion of `input` keeps: a
+/// group whose one dynamic dimension stands with sizes of 1 only has the
+/// size of the dimension on the other side.
+static Value keepDimNames(GraphImporter &importer, Value input, Value result,
+                          ArrayRef<ReassociationIndices> groups) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto resultType = cast<RankedTensorType>(result.getType());
+  bool collapsing = resultType.getRank() < inputType.getRank();
+  RankedTensorType groupedType = collapsing ? inputType : resultType;
+  SmallVector<std::string> names(resultType.getRank());
+  for (auto [index, group] : llvm::enumerate(groups)) {
+    SmallVector<int64_t> dynamic;
+    bool restOnes = true;
+    for (int64_t dim : group) {
+      if (groupedType.isDynamicDim(dim))
+        dynamic.push_back(dim);
+      else
+        restOnes &= groupedType.getDimSize(dim) == 1;
+    }
+    if (dynamic.size() != 1 || !restOnes)
+      continue;
+    if (collapsing)
+      names[index] = importer.dimNameOf(input, dynamic.front()).str();
+    else
+      names[dynamic.front()] = importer.dimNameOf(input, index).str();
+  }
+  importer.setDimNames(result, names);
+  return result;
+}
+
+/// The rank of `input` and the identity permutation of that rank.
+static std::pair<int64_t, SmallVector<int64_t>> identityOf(Value input) {
+  int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+  return {rank, llvm::to_vector(llvm::seq<int64_t>(0, rank))};
+}
+
+/// aten::t: swaps the dimensions of a 2-D tensor; a 0-D or 1-D one is
+/// returned as is, as in PyTorch.
+static void importT(GraphImporter &importer, jit::Node *node, Location loc) {
+  Value input = importer.tensorOf(node, 0);
+  auto [rank, perm] = identityOf(input);
+  if (rank == 2)
+    std::swap(perm[0], perm[1]);
+  else if (rank > 2)
+    importer.fail(node, "aten::t of a tensor of rank " + llvm::Twine(rank));
+  importer.setResult(node, emitTranspose(importer, loc, input, perm));
+}
+
+/// aten::numpy_T (`x.T`): reverses all dimensions.
+static void importNumpyT(GraphImporter &importer, jit::Node *node,
+                         Location loc) {
+  Value input = importer.tensorOf(node, 0);
+  auto [rank, perm] = identityOf(input);
+  std::reverse(perm.begin(), perm.end());
+  importer.setResult(node, emitTranspose(importer, loc, input, perm));
+}
+
+/// aten::transpose(x, a, b), with negative dimensions.
+static void importTranspose(GraphImporter &importer, jit::Node *node,
+                            Location loc) {
+  Value input = importer.tensorOf(node, 0);
+  auto [rank, perm] = identityOf(input);
+  int64_t a = importer.intOf(node, 1), b = importer.intOf(node, 2);
+  a = a < 0 ? a + rank : a;
+  b = b < 0 ? b + rank : b;
+  if (a < 0 || b < 0 || a >= rank || b >= rank)
+    importer.fail(node, "aten::transpose dimension out of range");
+  std::swap(perm[a], perm[b]);
+  importer.setResult(node, emitTranspose(importer, loc, input, perm));
+}
+
+/// aten::permute(x, dims), with negative dimensions.
+static void importPermute(GraphImporter &importer, jit::Node *node,
+                          Location loc) {
+  Value input = importer.tensorOf(node, 0);
+  auto [rank, perm] = identityOf(input);
+  std::vector<int64_t> dims = importer.intListOf(node, 1);
+  if (static_cast<int64_t>(dims.size()) != rank)
+    importer.fail(node,
+                  "aten::permute needs " + llvm::Twine(rank) + " dimensions");
+  for (int64_t i = 0; i < rank; ++i)
+    perm[i] = dims[i] < 0 ? dims[i] + rank : dims[i];
+  if (!isPermutationVector(ArrayRef<int64_t>(perm)))
+    importer.fail(node, "aten::permute dimensions are not a permutation");
+  importer.setResult(node, emitTranspose(importer, loc, input, perm));
+}
+
+//===----------------------------------------------------------------------===//
+// Reshapes
+//===----------------------------------------------------------------------===//
+
+Value mlir::qtensor::importer::emitReshape(GraphImporter &importer,
+                                           jit::Node *node, Value input,
+                                           SmallVector<int64_t> target) {
+  OpBuilder &builder = importer.getBuilder();
+  Location loc = importer.locationOf(node);
+  auto type = cast<RankedTensorType>(input.getType());
+  // Static element counts; -1 (or a dynamic size) is inferred.
+  int64_t known = 1, unknown = 0;
+  for (int64_t size : target) {
+    if (size == -1 || ShapedType::isDynamic(size))
+      ++unknown;
+    else
+      known *= size;
+  }
+  bool inputStatic = type.hasStaticShape();
+  if (unknown > 1)
+    importer.fail(node, "reshape to " + formatShape(target) +
+                            " has more than one unknown dimension");
+  for (int64_t &size : target) {
+    if (size != -1 && !ShapedType::isDynamic(size))
+      continue;
+    if (inputStatic && known != 0)
+      size = type.getNumElements() / known;
+    else
+      size = ShapedType::kDynamic;
+  }
+  if (inputStatic && unknown == 0 && known != type.getNumElements())
+    importer.fail(node, "cannot reshape " + formatShape(type.getShape()) +
+                            " into " + formatShape(target));
+  auto resultType = RankedTensorType::get(target, type.getElementType());
+  if (resultType == type)
+    return input;
+  if (auto groups = getReassociationIndicesForReshape(type, resultType)) {
+    if (resultType.getRank() < type.getRank())
+      return keepDimNames(importer, input,
+                          tensor::CollapseShapeOp::create(
+                              builder, loc, resultType, input, *groups),
+                          *groups);
+    // Expanding: a dynamic size is its group's size over the static rest.
+    SmallVector<OpFoldResult> outputShape;
+    for (auto [sourceDim, group] : llvm::enumerate(*groups)) {
+      int64_t staticProduct = 1;
+      for (int64_t dim : group)
+        if (!resultType.isDynamicDim(dim))
+          staticProduct *= resultType.getDimSize(dim);
+      for (int64_t dim : group) {
+        if (!resultType.isDynamicDim(dim)) {
+          outputShape.push_back(
+              builder.getIndexAttr(resultType.getDimSize(dim)));
+          continue;
+        }
+        Value size = dimSize(importer, loc, input, sourceDim);
+        if (staticProduct != 1)
+          size = arith::DivUIOp::create(
+              builder, loc, size,
+              arith::ConstantIndexOp::create(builder, loc, staticProduct));
+        outputShape.push_back(size);
+      }
+    }
+    return keepDimNames(importer, input,
+                        tensor::ExpandShapeOp::create(builder, loc, resultType,
+                                                      input, *groups,
+                                                      outputShape),
+                        *groups);
+  }
+  if (!inputStatic || !resultType.hasStaticShape())
+    importer.fail(node, "reshape of " + formatShape(type.getShape()) +
+                            " into " + formatShape(target) +
+                            " regroups a dynamic dimension, which is not "
+                            "supported");
+  // A general static reshape: through one flat dimension.
+  int64_t count = type.getNumElements();
+  auto flatType = RankedTensorType::get({count}, type.getElementType());
+  ReassociationIndices all =
+      llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+  Value flat =
+      tensor::CollapseShapeOp::create(builder, loc, flatType, input, {all});
+  ReassociationIndices allResult =
+      llvm::to_vector(llvm::seq<int64_t>(0, resultType.getRank()));
+  return tensor::ExpandShapeOp::create(builder, loc, resultType, flat,
+                                       {allResult});
+}
+
+/// aten::reshape, aten::view: the target shape, with one -1.
+static void importReshape(GraphImporter &importer, jit::Node *node, Location) {
+  std::vector<int64_t> shape = importer.intListOf(node, 1);
+  importer.setResult(
+      node, emitReshape(importer, node, importer.tensorOf(node, 0),
+                        SmallVector<int64_t>(shape.begin(), shape.end())));
+}
+
+/// aten::flatten(x, start, end): dimensions start..end as one.
+static void importFlatten(GraphImporter &importer, jit::Node *node, Location) {
+  Value input = importer.tensorOf(node, 0);
+  auto shape = cast<RankedTensorType>(input.getType()).getShape();
+  int64_t rank = std::max<int64_t>(shape.size(), 1);
+  int64_t start = importer.intOf(node, 1), end = importer.intOf(node, 2);
+  start = start < 0 ? start + rank : start;
+  end = end < 0 ? end + rank : end;
+  if (start < 0 || end >= rank || start > end)
+    importer.fail(node, "aten::flatten dimensions out of range");
+  SmallVector<int64_t> target(shape.begin(), shape.begin() + start);
+  int64_t product = 1;
+  for (int64_t i = start; i <= end && i < (int64_t)shape.size(); ++i)
+    product = ShapedType::isDynamic(shape[i]) || ShapedType::isDynamic(product)
+                  ? ShapedType::kDynamic
+                  : product * shape[i];
+  target.push_back(product);
+  target.append(shape.begin() + std::min<int64_t>(end + 1, shape.size()),
+                shape.end());
+  importer.setResult(node, emitReshape(importer, node, input, target));
+}
+
+/// aten::unsqueeze(x, dim): a new dimension of size 1.
+static void importUnsqueeze(GraphImporter &importer, jit::Node *node,
+                            Location) {
+  Value input = importer.tensorOf(node, 0);
+  auto shape = cast<RankedTensorType>(input.getType()).getShape();
+  int64_t dim = importer.intOf(node, 1);
+  int64_t rank = shape.size() + 1;
+  dim = dim < 0 ? dim + rank : dim;
+  if (dim < 0 || dim >= rank)
+    importer.fail(node, "aten::unsqueeze dimension out of range");
+  SmallVector<int64_t> target(shape.begin(), shape.end());
+  target.insert(target.begin() + dim, 1);
+  importer.setResult(node, emitReshape(importer, node, input, target));
+}
+
+/// aten::squeeze(x) drops every dimension of size 1; aten::squeeze(x, dim)
+/// drops `dim` if its size is 1.
+static void importSqueeze(GraphImporter &importer, jit::Node *node, Location) {
+  Value input = importer.tensorOf(node, 0);
+  auto shape = cast<RankedTensorType>(input.getType()).getShape();
+  SmallVector<int64_t> target;
+  if (node->inputs().size() > 1) {
+    int64_t rank = shape.size();
+    int64_t dim = importer.intOf(node, 1);
+    dim = dim < 0 ? dim + rank : dim;
+    if (dim < 0 || dim >= rank)
+      importer.fail(node, "aten::squeeze dimension out of range");
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != dim || shape[i] != 1)
+        target.push_back(shape[i]);
+  } else {
+    for (int64_t size : shape)
+      if (size != 1)
+        target.push_back(size);
+  }
+  importer.setResult(node, emitReshape(importer, node, input, target));
+}
+
+void mlir::qtensor::importer::registerShapeOps(OpTable &table) {
+  table.add("aten::t", importT);
+  table.add("aten::transpose", importTranspose);
+  table.add("aten::permute", importPermute);
+  table.add("aten::numpy_T", importNumpyT);
+  table.add("aten::reshape", importReshape);
+  table.add("aten::view", importReshape);
+  table.add("aten::flatten", importFlatten);
+  table.add("aten::unsqueeze", importUnsqueeze);
+  table.add("aten::squeeze", importSqueeze);
+}
