@@ -17,6 +17,11 @@ build=${QTENSOR_BUILD_DIR:-$root/build}
 
 "$root/scripts/setup.sh"
 
+# ccache keys on the compiler's command line, which names the source tree by
+# its absolute path: relative to the tree, a clone elsewhere (CI's) reuses
+# the objects another clone compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
+
 status=0
 results=()
 skipped=()
