@@ -15,7 +15,7 @@ int main(int argc, char **argv) {
   }
   qtensor::CompileOptions options;
   options.inputs = {qtensor::InputSpec::fromShape({-1, 64})}; // any batch size
-  options.quantization = qtensor::Quantization::Int8;
+  options.quantization = qtensor::QuantScheme::int8();
   std::shared_ptr<qtensor::Model> model;
   if (qtensor::Status status = qtensor::Model::compile(argv[1], options, model);
       !status) {

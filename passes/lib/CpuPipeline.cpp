@@ -21,7 +21,7 @@ using namespace mlir::qtensor;
 
 void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
                                      const CpuPipelineOptions &options) {
-  buildFrontEnd(pm, options.quantize, options.fuse, options.packWeights,
+  buildFrontEnd(pm, options.quantization, options.fuse, options.packWeights,
                 options.parameters);
 
   // Register tiles, fused producers, vectors.

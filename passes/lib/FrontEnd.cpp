@@ -12,11 +12,16 @@
 using namespace mlir;
 using namespace mlir::qtensor;
 
-void mlir::qtensor::buildFrontEnd(OpPassManager &pm, bool quantize, bool fuse,
-                                  bool packWeights, bool parameters) {
+void mlir::qtensor::buildFrontEnd(OpPassManager &pm, StringRef quantization,
+                                  bool fuse, bool packWeights,
+                                  bool parameters) {
   // qtensor stages 0 -> 3, then the weights leave the code.
-  if (quantize)
-    pm.addPass(createQTensorQuantizeWeights());
+  // The pass checks the scheme (and is a no-op for "none").
+  if (quantization != "none") {
+    QTensorQuantizeWeightsOptions quantize;
+    quantize.scheme = quantization.str();
+    pm.addPass(createQTensorQuantizeWeights(quantize));
+  }
   pm.addPass(createQTensorDecomposeLinear());
   if (fuse)
     pm.addPass(createQTensorFuseInt8Matmul());

@@ -50,7 +50,7 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createQTensorCheckGpuTarget(target));
 
   // qtensor stages 0 -> 3 and the parameters, as in the CPU pipeline.
-  buildFrontEnd(pm, options.quantize, options.fuse, /*packWeights=*/false,
+  buildFrontEnd(pm, options.quantization, options.fuse, /*packWeights=*/false,
                 options.parameters);
 
   // Tensors to buffers: the kernels are written on memrefs.

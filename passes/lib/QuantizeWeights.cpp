@@ -10,6 +10,7 @@
 
 #include "qtensor/Passes/Int8SymmetricQuantizer.h"
 #include "qtensor/Passes/PassUtils.h"
+#include "qtensor/Support/QuantScheme.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -41,11 +42,20 @@ struct WeightUse {
 };
 
 class QuantizeWeightsPass
-    : public qtensor::impl::QTensorQuantizeWeightsBase<QuantizeWeightsPass> {
+    : public mlir::qtensor::impl::QTensorQuantizeWeightsBase<
+          QuantizeWeightsPass> {
 public:
   using Base::Base;
 
   LogicalResult initialize(MLIRContext *context) override {
+    std::string problem;
+    if (!::qtensor::parseQuantScheme(scheme, parsedScheme, problem))
+      return emitError(UnknownLoc::get(context))
+             << "qtensor-quantize-weights: " << problem;
+    if (!parsedScheme.isImplemented())
+      return emitError(UnknownLoc::get(context))
+             << "qtensor-quantize-weights: "
+             << ::qtensor::notImplementedMessage(parsedScheme);
     for (const std::string &op : ops) {
       if (op == "linear")
         quantizeLinear = true;
@@ -69,6 +79,10 @@ public:
   }
 
   void runOnOperation() override;
+
+private:
+  /// The `scheme` option, parsed by initialize().
+  ::qtensor::QuantScheme parsedScheme;
 
 private:
   std::optional<WeightUse> getLinearWeightUse(LinearOp linear);
@@ -219,6 +233,8 @@ FailureOr<Value> QuantizeWeightsPass::quantize(arith::ConstantOp constant,
 }
 
 void QuantizeWeightsPass::runOnOperation() {
+  if (!parsedScheme.quantizesWeights())
+    return;
   quantized.clear();
   fallbackNames.clear();
   SmallVector<WeightUse> uses;

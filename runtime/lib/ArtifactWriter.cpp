@@ -300,6 +300,7 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
     }
     json.attribute("library", "model.so");
     json.attribute("entry", kEntryName);
+    json.attribute("quantization", options.quantization.str());
     json.attribute("weights_bytes", static_cast<int64_t>(weights.size()));
     if (artifactOptions.includeWeights)
       json.attribute("weights", "weights.bin");

@@ -149,6 +149,8 @@ static Status validateInputs(const CompileOptions &options) {
 Status validateOptions(const CompileOptions &options) {
   if (Status status = validateInputs(options); !status)
     return status;
+  if (!options.quantization.isImplemented())
+    return Status::error(notImplementedMessage(options.quantization));
   if (options.gpuKernelOptions.empty())
     return Status::success();
   if (options.target == Target::Cpu)
@@ -272,7 +274,7 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
     mlir::qtensor::GpuPipelineOptions pipeline;
     pipeline.chip = target.chip;
     pipeline.format = target.gpuFormat;
-    pipeline.quantize = options.quantization == Quantization::Int8;
+    pipeline.quantization = options.quantization.str();
     pipeline.fuse = options.fuse;
     pipeline.parameters = true;
     if (Status status =
@@ -282,7 +284,7 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
     mlir::qtensor::buildGpuPipeline(pm, pipeline);
   } else {
     mlir::qtensor::CpuPipelineOptions pipeline;
-    pipeline.quantize = options.quantization == Quantization::Int8;
+    pipeline.quantization = options.quantization.str();
     pipeline.fuse = options.fuse;
     pipeline.parameters = true;
     // Chunks of 128 columns: 8 register tiles per task, and enough tasks to

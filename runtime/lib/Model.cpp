@@ -334,8 +334,7 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
       llvm::xxh3_64bits(llvm::arrayRefFromStringRef((*contents)->getBuffer())));
   for (const InputSpec &input : options.inputs)
     key += "|" + input.str();
-  key += std::string("|") +
-         (options.quantization == Quantization::Int8 ? "int8" : "none") +
+  key += std::string("|") + options.quantization.str() +
          (options.fuse ? "|fused" : "|unfused") +
          (options.parallel ? "|parallel" : "|serial") + "|" +
          (target.code.cuda ? "cuda-" + target.code.chip +

@@ -1,5 +1,5 @@
 // RUN: qtensor-opt --qtensor-cpu-pipeline %s | FileCheck %s
-// RUN: qtensor-opt --qtensor-cpu-pipeline="quantize=false" %s | FileCheck %s --check-prefix=FLOAT
+// RUN: qtensor-opt --qtensor-cpu-pipeline="quantization=none" %s | FileCheck %s --check-prefix=FLOAT
 // RUN: qtensor-opt --qtensor-cpu-pipeline="parameters=false" %s | FileCheck %s --check-prefix=BAKED
 // RUN: qtensor-opt --qtensor-cpu-pipeline="tile-n=8 parallel-chunk=8" %s | FileCheck %s --check-prefix=OMP
 

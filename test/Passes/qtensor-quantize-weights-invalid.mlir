@@ -2,6 +2,10 @@
 // RUN: %expect_exit 2 qtensor-opt --qtensor-quantize-weights="ops=conv" %s 2>&1 | FileCheck %s --check-prefix=BAD-OPS
 // RUN: %expect_exit 2 qtensor-opt --qtensor-quantize-weights="min-elements=-1" %s 2>&1 | FileCheck %s --check-prefix=BAD-MIN
 
+// RUN: %expect_exit 2 qtensor-opt --qtensor-quantize-weights="scheme=int3" %s 2>&1 | FileCheck %s --check-prefix=BAD-SCHEME
+// RUN: %expect_exit 2 qtensor-opt --qtensor-quantize-weights="scheme=w8a8" %s 2>&1 | FileCheck %s --check-prefix=LATER-SCHEME
+// BAD-SCHEME: error: qtensor-quantize-weights: unknown quantization scheme 'int3' (expected none, int8, int4, int4:g32, int4:g64, int4:g128, int4:g256 or w8a8)
+// LATER-SCHEME: error: qtensor-quantize-weights: quantization scheme 'w8a8' is not implemented yet (implemented: none, int8)
 // BAD-OPS: error: qtensor-quantize-weights: unknown op kind 'conv' in ops= (expected 'linear' or 'matmul')
 // BAD-MIN: error: qtensor-quantize-weights: min-elements must be >= 0, got -1
 

@@ -2,6 +2,11 @@
 // RUN: qtensor-opt --qtensor-quantize-weights="ops=matmul" --split-input-file %s | FileCheck %s --check-prefix=MATMUL-ONLY
 // RUN: qtensor-opt --qtensor-quantize-weights="min-elements=33" --split-input-file %s | FileCheck %s --check-prefix=MIN-SIZE
 // RUN: qtensor-opt --qtensor-quantize-weights="exclude=fc.weight" --split-input-file %s | FileCheck %s --check-prefix=EXCLUDE
+// The scheme option: int8 is the default; none leaves every weight in float.
+// RUN: qtensor-opt --qtensor-quantize-weights="scheme=int8" --split-input-file %s | FileCheck %s
+// RUN: qtensor-opt --qtensor-quantize-weights="scheme=none" --split-input-file %s | FileCheck %s --check-prefix=NONE
+// NONE-NOT: qtensor.pack
+// NONE-NOT: !qtensor.tensor
 
 // The bytes equal the seed's int8_symmetric_quantize run by PyTorch, on
 // random rows and on the crafted edge rows (test/reference/seed_quantize.py).

@@ -73,7 +73,9 @@
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt 2>&1 | FileCheck %s --check-prefix=NO-INPUT
 // NO-INPUT: error: give the inputs either as --input-shape or as --input files
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --quantize int4 2>&1 | FileCheck %s --check-prefix=QUANT
-// QUANT: error: unknown --quantize 'int4' (expected int8 or none)
+// QUANT: error: --quantize int4: quantization scheme 'int4:g128' is not implemented yet (implemented: none, int8)
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --quantize int3 2>&1 | FileCheck %s --check-prefix=QUANT-UNKNOWN
+// QUANT-UNKNOWN: error: unknown --quantize 'int3' (expected none, int8, int4, int4:g32, int4:g64, int4:g128, int4:g256 or w8a8)
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 // TARGET: error: unknown --target 'tpu' (expected auto, cpu or cuda)
 // Without a GPU (here: no driver where QTENSOR_CUDA_DRIVER points), target

@@ -11,6 +11,7 @@
 
 #include "Json.h"
 #include "qtensor/Support/InputSpec.h"
+#include "qtensor/Support/QuantScheme.h"
 
 #include "gtest/gtest.h"
 
@@ -354,6 +355,46 @@ TEST(InputSpecTest, OneSizePerName) {
   EXPECT_FALSE(qtensor::checkInputShapes({specs[0]}, {{2, 3}}, problem));
   EXPECT_EQ(problem, "input 0 dimension 1 ('T') is 3, but 2 in input 0: a "
                      "dynamic size takes one value per call");
+}
+
+TEST(QuantSchemeTest, SpellingsAndProperties) {
+  qtensor::QuantScheme scheme;
+  std::string problem;
+  for (const char *text : {"none", "int8", "int4:g32", "int4:g64", "int4:g128",
+                           "int4:g256", "w8a8"}) {
+    ASSERT_TRUE(qtensor::parseQuantScheme(text, scheme, problem)) << text;
+    EXPECT_EQ(scheme.str(), text);
+  }
+  ASSERT_TRUE(qtensor::parseQuantScheme("int4", scheme, problem));
+  EXPECT_EQ(scheme, qtensor::QuantScheme::int4(128));
+  EXPECT_EQ(scheme.weightBits(), 4u);
+  EXPECT_FALSE(scheme.weightSigned());
+  EXPECT_EQ(scheme.granularity(), qtensor::QuantGranularity::PerGroup);
+  EXPECT_EQ(scheme.scaleType(), qtensor::ElementType::BF16);
+  EXPECT_TRUE(scheme.hasFloatZeros());
+  EXPECT_EQ(scheme.packing(), qtensor::WeightPacking::Nibbles);
+  EXPECT_FALSE(scheme.isImplemented());
+
+  qtensor::QuantScheme int8 = qtensor::QuantScheme::int8();
+  EXPECT_EQ(int8.weightBits(), 8u);
+  EXPECT_TRUE(int8.weightSigned());
+  EXPECT_EQ(int8.granularity(), qtensor::QuantGranularity::PerRow);
+  EXPECT_FALSE(int8.scaleType()); // the weight's own float type
+  EXPECT_FALSE(int8.hasFloatZeros());
+  EXPECT_FALSE(int8.quantizesActivations());
+  EXPECT_TRUE(int8.isImplemented());
+  EXPECT_TRUE(qtensor::QuantScheme::w8a8().quantizesActivations());
+  EXPECT_FALSE(qtensor::QuantScheme::none().quantizesWeights());
+
+  for (const char *text : {"", "int3", "int4:g48", "int4:", "INT8", "int8 "}) {
+    EXPECT_FALSE(qtensor::parseQuantScheme(text, scheme, problem)) << text;
+    EXPECT_EQ(problem, "unknown quantization scheme '" + std::string(text) +
+                           "' (expected none, int8, int4, int4:g32, "
+                           "int4:g64, int4:g128, int4:g256 or w8a8)");
+  }
+  EXPECT_EQ(qtensor::notImplementedMessage(qtensor::QuantScheme::w8a8()),
+            "quantization scheme 'w8a8' is not implemented yet "
+            "(implemented: none, int8)");
 }
 
 } // namespace

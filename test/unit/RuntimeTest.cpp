@@ -31,7 +31,7 @@ std::string modelPath(const std::string &name) {
 
 std::shared_ptr<qtensor::Model> compileOrFail(
     const std::string &name, std::vector<std::vector<int64_t>> shapes,
-    qtensor::Quantization quantization = qtensor::Quantization::Int8) {
+    qtensor::QuantScheme quantization = qtensor::QuantScheme::int8()) {
   qtensor::CompileOptions options;
   for (const std::vector<int64_t> &shape : shapes)
     options.inputs.push_back(qtensor::InputSpec::fromShape(shape));
@@ -77,11 +77,11 @@ TEST(RuntimeTest, ModelsMatchLibTorchQuantizedAndNot) {
     at::manual_seed(1);
     std::vector<at::Tensor> inputs = {at::randn(c.shape)};
     for (auto quantization :
-         {qtensor::Quantization::Int8, qtensor::Quantization::None}) {
+         {qtensor::QuantScheme::int8(), qtensor::QuantScheme::none()}) {
       auto model = compileOrFail(c.name, {c.shape}, quantization);
       ASSERT_TRUE(model);
       expectMatchesLibTorch(c.name, *model, inputs,
-                            quantization == qtensor::Quantization::Int8);
+                            quantization == qtensor::QuantScheme::int8());
     }
   }
 }
@@ -105,7 +105,8 @@ TEST(RuntimeTest, DynamicBatchCompilesOnceAndRunsAnySize) {
 TEST(RuntimeTest, CacheKeyIncludesShapesAndOptions) {
   qtensor::CacheStats start = qtensor::getCacheStats();
   auto int8 = compileOrFail("matmul_t", {{5, 20}});
-  auto none = compileOrFail("matmul_t", {{5, 20}}, qtensor::Quantization::None);
+  auto none =
+      compileOrFail("matmul_t", {{5, 20}}, qtensor::QuantScheme::none());
   auto otherShape = compileOrFail("matmul_t", {{6, 20}});
   EXPECT_EQ(qtensor::getCacheStats().misses, start.misses + 3);
   auto int8Again = compileOrFail("matmul_t", {{5, 20}});

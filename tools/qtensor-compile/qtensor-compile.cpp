@@ -47,7 +47,7 @@ static cl::opt<std::string>
            cl::value_desc("cpu[:CPU]|cuda:CHIP"));
 static cl::opt<std::string> quantize("quantize", cl::init("int8"),
                                      cl::cat(toolOptions),
-                                     cl::desc("Weight quantization"),
+                                     cl::desc("Weight quantization scheme"),
                                      cl::value_desc("int8|none"));
 static cl::opt<bool> noFuse("no-fuse", cl::cat(toolOptions),
                             cl::desc("Compile the unfused (stage-2) program"));
@@ -103,11 +103,10 @@ int main(int argc, char **argv) {
                           "' (expected cpu, cpu:CPU or cuda:CHIP, e.g. "
                           "cuda:sm_90)");
   }
-  llvm::Expected<bool> int8 = mlir::qtensor::parseQuantizeOption(quantize);
-  if (!int8)
-    return reportBadInput(llvm::toString(int8.takeError()));
-  options.quantization =
-      *int8 ? qtensor::Quantization::Int8 : qtensor::Quantization::None;
+  auto scheme = mlir::qtensor::parseQuantizeOption(quantize);
+  if (!scheme)
+    return reportBadInput(llvm::toString(scheme.takeError()));
+  options.quantization = *scheme;
   options.fuse = !noFuse;
   options.dumpStagesDirectory = dumpStages;
   options.gpuKernelOptions = gpuKernelOptions;

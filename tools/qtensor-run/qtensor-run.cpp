@@ -58,7 +58,7 @@ static cl::list<std::string> inputFiles("input", cl::cat(toolOptions),
                                         cl::value_desc("x.npy"));
 static cl::opt<std::string> quantize("quantize", cl::init("int8"),
                                      cl::cat(toolOptions),
-                                     cl::desc("Weight quantization"),
+                                     cl::desc("Weight quantization scheme"),
                                      cl::value_desc("int8|none"));
 static cl::opt<std::string> target("target", cl::init("auto"),
                                    cl::cat(toolOptions),
@@ -139,11 +139,10 @@ at::Tensor randomInput(const std::vector<int64_t> &shape,
 int runTool() {
   // Options.
   qtensor::CompileOptions options;
-  llvm::Expected<bool> int8 = mlir::qtensor::parseQuantizeOption(quantize);
-  if (!int8)
-    return reportBadInput(llvm::toString(int8.takeError()));
-  options.quantization =
-      *int8 ? qtensor::Quantization::Int8 : qtensor::Quantization::None;
+  auto scheme = mlir::qtensor::parseQuantizeOption(quantize);
+  if (!scheme)
+    return reportBadInput(llvm::toString(scheme.takeError()));
+  options.quantization = *scheme;
   if (target == "auto")
     options.target = qtensor::Target::Auto;
   else if (target == "cpu")
@@ -251,7 +250,7 @@ int runTool() {
 
   int status = 0;
   torch::jit::Module reference, swapped;
-  bool quantized = options.quantization == qtensor::Quantization::Int8;
+  bool quantized = options.quantization == qtensor::QuantScheme::int8();
   if (compare || bench) {
     reference = torch::jit::load(modelPath);
     reference.eval();

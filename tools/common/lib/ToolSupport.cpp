@@ -17,12 +17,19 @@
 
 using namespace llvm;
 
-Expected<bool> mlir::qtensor::parseQuantizeOption(StringRef value) {
-  if (value == "int8" || value == "none")
-    return value == "int8";
-  return createStringError(inconvertibleErrorCode(),
-                           "unknown --quantize '" + value +
-                               "' (expected int8 or none)");
+Expected<::qtensor::QuantScheme>
+mlir::qtensor::parseQuantizeOption(StringRef value) {
+  ::qtensor::QuantScheme scheme;
+  std::string problem;
+  if (!::qtensor::parseQuantScheme(value.str(), scheme, problem))
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --quantize '" + value + "' (expected " +
+                                 ::qtensor::kQuantSchemeSpellings + ")");
+  if (!scheme.isImplemented())
+    return createStringError(inconvertibleErrorCode(),
+                             "--quantize " + value + ": " +
+                                 ::qtensor::notImplementedMessage(scheme));
+  return scheme;
 }
 
 Expected<std::vector<::qtensor::InputSpec>>

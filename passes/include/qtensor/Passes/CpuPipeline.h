@@ -11,10 +11,11 @@ namespace qtensor {
 
 /// Options of `--qtensor-cpu-pipeline`.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
-  PassOptions::Option<bool> quantize{
-      *this, "quantize",
-      llvm::cl::desc("Quantize constant weights to int8 (stage 1)"),
-      llvm::cl::init(true)};
+  PassOptions::Option<std::string> quantization{
+      *this, "quantization",
+      llvm::cl::desc("Quantization scheme of the constant weights (stage "
+                     "1): none, int8 (qtensor/Support/QuantScheme.h)"),
+      llvm::cl::init("int8")};
   PassOptions::Option<bool> fuse{
       *this, "fuse",
       llvm::cl::desc("Fuse transpose + int8_mm + scale_mul (+ bias, relu) "

@@ -15,7 +15,7 @@ namespace qtensor {
 
 /// The part the CPU and GPU pipelines share: qtensor stages 0 -> 3, the
 /// weights out of the code, everything lowered to linalg on tensors.
-void buildFrontEnd(OpPassManager &pm, bool quantize, bool fuse,
+void buildFrontEnd(OpPassManager &pm, StringRef quantization, bool fuse,
                    bool packWeights, bool parameters);
 
 /// One-shot bufferization of whole functions, identity layouts at their

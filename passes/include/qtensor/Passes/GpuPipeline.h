@@ -32,10 +32,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       *this, "opt-level",
       llvm::cl::desc("Optimization level of the NVPTX code generator"),
       llvm::cl::init(3)};
-  PassOptions::Option<bool> quantize{
-      *this, "quantize",
-      llvm::cl::desc("Quantize constant weights to int8 (stage 1)"),
-      llvm::cl::init(true)};
+  PassOptions::Option<std::string> quantization{
+      *this, "quantization",
+      llvm::cl::desc("Quantization scheme of the constant weights (stage "
+                     "1): none, int8 (qtensor/Support/QuantScheme.h)"),
+      llvm::cl::init("int8")};
   PassOptions::Option<bool> fuse{
       *this, "fuse",
       llvm::cl::desc("Fuse each linear into one kernel (stage 3); off "

@@ -30,6 +30,10 @@ def QTensorQuantizeWeights : Pass<"qtensor-quantize-weights", "ModuleOp"> {
     are `dense_resource` blobs named `<weight>.data` and `<weight>.scale`.
   }];
   let options = [
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"int8\"",
+           "The quantization scheme (qtensor/Support/QuantScheme.h): none, "
+           "int8, int4[:gG] or w8a8; only none and int8 are implemented, "
+           "the others are an error">,
     ListOption<"ops", "ops", "std::string",
                "Op uses whose constant weight is quantized: 'linear' "
                "(qtensor.linear weights) and/or 'matmul' (constant right-hand "

@@ -19,12 +19,12 @@
 
 #include "qtensor/Runtime/Tensor.h"
 #include "qtensor/Support/InputSpec.h"
+#include "qtensor/Support/QuantScheme.h"
 
 #include <memory>
 
 namespace qtensor {
 
-enum class Quantization { None, Int8 };
 enum class Target { Auto, Cpu, Cuda };
 
 struct CompileOptions {
@@ -34,8 +34,10 @@ struct CompileOptions {
   /// .mlir models, when given, it must match @forward's argument types and
   /// names its dynamic sizes (else every dynamic size is '?').
   std::vector<InputSpec> inputs;
-  /// Int8: weight-only int8 quantization of every linear/matmul weight.
-  Quantization quantization = Quantization::Int8;
+  /// How every linear/matmul weight is quantized (QuantScheme.h):
+  /// QuantScheme::int8() (the seed's int8 weight-only) or ::none(); the
+  /// other schemes parse but are refused until they are implemented.
+  QuantScheme quantization = QuantScheme::int8();
   /// Auto picks CUDA when a driver and GPU answer, else the CPU.
   Target target = Target::Auto;
   /// Fuse each linear into one kernel; off compiles the unfused program.

@@ -10,6 +10,7 @@
 #define QTENSOR_TOOLS_TOOLSUPPORT_H
 
 #include "qtensor/Support/InputSpec.h"
+#include "qtensor/Support/QuantScheme.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -42,9 +43,11 @@ std::string checkOutputPath(llvm::StringRef path);
 /// string in memory, twice the size of the weights.
 void printModuleWithResources(ModuleOp module, llvm::raw_ostream &os);
 
-/// The value of a `--quantize` option: "int8" or "none"; an error naming the
-/// option otherwise.
-llvm::Expected<bool> parseQuantizeOption(llvm::StringRef value);
+/// The scheme a `--quantize` option names (qtensor/Support/QuantScheme.h);
+/// an error naming the option for an unknown spelling or a scheme that is
+/// not implemented yet.
+llvm::Expected<::qtensor::QuantScheme>
+parseQuantizeOption(llvm::StringRef value);
 
 /// The model inputs that the `--input-shape` values describe (SHAPE[:DTYPE],
 /// qtensor/Support/InputSpec.h), `--input-dtype` giving the dtype of those
