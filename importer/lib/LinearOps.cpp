@@ -95,6 +95,11 @@ Value mlir::qtensor::importer::emitMatmul(GraphImporter &importer,
                                 " and " + formatShape(rhsType.getShape()) +
                                 " do not fit");
       // The batches and the contraction are assumed equal.
+      if (lhsType.getDimSize(0) != rhsType.getDimSize(0) &&
+          !(lhsType.isDynamicDim(0) && rhsType.isDynamicDim(0)))
+        importer.fail(node, "matmul shapes " + formatShape(lhsType.getShape()) +
+                                " and " + formatShape(rhsType.getShape()) +
+                                " have different batch sizes");
       importer.checkSameDynamicSize(node, lhs, 0, rhs, 0);
       importer.checkSameDynamicSize(node, lhs, 2, rhs, 1);
       if (ShapedType::isDynamic(lhsType.getDimSize(2)) !=

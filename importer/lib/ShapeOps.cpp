@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace mlir::qtensor;
@@ -51,31 +52,44 @@ Value mlir::qtensor::importer::emitTranspose(GraphImporter &importer,
   return result;
 }
 
-/// Records the dimension names a collapse or expansion of `input` keeps: a
-/// group whose one dynamic dimension stands with sizes of 1 only has the
-/// size of the dimension on the other side.
+/// Records the names of the dynamic sizes a collapse or expansion of `input`
+/// makes. A collapsed dimension is the product of its group ("B*T",
+/// "4*B"); an expanded one its source over the static rest ("B/4"). Two
+/// reshapes of the same dimensions thus name their results alike, and a
+/// product never passes for a size it differs from. A size from a
+/// dimension without a name stays without one.
 static Value keepDimNames(GraphImporter &importer, Value input, Value result,
                           ArrayRef<ReassociationIndices> groups) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto resultType = cast<RankedTensorType>(result.getType());
   bool collapsing = resultType.getRank() < inputType.getRank();
-  RankedTensorType groupedType = collapsing ? inputType : resultType;
   SmallVector<std::string> names(resultType.getRank());
   for (auto [index, group] : llvm::enumerate(groups)) {
-    SmallVector<int64_t> dynamic;
-    bool restOnes = true;
-    for (int64_t dim : group) {
-      if (groupedType.isDynamicDim(dim))
-        dynamic.push_back(dim);
-      else
-        restOnes &= groupedType.getDimSize(dim) == 1;
-    }
-    if (dynamic.size() != 1 || !restOnes)
+    if (collapsing) {
+      SmallVector<std::string> factors;
+      bool named = true;
+      for (int64_t dim : group) {
+        if (inputType.isDynamicDim(dim)) {
+          StringRef name = importer.dimNameOf(input, dim);
+          named &= !name.empty();
+          factors.push_back(name.str());
+        } else if (inputType.getDimSize(dim) != 1) {
+          factors.push_back(std::to_string(inputType.getDimSize(dim)));
+        }
+      }
+      if (named)
+        names[index] = llvm::join(factors, "*");
       continue;
-    if (collapsing)
-      names[index] = importer.dimNameOf(input, dynamic.front()).str();
-    else
-      names[dynamic.front()] = importer.dimNameOf(input, index).str();
+    }
+    StringRef source = importer.dimNameOf(input, index);
+    int64_t rest = 1;
+    for (int64_t dim : group)
+      if (!resultType.isDynamicDim(dim))
+        rest *= resultType.getDimSize(dim);
+    for (int64_t dim : group)
+      if (resultType.isDynamicDim(dim) && !source.empty())
+        names[dim] = rest == 1 ? source.str()
+                               : source.str() + "/" + std::to_string(rest);
   }
   importer.setDimNames(result, names);
   return result;
@@ -148,27 +162,32 @@ Value mlir::qtensor::importer::emitReshape(GraphImporter &importer,
   OpBuilder &builder = importer.getBuilder();
   Location loc = importer.locationOf(node);
   auto type = cast<RankedTensorType>(input.getType());
-  // Static element counts; -1 (or a dynamic size) is inferred.
-  int64_t known = 1, unknown = 0;
+  // -1 is inferred; a dynamic size (taken from a dynamic dimension of the
+  // input, as unsqueeze, flatten and `x.view(x.size(0), -1)` do) stays
+  // dynamic.
+  int64_t known = 1, inferred = 0, dynamic = 0;
   for (int64_t size : target) {
-    if (size == -1 || ShapedType::isDynamic(size))
-      ++unknown;
+    if (size == -1)
+      ++inferred;
+    else if (ShapedType::isDynamic(size))
+      ++dynamic;
     else
       known *= size;
   }
   bool inputStatic = type.hasStaticShape();
-  if (unknown > 1)
+  if (inferred > 1)
     importer.fail(node, "reshape to " + formatShape(target) +
                             " has more than one unknown dimension");
   for (int64_t &size : target) {
-    if (size != -1 && !ShapedType::isDynamic(size))
+    if (size != -1)
       continue;
-    if (inputStatic && known != 0)
+    if (inputStatic && known != 0 && dynamic == 0)
       size = type.getNumElements() / known;
     else
       size = ShapedType::kDynamic;
   }
-  if (inputStatic && unknown == 0 && known != type.getNumElements())
+  if (inputStatic && inferred == 0 && dynamic == 0 &&
+      known != type.getNumElements())
     importer.fail(node, "cannot reshape " + formatShape(type.getShape()) +
                             " into " + formatShape(target));
   auto resultType = RankedTensorType::get(target, type.getElementType());
@@ -180,9 +199,17 @@ Value mlir::qtensor::importer::emitReshape(GraphImporter &importer,
                           tensor::CollapseShapeOp::create(
                               builder, loc, resultType, input, *groups),
                           *groups);
-    // Expanding: a dynamic size is its group's size over the static rest.
+    // Expanding: a dynamic size is its group's size over the static rest,
+    // which takes one dynamic size per group.
     SmallVector<OpFoldResult> outputShape;
     for (auto [sourceDim, group] : llvm::enumerate(*groups)) {
+      if (llvm::count_if(group, [&](int64_t dim) {
+            return resultType.isDynamicDim(dim);
+          }) > 1)
+        importer.fail(node, "reshape of " + formatShape(type.getShape()) +
+                                " into " + formatShape(target) +
+                                " splits a dynamic dimension into several "
+                                "dynamic ones, which is not supported");
       int64_t staticProduct = 1;
       for (int64_t dim : group)
         if (!resultType.isDynamicDim(dim))

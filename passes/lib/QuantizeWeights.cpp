@@ -83,8 +83,6 @@ public:
 private:
   /// The `scheme` option, parsed by initialize().
   ::qtensor::QuantScheme parsedScheme;
-
-private:
   std::optional<WeightUse> getLinearWeightUse(LinearOp linear);
   std::optional<WeightUse> getMatmulWeightUse(linalg::MatmulOp matmul);
   FailureOr<Value> quantize(arith::ConstantOp constant, bool transposed);

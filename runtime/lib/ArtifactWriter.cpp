@@ -191,9 +191,7 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
                            "' (expected auto, isa or fatbin)");
   }
   std::unique_ptr<llvm::TargetMachine> machine;
-  if (Status status = createTargetMachine(artifactOptions.cpu, machine);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(createTargetMachine(artifactOptions.cpu, machine));
 
   DialectRegistry registry;
   mlir::qtensor::registerAllDialects(registry);
@@ -201,21 +199,14 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
   context.disableMultithreading();
   detail::StageTimings timings;
   OwningOpRef<ModuleOp> module;
-  if (Status status =
-          detail::loadModel(path, options, context, module, timings);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(
+      detail::loadModel(path, options, context, module, timings));
   EntrySignature signature;
-  if (Status status =
-          detail::lowerModel(*module, options, code,
-                             options.dumpStagesDirectory, timings, signature);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(detail::lowerModel(
+      *module, options, code, options.dumpStagesDirectory, timings, signature));
   std::vector<detail::ModuleParameter> parameters;
-  if (Status status =
-          detail::takeParameters(*module, signature.inputs.size(), parameters);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(
+      detail::takeParameters(*module, signature.inputs.size(), parameters));
   bool openMP = detail::usesOpenMP(*module);
 
   // LLVM IR for the artifact's CPU, optimized, as an object file.
@@ -230,8 +221,7 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
         (diagnostic.str().empty() ? std::string() : ": " + diagnostic.str()));
   if (llvm::Function *copy = llvmModule->getFunction("memrefCopy"))
     copy->setName("qtensorMemrefCopy");
-  if (Status status = addPackedEntry(*llvmModule); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(addPackedEntry(*llvmModule));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
   for (llvm::Function &function : *llvmModule)
@@ -256,12 +246,9 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
     codegen.run(*llvmModule);
   }
   std::string object = staging + "/model.o";
-  if (Status status = writeFile(object, objectBytes); !status)
-    return status;
-  if (Status status = linkSharedLibrary(object, staging + "/model.so", openMP,
-                                        staging + "/link.log");
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(writeFile(object, objectBytes));
+  QTENSOR_RETURN_IF_ERROR(linkSharedLibrary(object, staging + "/model.so",
+                                            openMP, staging + "/link.log"));
   llvm::sys::fs::remove(object);
   llvm::sys::fs::remove(staging + "/link.log");
 
@@ -274,8 +261,7 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
     weights.append(parameter.bytes.data(), parameter.bytes.size());
   }
   if (artifactOptions.includeWeights)
-    if (Status status = writeFile(staging + "/weights.bin", weights); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(writeFile(staging + "/weights.bin", weights));
 
   // manifest.json.
   std::string manifest;
@@ -356,8 +342,7 @@ Status compileArtifact(const std::string &path, const CompileOptions &options,
   if (options.target == Target::Auto)
     return Status::error("an artifact is compiled for one target: cpu or "
                          "cuda, not auto");
-  if (Status status = detail::validateOptions(options); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(detail::validateOptions(options));
   llvm::StringRef parent = llvm::sys::path::parent_path(directory);
   if (!parent.empty() && !llvm::sys::fs::is_directory(parent))
     return Status::error("cannot write the artifact '" + directory +

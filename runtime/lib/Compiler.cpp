@@ -136,6 +136,9 @@ static Status validateInputs(const CompileOptions &options) {
   for (auto [index, input] : llvm::enumerate(options.inputs)) {
     std::string problem;
     InputSpec parsed;
+    // A scalar (no dimensions) has no spelling to round-trip.
+    if (input.dims.empty())
+      continue;
     if (!parseInputSpec(input.str(), input.dtype, parsed, problem) ||
         parsed != input)
       return Status::error(
@@ -147,8 +150,7 @@ static Status validateInputs(const CompileOptions &options) {
 }
 
 Status validateOptions(const CompileOptions &options) {
-  if (Status status = validateInputs(options); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(validateInputs(options));
   if (!options.quantization.isImplemented())
     return Status::error(notImplementedMessage(options.quantization));
   if (options.gpuKernelOptions.empty())
@@ -178,6 +180,17 @@ Status loadModel(const std::string &path, const CompileOptions &options,
       return Status::error(llvm::toString(imported.takeError()));
     module = std::move(*imported);
   } else {
+    // Only the importer follows where dynamic sizes meet; IR given as is
+    // gets the one shared size '?', which the runtime checks.
+    for (const InputSpec &input : options.inputs)
+      for (const InputDim &dim : input.dims)
+        if (dim.isDynamic() && dim.name != "?")
+          return Status::error("'" + path +
+                               "': dynamic sizes of an .mlir "
+                               "model are '?', not named ('" +
+                               dim.name +
+                               "'): only the TorchScript importer can check "
+                               "where named sizes meet");
     auto contents =
         llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                     /*RequiresNullTerminator=*/false);
@@ -252,10 +265,8 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward || forward.isExternal())
     return Status::error("the model has no function @forward with a body");
-  if (Status status =
-          readSignature(forward.getFunctionType(), options, signature);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(
+      readSignature(forward.getFunctionType(), options, signature));
   // The tensor signature is gone once lowered; a cached module needs it.
   module->setAttr("qtensor.signature",
                   TypeAttr::get(forward.getFunctionType()));
@@ -277,10 +288,8 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
     pipeline.quantization = options.quantization.str();
     pipeline.fuse = options.fuse;
     pipeline.parameters = true;
-    if (Status status =
-            applyGpuKernelOptions(options.gpuKernelOptions, pipeline);
-        !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(
+        applyGpuKernelOptions(options.gpuKernelOptions, pipeline));
     mlir::qtensor::buildGpuPipeline(pm, pipeline);
   } else {
     mlir::qtensor::CpuPipelineOptions pipeline;

@@ -217,10 +217,8 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
   MLIRContext *context = module.getContext();
   detail::FirstError diagnostic(context);
   std::vector<detail::ModuleParameter> taken;
-  if (Status status =
-          detail::takeParameters(module, impl.signature.inputs.size(), taken);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(
+      detail::takeParameters(module, impl.signature.inputs.size(), taken));
   bool onDevice = impl.space == MemorySpace::Cuda;
   if (onDevice)
     impl.deviceParameters = std::make_unique<cuda::DeviceParameters>();
@@ -281,11 +279,9 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
 Status compileModule(ModuleOp module, const CompileOptions &options,
                      const detail::CodeTarget &target,
                      const std::string &cacheFile, Model::Impl &impl) {
-  if (Status status = detail::lowerModel(module, options, target,
-                                         options.dumpStagesDirectory,
-                                         impl.timings, impl.signature);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(detail::lowerModel(module, options, target,
+                                             options.dumpStagesDirectory,
+                                             impl.timings, impl.signature));
   if (!cacheFile.empty()) {
     // Best effort: a cache that cannot be written costs time, not results.
     auto temp = llvm::sys::fs::TempFile::create(cacheFile + ".tmp-%%%%%%");
@@ -312,8 +308,7 @@ Model::~Model() = default;
 
 Status Model::compile(const std::string &path, const CompileOptions &options,
                       std::shared_ptr<Model> &model) {
-  if (Status status = detail::validateOptions(options); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(detail::validateOptions(options));
   llvm::StringRef extension = llvm::sys::path::extension(path);
   if (extension != ".pt" && extension != ".mlir")
     return Status::error("'" + path +
@@ -326,8 +321,7 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
                          "': " + contents.getError().message());
 
   TargetChoice target;
-  if (Status status = chooseTarget(options.target, target); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(chooseTarget(options.target, target));
 
   // The cache key: content, shapes, options, target, host CPU, versions.
   std::string key = llvm::utohexstr(
@@ -392,13 +386,10 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
       if (signature && isa<FunctionType>(signature.getValue())) {
         impl->timings.emplace_back("cache-load",
                                    detail::millisecondsSince(start));
-        if (Status status =
-                detail::readSignature(cast<FunctionType>(signature.getValue()),
-                                      options, impl->signature);
-            !status)
-          return status;
-        if (Status status = finishModule(*cached, *impl); !status)
-          return status;
+        QTENSOR_RETURN_IF_ERROR(
+            detail::readSignature(cast<FunctionType>(signature.getValue()),
+                                  options, impl->signature));
+        QTENSOR_RETURN_IF_ERROR(finishModule(*cached, *impl));
         std::lock_guard<std::mutex> lock(cacheMutex);
         ++cacheStats.diskHits;
         if (options.dumpStagesDirectory.empty())
@@ -410,14 +401,10 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
   }
 
   OwningOpRef<ModuleOp> module;
-  if (Status status =
-          detail::loadModel(path, options, context, module, impl->timings);
-      !status)
-    return status;
-  if (Status status =
-          compileModule(*module, options, target.code, cacheFile, *impl);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(
+      detail::loadModel(path, options, context, module, impl->timings));
+  QTENSOR_RETURN_IF_ERROR(
+      compileModule(*module, options, target.code, cacheFile, *impl));
 
   if (options.dumpStagesDirectory.empty()) {
     std::lock_guard<std::mutex> lock(cacheMutex);

@@ -58,8 +58,7 @@ Status run(const Model &model, const std::vector<at::Tensor> &inputs,
     views.push_back(std::move(view));
   }
   std::vector<Tensor> results;
-  if (Status status = model.run(views, results); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(model.run(views, results));
   outputs.clear();
   for (Tensor &result : results) {
     at::Tensor tensor = at::empty(

@@ -81,8 +81,7 @@ public:
   Status shape(const json::Value &object, const char *key,
                std::vector<int64_t> &out) const {
     const std::vector<json::Value> *sizes;
-    if (Status status = array(object, key, sizes); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(array(object, key, sizes));
     out.clear();
     for (const json::Value &size : *sizes) {
       if (!size.integer || *size.integer < 0 ||
@@ -96,8 +95,7 @@ public:
   Status inputDims(const json::Value &object,
                    std::vector<InputDim> &out) const {
     const std::vector<json::Value> *sizes;
-    if (Status status = array(object, "shape", sizes); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(array(object, "shape", sizes));
     out.clear();
     for (const json::Value &size : *sizes) {
       if (size.kind == json::Value::Kind::String && isInputDimName(size.string))
@@ -112,8 +110,7 @@ public:
   }
   Status dtype(const json::Value &object, DType &out) const {
     std::string name;
-    if (Status status = string(object, "dtype", name); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(string(object, "dtype", name));
     std::optional<DType> parsed = parseElementType(name);
     if (!parsed)
       return error("unknown dtype '" + name + "'");
@@ -167,12 +164,10 @@ Status Artifact::Impl::readManifest(const std::string &path) {
     return reader.error("not a JSON object");
   std::string format;
   int64_t version = 0;
-  if (Status status = reader.string(manifest, "format", format); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "format", format));
   if (format != "qtensor-artifact")
     return reader.error("format is '" + format + "', not 'qtensor-artifact'");
-  if (Status status = reader.integer(manifest, "version", version); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(reader.integer(manifest, "version", version));
   if (version != kArtifactFormatVersion)
     return Status::error("artifact '" + directory + "' has format version " +
                          std::to_string(version) + "; this runtime reads " +
@@ -180,49 +175,35 @@ Status Artifact::Impl::readManifest(const std::string &path) {
                          ": recompile it with this qtensor-compile");
 
   const std::vector<json::Value> *inputs, *outputs, *parameters;
-  if (Status status = reader.array(manifest, "inputs", inputs); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(reader.array(manifest, "inputs", inputs));
   for (const json::Value &input : *inputs) {
     InputSpec spec;
-    if (Status status = reader.dtype(input, spec.dtype); !status)
-      return status;
-    if (Status status = reader.inputDims(input, spec.dims); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(reader.dtype(input, spec.dtype));
+    QTENSOR_RETURN_IF_ERROR(reader.inputDims(input, spec.dims));
     signature.inputs.push_back(std::move(spec));
   }
-  if (Status status = reader.array(manifest, "outputs", outputs); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(reader.array(manifest, "outputs", outputs));
   for (const json::Value &output : *outputs) {
     DType dtype;
     int64_t rank;
-    if (Status status = reader.dtype(output, dtype); !status)
-      return status;
-    if (Status status = reader.integer(output, "rank", rank); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(reader.dtype(output, dtype));
+    QTENSOR_RETURN_IF_ERROR(reader.integer(output, "rank", rank));
     if (rank < 0 || rank > 16)
       return reader.error("an output has rank " + std::to_string(rank));
     signature.resultTypes.push_back(dtype);
     signature.resultRanks.push_back(static_cast<size_t>(rank));
   }
-  if (Status status = reader.array(manifest, "parameters", parameters); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(reader.array(manifest, "parameters", parameters));
   for (const json::Value &entry : *parameters) {
     ParameterRecord record;
     Parameter &parameter = record.parameter;
     int64_t offset, bytes;
-    if (Status status = reader.string(entry, "name", parameter.name); !status)
-      return status;
-    if (Status status = reader.string(entry, "layout", parameter.layout);
-        !status)
-      return status;
-    if (Status status = reader.dtype(entry, parameter.dtype); !status)
-      return status;
-    if (Status status = reader.shape(entry, "shape", parameter.shape); !status)
-      return status;
-    if (Status status = reader.integer(entry, "offset", offset); !status)
-      return status;
-    if (Status status = reader.integer(entry, "bytes", bytes); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(reader.string(entry, "name", parameter.name));
+    QTENSOR_RETURN_IF_ERROR(reader.string(entry, "layout", parameter.layout));
+    QTENSOR_RETURN_IF_ERROR(reader.dtype(entry, parameter.dtype));
+    QTENSOR_RETURN_IF_ERROR(reader.shape(entry, "shape", parameter.shape));
+    QTENSOR_RETURN_IF_ERROR(reader.integer(entry, "offset", offset));
+    QTENSOR_RETURN_IF_ERROR(reader.integer(entry, "bytes", bytes));
     size_t expected = byteWidth(parameter.dtype);
     for (int64_t size : parameter.shape)
       expected *= static_cast<size_t>(size);
@@ -238,26 +219,21 @@ Status Artifact::Impl::readManifest(const std::string &path) {
   }
 
   int64_t declaredBytes = 0;
-  if (Status status = reader.integer(manifest, "weights_bytes", declaredBytes);
-      !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(
+      reader.integer(manifest, "weights_bytes", declaredBytes));
   if (declaredBytes < 0 || static_cast<size_t>(declaredBytes) < weightsBytes)
     return reader.error("'weights_bytes' is " + std::to_string(declaredBytes) +
                         ", less than its parameters take");
   weightsBytes = static_cast<size_t>(declaredBytes);
 
-  if (Status status = checkHost(manifest, reader); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(checkHost(manifest, reader));
 
   // "weights" is absent from artifacts compiled without them.
   std::string weights, library, entryName;
   if (manifest.get("weights"))
-    if (Status status = reader.string(manifest, "weights", weights); !status)
-      return status;
-  if (Status status = reader.string(manifest, "library", library); !status)
-    return status;
-  if (Status status = reader.string(manifest, "entry", entryName); !status)
-    return status;
+    QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "weights", weights));
+  QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "library", library));
+  QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "entry", entryName));
   for (const std::string *name : {&weights, &library})
     if ((name == &library && name->empty()) ||
         name->find('/') != std::string::npos)
@@ -267,10 +243,8 @@ Status Artifact::Impl::readManifest(const std::string &path) {
   if (!weights.empty()) {
     std::string weightsPath = directory + "/" + weights;
     std::string bytes;
-    if (Status status = readFile(weightsPath, bytes); !status)
-      return status;
-    if (Status status = installParameters(bytes, weightsPath); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(readFile(weightsPath, bytes));
+    QTENSOR_RETURN_IF_ERROR(installParameters(bytes, weightsPath));
   }
 
   // The library: its constructor loads the GPU binary of CUDA targets.
@@ -296,12 +270,9 @@ Status Artifact::Impl::checkHost(const json::Value &manifest,
                                  const ManifestReader &reader) {
   std::string cpu;
   const std::vector<json::Value> *features;
-  if (Status status = reader.string(manifest, "target", targetKind); !status)
-    return status;
-  if (Status status = reader.string(manifest, "cpu", cpu); !status)
-    return status;
-  if (Status status = reader.array(manifest, "cpu_features", features); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "target", targetKind));
+  QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "cpu", cpu));
+  QTENSOR_RETURN_IF_ERROR(reader.array(manifest, "cpu_features", features));
   std::vector<std::string> required;
   for (const json::Value &feature : *features) {
     if (feature.kind != json::Value::Kind::String)
@@ -325,10 +296,8 @@ Status Artifact::Impl::checkHost(const json::Value &manifest,
   if (targetKind != "cuda")
     return reader.error("unknown target '" + targetKind + "'");
   std::string chip, binary;
-  if (Status status = reader.string(manifest, "chip", chip); !status)
-    return status;
-  if (Status status = reader.string(manifest, "gpu_binary", binary); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "chip", chip));
+  QTENSOR_RETURN_IF_ERROR(reader.string(manifest, "gpu_binary", binary));
   // sm_XY or sm_XYa.
   int chipCapability = 0;
   size_t digits = 3;
@@ -412,8 +381,7 @@ Status Artifact::load(const std::string &directory,
                          "' is not a qtensor artifact: not a directory");
   auto impl = std::make_unique<Impl>();
   impl->directory = directory;
-  if (Status status = impl->readManifest(directory + "/manifest.json"); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(impl->readManifest(directory + "/manifest.json"));
   artifact.reset(new Artifact(std::move(impl)));
   return Status::success();
 }
@@ -421,8 +389,7 @@ Status Artifact::load(const std::string &directory,
 Status Artifact::setParameters(const std::string &path) {
   if (!isDirectory(path)) {
     std::string bytes;
-    if (Status status = readFile(path, bytes); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(readFile(path, bytes));
     return impl->installParameters(bytes, path);
   }
   // One NAME.npy per parameter, assembled in the weights file's layout.

@@ -100,8 +100,7 @@ Status callEntry(PackedEntry entry, const EntrySignature &signature,
                  const std::vector<TensorView> &inputs,
                  const std::vector<ParameterBuffer> &parameters,
                  MemorySpace space, std::vector<Tensor> &outputs) {
-  if (Status status = checkInputs(signature, inputs); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(checkInputs(signature, inputs));
   bool onDevice = space == MemorySpace::Cuda;
   void *stream = nullptr;
   // Device copies of the inputs, freed on every path out.

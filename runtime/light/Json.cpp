@@ -22,8 +22,7 @@ public:
   explicit Parser(std::string_view text) : text(text) {}
 
   Status parseDocument(Value &value) {
-    if (Status status = parseValue(value, 0); !status)
-      return status;
+    QTENSOR_RETURN_IF_ERROR(parseValue(value, 0));
     skipSpace();
     if (position != text.size())
       return error("unexpected text after the JSON value");
@@ -50,9 +49,6 @@ private:
   }
 
   Status parseValue(Value &value, int depth) {
-    // depth counts from 0: at most 64 nested arrays and objects.
-    if (depth >= 64)
-      return error("JSON nested too deeply");
     skipSpace();
     if (position == text.size())
       return error("unexpected end of JSON");
@@ -79,7 +75,13 @@ private:
     return error(std::string("unexpected character '") + c + "'");
   }
 
+  /// `depth` containers enclose the one opening here: at most 64 nest.
+  Status checkDepth(int depth) const {
+    return depth >= 64 ? error("JSON nested too deeply") : Status::success();
+  }
+
   Status parseObject(Value &value, int depth) {
+    QTENSOR_RETURN_IF_ERROR(checkDepth(depth));
     value.kind = Value::Kind::Object;
     ++position; // {
     skipSpace();
@@ -90,14 +92,12 @@ private:
       std::string key;
       if (position == text.size() || text[position] != '"')
         return error("expected a string key");
-      if (Status status = parseString(key); !status)
-        return status;
+      QTENSOR_RETURN_IF_ERROR(parseString(key));
       skipSpace();
       if (!consume(":"))
         return error("expected ':'");
       Value member;
-      if (Status status = parseValue(member, depth + 1); !status)
-        return status;
+      QTENSOR_RETURN_IF_ERROR(parseValue(member, depth + 1));
       value.object[key] = std::move(member);
       skipSpace();
       if (consume("}"))
@@ -108,6 +108,7 @@ private:
   }
 
   Status parseArray(Value &value, int depth) {
+    QTENSOR_RETURN_IF_ERROR(checkDepth(depth));
     value.kind = Value::Kind::Array;
     ++position; // [
     skipSpace();
@@ -115,8 +116,7 @@ private:
       return Status::success();
     while (true) {
       Value element;
-      if (Status status = parseValue(element, depth + 1); !status)
-        return status;
+      QTENSOR_RETURN_IF_ERROR(parseValue(element, depth + 1));
       value.array.push_back(std::move(element));
       skipSpace();
       if (consume("]"))

@@ -53,8 +53,14 @@ const char *npyDType(DType dtype) {
   case DType::BF16:
     // NumPy has no bfloat16: the bit patterns, as uint16.
     return "<u2";
+  case DType::I32:
+    return "<i4";
+  case DType::I64:
+    return "<i8";
+  case DType::Bool:
+    return "|b1";
   }
-  return nullptr;
+  return "";
 }
 
 Status parseNpy(std::string_view contents, NpyArray &array) {
@@ -89,14 +95,16 @@ Status parseNpy(std::string_view contents, NpyArray &array) {
     return Status::error("the .npy header has no dtype ('descr')");
   descr->remove_prefix(1);
   array.dtype = std::string(descr->substr(0, descr->find('\'')));
-  uint64_t width = array.dtype == "<f4"                           ? 4
+  uint64_t width = array.dtype == "<f4" || array.dtype == "<i4"   ? 4
+                   : array.dtype == "<i8"                         ? 8
                    : array.dtype == "<f2" || array.dtype == "<u2" ? 2
-                   : array.dtype == "|i1"                         ? 1
+                   : array.dtype == "|i1" || array.dtype == "|b1" ? 1
                                                                   : 0;
   if (width == 0)
     return Status::error("unsupported .npy dtype '" + array.dtype +
                          "' (expected float32 '<f4', float16 '<f2', "
-                         "bfloat16 bits '<u2' or int8 '|i1')");
+                         "bfloat16 bits '<u2', int8 '|i1', int32 '<i4', "
+                         "int64 '<i8' or bool '|b1')");
   std::optional<std::string_view> order = headerField(header, "fortran_order");
   if (!order || order->substr(0, 5) != "False")
     return Status::error("Fortran-ordered .npy arrays are not supported");
@@ -165,8 +173,7 @@ Status readFile(const std::string &path, std::string &contents) {
 
 Status readNpy(const std::string &path, NpyArray &array) {
   std::string contents;
-  if (Status status = readFile(path, contents); !status)
-    return status;
+  QTENSOR_RETURN_IF_ERROR(readFile(path, contents));
   if (Status status = parseNpy(contents, array); !status)
     return Status::error("'" + path + "': " + status.message());
   return Status::success();

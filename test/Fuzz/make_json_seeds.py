@@ -13,12 +13,14 @@ out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 
 manifest = {
-    "format": "qtensor-artifact", "version": 1,
+    "format": "qtensor-artifact", "version": 2,
     "producer": "qtensor-compile (LLVM 22)", "target": "cpu",
     "cpu": "x86-64-v3", "cpu_features": ["avx", "avx2", "fma", "sse2"],
     "library": "model.so", "entry": "qtensor_forward",
     "weights_bytes": 12928, "weights": "weights.bin",
-    "inputs": [{"dtype": "f32", "shape": [-1, 64]}],
+    "quantization": "int8",
+    "inputs": [{"dtype": "f32", "shape": ["?", 64]},
+               {"dtype": "i64", "shape": [1, "T"]}],
     "outputs": [{"dtype": "f32", "rank": 2}],
     "parameters": [
         {"name": "linear1.weight.data", "dtype": "i8", "shape": [128, 64],

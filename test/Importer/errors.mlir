@@ -1,7 +1,7 @@
 // Tests that every kind of bad input gets one `error:` line, exit status 2,
 // and no output file.
 
-// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/make_models.py %t bad sort ops two_inputs
+// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/make_models.py %t bad sort ops two_inputs reshapes
 
 // RUN: %expect_exit 2 qtensor-import %t/missing.pt --input-shape 4x64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: cannot open '{{.*}}missing.pt': No such file or directory
@@ -44,6 +44,14 @@
 // Two dynamic sizes of different names that the model adds.
 // RUN: %expect_exit 2 qtensor-import %t/two_inputs.pt --input-shape Bx8 --input-shape Cx8 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=NAMES
 // NAMES: error: dynamic sizes 'B' and 'C' meet in aten::add, which needs them equal; describe both inputs with one name if they are at {{.*}}make_models.py:
+// A size a reshape computes (B*T) cannot pass for another one, '?' included.
+// RUN: %expect_exit 2 qtensor-import %t/reshapes.pt --input-shape BxTx8 --input-shape Nx8 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=PRODUCT
+// RUN: %expect_exit 2 qtensor-import %t/reshapes.pt --input-shape BxTx8 --input-shape ?x8 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=PRODUCT-ANON
+// PRODUCT: error: dynamic sizes 'B*T' and 'N' meet in aten::add
+// PRODUCT-ANON: error: dynamic sizes 'B*T' and '?' meet in aten::add
+// Integer inputs reach float-only ops with a clear error.
+// RUN: %expect_exit 2 qtensor-import %t/reshapes.pt --input-shape Bx1x8:i64 --input-shape Bx8 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=INT-MUL
+// INT-MUL: error: aten::mul of an i64 tensor is not supported (float tensors only)
 
 // Unsupported dtypes: not a dtype at all, and an integer input a linear
 // layer cannot take.

@@ -134,6 +134,18 @@ class TwoInputs(torch.nn.Module):
         return self.fc(x) + y, x * 2.0
 
 
+class Reshapes(torch.nn.Module):
+    """Reshapes of an input that may have several dynamic sizes."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 8)
+
+    def forward(self, x, y) -> Tuple[torch.Tensor, torch.Tensor]:
+        u = x.unsqueeze(-1) * 2.0
+        return self.fc(x.flatten(0, 1)) + y, u
+
+
 class SameTwice(torch.nn.Module):
     """Returns one tensor twice."""
 
@@ -162,6 +174,7 @@ def main():
         "shared": SharedWeight(),
         "two_inputs": TwoInputs(),
         "same_twice": SameTwice(),
+        "reshapes": Reshapes(),
         # Another checkpoint of the ToyModel: same architecture, new weights.
         "toy_other": ToyModel(64, 128, 32),
     }

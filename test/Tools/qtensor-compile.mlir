@@ -154,7 +154,7 @@
 // RUN: %expect_exit 2 qtensor-compile %t/missing.pt --input-shape ?x64 --target cpu -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: cannot open '{{.*}}missing.pt': No such file or directory
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --quantize int4 -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=QUANT
-// QUANT: error: --quantize int4: quantization scheme 'int4:g128' is not implemented yet (implemented: none, int8)
+// QUANT: error: --quantize 'int4': quantization scheme 'int4:g128' is not implemented yet (implemented: none, int8)
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --input-dtype f64 -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=DTYPE
 // DTYPE: error: unknown --input-dtype 'f64' (expected f32, f16, bf16, i8, i32, i64 or bool)
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu -o %t/no-dir/bad.qta 2>&1 | FileCheck %s --check-prefix=PARENT

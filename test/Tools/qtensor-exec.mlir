@@ -63,7 +63,7 @@
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x63.npy 2>&1 | FileCheck %s --check-prefix=SHAPE
 // SHAPE: error: input 0 has shape [2, 63], the model was compiled for [?, 64]
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/x8.npy 2>&1 | FileCheck %s --check-prefix=DTYPE
-// DTYPE: error: '{{.*}}x8.npy' holds |i1, not float32 '<f4', float16 '<f2' or bfloat16 bits '<u2'
+// DTYPE: error: input 0 has dtype i8, the model expects f32
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta 2>&1 | FileCheck %s --check-prefix=COUNT
 // COUNT: error: the model takes 1 inputs, got 0
 // RUN: %expect_exit 2 qtensor-exec %t/toy.qta --input %t/missing.npy 2>&1 | FileCheck %s --check-prefix=INPUT-MISSING

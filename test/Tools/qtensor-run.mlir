@@ -73,7 +73,7 @@
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt 2>&1 | FileCheck %s --check-prefix=NO-INPUT
 // NO-INPUT: error: give the inputs either as --input-shape or as --input files
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --quantize int4 2>&1 | FileCheck %s --check-prefix=QUANT
-// QUANT: error: --quantize int4: quantization scheme 'int4:g128' is not implemented yet (implemented: none, int8)
+// QUANT: error: --quantize 'int4': quantization scheme 'int4:g128' is not implemented yet (implemented: none, int8)
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --quantize int3 2>&1 | FileCheck %s --check-prefix=QUANT-UNKNOWN
 // QUANT-UNKNOWN: error: unknown --quantize 'int3' (expected none, int8, int4, int4:g32, int4:g64, int4:g128, int4:g256 or w8a8)
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target tpu 2>&1 | FileCheck %s --check-prefix=TARGET
@@ -111,7 +111,7 @@
 // BAD-NPY: error: '{{.*}}bad.npy': not a .npy file
 // RUN: %torch_python -c "import numpy as np; np.save('%t/f64.npy', np.zeros((2, 64)))"
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input %t/f64.npy 2>&1 | FileCheck %s --check-prefix=F64-NPY
-// F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4', float16 '<f2', bfloat16 bits '<u2' or int8 '|i1')
+// F64-NPY: error: '{{.*}}f64.npy': unsupported .npy dtype '<f8' (expected float32 '<f4', float16 '<f2', bfloat16 bits '<u2', int8 '|i1', int32 '<i4', int64 '<i8' or bool '|b1')
 // A .npy file cut short, an empty one, and one whose shape overflows.
 // RUN: %torch_python -c "import numpy as np; np.save('%t/full.npy', np.zeros((2, 64), np.float32))"
 // RUN: head -c 300 %t/full.npy > %t/short.npy
@@ -134,6 +134,9 @@
 // RUN: qtensor-run %t/toy.pt --input-shape 4x64 --output %t/pt-y.npy
 // RUN: %compare_npy %t/mlir-y.npy %t/pt-y.npy --exact | FileCheck %s --check-prefix=MLIR-SAME
 // MLIR-SAME: identical
+// Named dynamic sizes need the importer, which checks where they meet.
+// RUN: %expect_exit 2 qtensor-run %t/toy.mlir --input-shape Bx64 2>&1 | FileCheck %s --check-prefix=MLIR-NAMES
+// MLIR-NAMES: error: '{{.*}}toy.mlir': dynamic sizes of an .mlir model are '?', not named ('B'): only the TorchScript importer can check where named sizes meet
 
 // --cache-dir: the second run loads the compiled model.
 // RUN: qtensor-run %t/toy.pt --input-shape 2x64 --cache-dir %t/cache --timing | FileCheck %s --check-prefix=COLD

@@ -1,7 +1,7 @@
 //===- qtensor-compile.cpp - compile a model into an AOT artifact ---------===//
 //
-//   qtensor-compile MODEL (.pt|.mlir) --input-shape ?x64 [--input-shape ...]
-//       [--input-dtype f32|f16|bf16]
+//   qtensor-compile MODEL (.pt|.mlir) --input-shape SHAPE[:DTYPE]...
+//       [--input-dtype f32|f16|bf16|i8|i32|i64|bool]
 //       --target cpu[:CPU]|cuda:CHIP [--quantize int8|none] [--no-fuse]
 //       [--gpu-binary auto|isa|fatbin] [--gpu-kernel-options "K=V ..."]
 //       [--no-weights] [--dump-stages DIR]

@@ -48,7 +48,8 @@ constexpr const char *kUsage =
     "\n"
     "Runs the artifact that qtensor-compile wrote to DIR.\n"
     "  --input x.npy     one model input, in order: float32 '<f4', float16\n"
-    "                    '<f2', or bfloat16 as its uint16 bits '<u2'\n"
+    "                    '<f2', bfloat16 as its uint16 bits '<u2', int8,\n"
+    "                    int32, int64 or bool\n"
     "  --params FILE|DIR parameters to use instead of DIR/weights.bin: a\n"
     "                    weights file of the same layout, or a directory of\n"
     "                    NAME.npy files (qtensor-run --dump-params)\n"
@@ -206,14 +207,12 @@ int main(int argc, char **argv) {
         !status)
       return fail(status.message());
     std::optional<qtensor::DType> dtype;
-    for (qtensor::DType candidate :
-         {qtensor::DType::F32, qtensor::DType::F16, qtensor::DType::BF16})
+    for (qtensor::DType candidate : qtensor::kElementTypes)
       if (arrays[i].dtype == qtensor::npyDType(candidate))
         dtype = candidate;
+    // readNpy accepts only dtypes that npyDType names.
     if (!dtype)
-      return fail("'" + options.inputs[i] + "' holds " + arrays[i].dtype +
-                  ", not float32 '<f4', float16 '<f2' or bfloat16 bits "
-                  "'<u2'");
+      return fail("'" + options.inputs[i] + "' holds " + arrays[i].dtype);
     inputs.push_back({arrays[i].bytes.data(), *dtype, arrays[i].shape});
   }
   std::vector<qtensor::Tensor> results;

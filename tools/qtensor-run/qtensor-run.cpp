@@ -1,7 +1,7 @@
 //===- qtensor-run.cpp - compile, run, check and time a model -------------===//
 //
 //   qtensor-run MODEL (--input-shape SHAPE[:DTYPE] | --input x.npy)...
-//       [--quantize int8|none] [--target auto|cpu|cuda]
+//       [--input-dtype DTYPE] [--quantize int8|none] [--target auto|cpu|cuda]
 //       [--gpu-kernel-options "K=V ..."] [--output y.npy]
 //       [--compare] [--bench N] [--seed S] [--dump-stages DIR]
 //       [--dump-params DIR] [--cache-dir DIR] [--timing]

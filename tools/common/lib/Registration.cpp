@@ -3,9 +3,9 @@
 #include "qtensor/Tools/Registration.h"
 
 #include "qtensor/Dialect/QTensorDialect.h"
+#include "qtensor/Passes/CpuPipeline.h"
 #include "qtensor/Passes/GpuPipeline.h"
 #include "qtensor/Passes/Passes.h"
-#include "qtensor/Passes/CpuPipeline.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"

@@ -27,7 +27,7 @@ mlir::qtensor::parseQuantizeOption(StringRef value) {
                                  ::qtensor::kQuantSchemeSpellings + ")");
   if (!scheme.isImplemented())
     return createStringError(inconvertibleErrorCode(),
-                             "--quantize " + value + ": " +
+                             "--quantize '" + value + "': " +
                                  ::qtensor::notImplementedMessage(scheme));
   return scheme;
 }

@@ -41,6 +41,14 @@ private:
   std::string text;
 };
 
+/// Returns the Status of `expr` from the enclosing function when it is an
+/// error.
+#define QTENSOR_RETURN_IF_ERROR(expr)                                          \
+  do {                                                                         \
+    if (::qtensor::Status qtensorStatus = (expr); !qtensorStatus)              \
+      return qtensorStatus;                                                    \
+  } while (false)
+
 /// The element types of inputs, results and parameters: the one vocabulary
 /// of qtensor/Support/ElementType.h.
 using DType = ElementType;

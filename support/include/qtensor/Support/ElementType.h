@@ -1,5 +1,4 @@
-//===- ElementType.h - element types of tensors qtensor exchanges -*- C++
-//-*-===//
+//===- ElementType.h - element types of qtensor's tensors -------*- C++ -*-===//
 //
 // One element-type vocabulary for the importer, the passes, the runtimes and
 // the tools: what a model input, a result or a parameter holds. Header-only

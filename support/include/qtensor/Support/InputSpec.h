@@ -1,5 +1,4 @@
-//===- InputSpec.h - what a model's inputs are --------------------*- C++
-//-*-===//
+//===- InputSpec.h - what a model's inputs are ------------------*- C++ -*-===//
 //
 // The one description of model inputs that every tool, the importer and the
 // C++ APIs use: per input, its dimensions (static sizes or named dynamic
@@ -20,7 +19,9 @@
 
 #include "qtensor/Support/ElementType.h"
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>

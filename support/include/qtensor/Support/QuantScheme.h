@@ -1,5 +1,4 @@
-//===- QuantScheme.h - quantization schemes -----------------------*- C++
-//-*-===//
+//===- QuantScheme.h - quantization schemes ---------------------*- C++ -*-===//
 //
 // One description of a quantization scheme (what torchao calls a recipe),
 // parsed from one spelling and used by the pass options, CompileOptions, the
