@@ -25,7 +25,7 @@ using namespace mlir;
 namespace {
 struct FuzzState {
   FuzzState() : context(MLIRContext::Threading::DISABLED) {
-    qtensor::loadImporterDialects(context);
+    mlir::qtensor::loadImporterDialects(context);
     context.getDiagEngine().registerHandler([](Diagnostic &) {});
     const char *tmp = std::getenv("TMPDIR");
     path = std::string(tmp ? tmp : "/tmp") + "/qtensor-fuzz-" +
@@ -37,7 +37,7 @@ struct FuzzState {
   ~FuzzState() { unlink(path.c_str()); }
   MLIRContext context;
   std::string path;
-  qtensor::ImportOptions options;
+  mlir::qtensor::ImportOptions options;
 };
 } // namespace
 
@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::abort();
     file.write(reinterpret_cast<const char *>(data), size);
   }
-  auto module =
-      qtensor::importTorchScript(state.context, state.path, state.options);
+  auto module = mlir::qtensor::importTorchScript(state.context, state.path,
+                                                 state.options);
   if (!module)
     llvm::consumeError(module.takeError());
   return 0;
