@@ -46,16 +46,7 @@ Value mlir::qtensor::importer::emitElementwise(GraphImporter &importer,
     importer.fail(node, "elementwise op without a tensor operand");
   Type elementType =
       cast<RankedTensorType>(tensors.front().getType()).getElementType();
-  // The bodies are float arithmetic; integer and bool inputs reach here
-  // only through ops that have no integer form yet.
-  if (!isa<FloatType>(elementType)) {
-    std::string name;
-    llvm::raw_string_ostream(name) << elementType;
-    importer.fail(node, std::string(node->kind().toQualString()) + " of an " +
-                            name +
-                            " tensor is not supported (float tensors "
-                            "only)");
-  }
+  importer.requireFloat(node, elementType);
   // Broadcast shapes as PyTorch does, aligned on the right.
   int64_t rank = 0;
   for (Value tensor : tensors)

@@ -304,6 +304,15 @@ std::string GraphImporter::mergeDimNames(const jit::Node *node, StringRef a,
   return (a.empty() ? b : a).str();
 }
 
+void GraphImporter::requireFloat(const jit::Node *node, Type elementType) {
+  if (isa<FloatType>(elementType))
+    return;
+  std::string name;
+  llvm::raw_string_ostream(name) << elementType;
+  fail(node, std::string(node->kind().toQualString()) + " of an " + name +
+                 " tensor is not supported (float tensors only)");
+}
+
 void GraphImporter::checkSameDynamicSize(const jit::Node *node, Value a,
                                          int64_t aDim, Value b, int64_t bDim) {
   mergeDimNames(node, dimNameOf(a, aDim), dimNameOf(b, bDim));

@@ -138,6 +138,9 @@ public:
   void setDimNames(Value tensor, ArrayRef<std::string> names);
   /// The names of all of `tensor`'s dimensions.
   SmallVector<std::string> dimNamesOf(Value tensor);
+  /// Fails unless `elementType` is a float type: `node` computes in float
+  /// arithmetic, which integer and bool inputs do not have yet.
+  void requireFloat(const jit::Node *node, Type elementType);
   /// Fails when dimension `aDim` of `a` and `bDim` of `b`, which `node`
   /// assumes equal, are dynamic sizes of two different names.
   void checkSameDynamicSize(const jit::Node *node, Value a, int64_t aDim,

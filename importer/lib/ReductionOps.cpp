@@ -68,13 +68,8 @@ static void importSoftmax(GraphImporter &importer, jit::Node *node,
   if (!importer.isNone(node, 2))
     importer.fail(node, "aten::softmax with a dtype is not supported");
   Type elementType = type.getElementType();
-  auto floatType = dyn_cast<FloatType>(elementType);
-  if (!floatType) {
-    std::string name;
-    llvm::raw_string_ostream(name) << elementType;
-    importer.fail(node, "aten::softmax of an " + name +
-                            " tensor is not supported (float tensors only)");
-  }
+  importer.requireFloat(node, elementType);
+  auto floatType = cast<FloatType>(elementType);
   Value lowest = arith::ConstantOp::create(
       builder, loc,
       builder.getFloatAttr(elementType,

@@ -2,8 +2,8 @@
 
 #include "qtensor/Passes/GpuPipeline.h"
 
-#include "qtensor/Passes/Passes.h"
 #include "qtensor/Passes/FrontEnd.h"
+#include "qtensor/Passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"

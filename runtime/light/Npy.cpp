@@ -63,6 +63,13 @@ const char *npyDType(DType dtype) {
   return "";
 }
 
+std::optional<DType> dtypeOfNpy(std::string_view npy) {
+  for (DType dtype : kElementTypes)
+    if (npy == npyDType(dtype))
+      return dtype;
+  return std::nullopt;
+}
+
 Status parseNpy(std::string_view contents, NpyArray &array) {
   if (contents.substr(0, 6) != "\x93NUMPY")
     return Status::error("not a .npy file (no \\x93NUMPY magic)");
@@ -95,12 +102,8 @@ Status parseNpy(std::string_view contents, NpyArray &array) {
     return Status::error("the .npy header has no dtype ('descr')");
   descr->remove_prefix(1);
   array.dtype = std::string(descr->substr(0, descr->find('\'')));
-  uint64_t width = array.dtype == "<f4" || array.dtype == "<i4"   ? 4
-                   : array.dtype == "<i8"                         ? 8
-                   : array.dtype == "<f2" || array.dtype == "<u2" ? 2
-                   : array.dtype == "|i1" || array.dtype == "|b1" ? 1
-                                                                  : 0;
-  if (width == 0)
+  std::optional<DType> dtype = dtypeOfNpy(array.dtype);
+  if (!dtype)
     return Status::error("unsupported .npy dtype '" + array.dtype +
                          "' (expected float32 '<f4', float16 '<f2', "
                          "bfloat16 bits '<u2', int8 '|i1', int32 '<i4', "
@@ -141,6 +144,7 @@ Status parseNpy(std::string_view contents, NpyArray &array) {
     array.shape.push_back(static_cast<int64_t>(size));
   }
   std::string_view data = contents.substr(headerStart + headerLength);
+  uint64_t width = byteWidth(*dtype);
   if (data.size() != count * width)
     return Status::error("the .npy data has " + std::to_string(data.size()) +
                          " bytes, its shape needs " +

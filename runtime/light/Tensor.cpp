@@ -1,6 +1,7 @@
 //===- Tensor.cpp - dtypes and tensors of the runtime APIs ----------------===//
 
 #include "qtensor/Runtime/Tensor.h"
+#include "qtensor/Support/InputSpec.h"
 
 namespace qtensor {
 
@@ -16,11 +17,7 @@ size_t Tensor::numElements() const {
 }
 
 std::string formatShape(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") +
-            (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
-  return text + "]";
+  return formatInputShape(shape);
 }
 
 } // namespace qtensor

@@ -206,14 +206,9 @@ int main(int argc, char **argv) {
     if (qtensor::Status status = qtensor::readNpy(options.inputs[i], arrays[i]);
         !status)
       return fail(status.message());
-    std::optional<qtensor::DType> dtype;
-    for (qtensor::DType candidate : qtensor::kElementTypes)
-      if (arrays[i].dtype == qtensor::npyDType(candidate))
-        dtype = candidate;
-    // readNpy accepts only dtypes that npyDType names.
-    if (!dtype)
-      return fail("'" + options.inputs[i] + "' holds " + arrays[i].dtype);
-    inputs.push_back({arrays[i].bytes.data(), *dtype, arrays[i].shape});
+    // readNpy accepts only the dtypes dtypeOfNpy knows.
+    inputs.push_back({arrays[i].bytes.data(),
+                      *qtensor::dtypeOfNpy(arrays[i].dtype), arrays[i].shape});
   }
   std::vector<qtensor::Tensor> results;
   if (qtensor::Status status = artifact->run(inputs, results); !status)

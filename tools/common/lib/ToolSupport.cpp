@@ -40,8 +40,8 @@ mlir::qtensor::parseInputOptions(ArrayRef<std::string> shapes,
   if (!dtype)
     return createStringError(inconvertibleErrorCode(),
                              "unknown --input-dtype '" + defaultDtype +
-                                 "' (expected f32, f16, bf16, i8, i32, i64 "
-                                 "or bool)");
+                                 "' (expected " +
+                                 ::qtensor::kElementTypeSpellings + ")");
   std::vector<::qtensor::InputSpec> inputs;
   for (const std::string &text : shapes) {
     std::string problem;

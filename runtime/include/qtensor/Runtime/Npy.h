@@ -13,6 +13,7 @@
 
 #include "qtensor/Runtime/Tensor.h"
 
+#include <optional>
 #include <string_view>
 
 namespace qtensor {
@@ -36,8 +37,12 @@ QTENSOR_LIGHT_EXPORT Status readNpy(const std::string &path, NpyArray &array);
 QTENSOR_LIGHT_EXPORT Status writeNpy(const std::string &path,
                                      const NpyArray &array);
 
-/// The .npy dtype of `dtype`: "<f4", "<f2", "<u2" (bfloat16 bits), "|i1".
+/// The .npy dtype of `dtype`: "<f4", "<f2", "<u2" (bfloat16 bits), "|i1",
+/// "<i4", "<i8", "|b1".
 QTENSOR_LIGHT_EXPORT const char *npyDType(DType dtype);
+
+/// The element type a .npy dtype holds: the inverse of npyDType.
+QTENSOR_LIGHT_EXPORT std::optional<DType> dtypeOfNpy(std::string_view npy);
 
 /// The .npy file name of parameter `name` in a parameter directory
 /// (qtensor-run --dump-params writes, Artifact::setParameters reads):

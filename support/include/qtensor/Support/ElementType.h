@@ -46,6 +46,10 @@ constexpr const char *elementTypeName(ElementType type) {
   return "?";
 }
 
+/// Every spelling elementTypeName gives, for messages.
+inline constexpr const char *kElementTypeSpellings =
+    "f32, f16, bf16, i8, i32, i64 or bool";
+
 /// The inverse of elementTypeName.
 inline std::optional<ElementType> parseElementType(std::string_view name) {
   for (ElementType type : kElementTypes)

@@ -57,26 +57,10 @@ struct InputSpec {
   }
 
   /// The dimensions as parseInputSpec reads them: "?x64", "1xT".
-  std::string shapeString() const {
-    std::string text;
-    for (size_t i = 0; i < dims.size(); ++i) {
-      if (i)
-        text += 'x';
-      text += dims[i].isDynamic() ? dims[i].name : std::to_string(dims[i].size);
-    }
-    return text;
-  }
+  std::string shapeString() const { return joinDims("x"); }
 
   /// The dimensions as messages show shapes: "[?, 64]", "[1, T]".
-  std::string bracketedShape() const {
-    std::string text = "[";
-    for (size_t i = 0; i < dims.size(); ++i) {
-      if (i)
-        text += ", ";
-      text += dims[i].isDynamic() ? dims[i].name : std::to_string(dims[i].size);
-    }
-    return text + "]";
-  }
+  std::string bracketedShape() const { return "[" + joinDims(", ") + "]"; }
 
   /// SHAPE:DTYPE, e.g. "?x64:f32" (parseInputSpec reads it back).
   std::string str() const {
@@ -98,6 +82,18 @@ struct InputSpec {
     return dims == other.dims && dtype == other.dtype;
   }
   bool operator!=(const InputSpec &other) const { return !(*this == other); }
+
+private:
+  /// Sizes and names, in order, between `separator`s.
+  std::string joinDims(const char *separator) const {
+    std::string text;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (i)
+        text += separator;
+      text += dims[i].isDynamic() ? dims[i].name : std::to_string(dims[i].size);
+    }
+    return text;
+  }
 };
 
 /// True for a dynamic size's name: '?', or an upper-case letter or '_'
@@ -133,8 +129,8 @@ inline bool parseInputSpec(std::string_view text, ElementType defaultType,
     std::string_view name = text.substr(colon + 1);
     std::optional<ElementType> dtype = parseElementType(name);
     if (!dtype)
-      return fail("unknown dtype '" + std::string(name) +
-                  "' (expected f32, f16, bf16, i8, i32, i64 or bool)");
+      return fail("unknown dtype '" + std::string(name) + "' (expected " +
+                  kElementTypeSpellings + ")");
     spec.dtype = *dtype;
   }
   if (shape.empty())
