@@ -15,9 +15,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qtensor/Reference/TorchReference.h"
 #include "qtensor/Runtime/Runtime.h"
 #include "qtensor/Runtime/TorchInterop.h"
-#include "qtensor/Runtime/TorchReference.h"
+#include "qtensor/Tooling/Timing.h"
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -120,14 +121,9 @@ Options parseOptions(int argc, char **argv) {
 struct Timing {
   std::vector<double> samples;
   double median() const {
-    std::vector<double> sorted = samples;
-    std::sort(sorted.begin(), sorted.end());
-    size_t n = sorted.size();
-    return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    return qtensor::tooling::summarizeTimes(samples).medianMs;
   }
-  double min() const {
-    return *std::min_element(samples.begin(), samples.end());
-  }
+  double min() const { return qtensor::tooling::summarizeTimes(samples).minMs; }
 };
 
 struct Candidate {
@@ -140,10 +136,7 @@ struct Candidate {
   Timing timing;
 };
 
-double msSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start)
-      .count();
-}
+using qtensor::tooling::millisecondsSince;
 
 /// Times the candidates round-robin so that drift (frequency, other load)
 /// hits them all alike.
@@ -152,7 +145,7 @@ void timeInterleaved(std::vector<Candidate> &candidates, const Options &opts) {
     candidate.call(); // warm-up: first-touch, caches, lazy init
     Clock::time_point start = Clock::now();
     candidate.call();
-    double once = std::max(msSince(start), 1e-4);
+    double once = std::max(millisecondsSince(start), 1e-4);
     candidate.repeat =
         std::max(1, static_cast<int>(opts.minSampleMs / once + 0.5));
   }
@@ -160,7 +153,7 @@ void timeInterleaved(std::vector<Candidate> &candidates, const Options &opts) {
   for (const Candidate &candidate : candidates) {
     Clock::time_point start = Clock::now();
     candidate.call();
-    roundMs += msSince(start) * candidate.repeat;
+    roundMs += millisecondsSince(start) * candidate.repeat;
   }
   int rounds =
       std::max(3, std::min(opts.rounds, static_cast<int>(opts.rowBudgetSeconds *
@@ -170,7 +163,8 @@ void timeInterleaved(std::vector<Candidate> &candidates, const Options &opts) {
       Clock::time_point start = Clock::now();
       for (int i = 0; i < candidate.repeat; ++i)
         candidate.call();
-      candidate.timing.samples.push_back(msSince(start) / candidate.repeat);
+      candidate.timing.samples.push_back(millisecondsSince(start) /
+                                         candidate.repeat);
     }
   }
 }
@@ -223,7 +217,7 @@ double measureReadBandwidth(int threads) {
       });
     for (std::thread &worker : workers)
       worker.join();
-    best = std::max(best, bytes / (msSince(start) / 1e3) / 1e9);
+    best = std::max(best, bytes / (millisecondsSince(start) / 1e3) / 1e9);
   }
   std::free(buffer);
   return best;
@@ -313,7 +307,7 @@ void benchLayer(const Options &opts, int64_t k, int64_t n, double dramGBs,
       !status)
     fail(status.message());
   std::fprintf(stderr, "compiled %s in %.0f ms\n", stem.c_str(),
-               msSince(start));
+               millisecondsSince(start));
 
   for (int64_t m : opts.batches) {
     at::Tensor x = at::randn({m, k});
@@ -332,7 +326,8 @@ void benchLayer(const Options &opts, int64_t k, int64_t n, double dramGBs,
       cands.push_back({"mv", [&, row] { sink = at::mv(weight, row); }});
     }
     cands.push_back({"swap", [&] {
-                       auto [data, scale] = qtensor::seedQuantize(weight);
+                       auto [data, scale] =
+                           qtensor::reference::seedQuantize(weight);
                        sink = at::matmul(x, data.t().to(x.dtype())) * scale.t();
                      }});
     std::vector<c10::IValue> dynamicInputs = {x};
@@ -370,7 +365,8 @@ void benchToy(const Options &opts, double dramGBs, const std::string &blas) {
           qtensor::Model::compile(path, compileOptions, model);
       !status)
     fail(status.message());
-  torch::jit::Module swapped = qtensor::moduleSwap(floatModule, *model);
+  torch::jit::Module swapped =
+      qtensor::reference::moduleSwap(floatModule, *model);
   at::Tensor x = at::randn({64, 64, 64});
   std::vector<qtensor::TensorView> views = {
       {x.data_ptr(), qtensor::DType::F32, {64, 64, 64}}};

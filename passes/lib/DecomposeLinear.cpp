@@ -75,7 +75,8 @@ void mlir::qtensor::populateDecomposeLinearPatterns(
 namespace {
 
 class DecomposeLinearPass
-    : public qtensor::impl::QTensorDecomposeLinearBase<DecomposeLinearPass> {
+    : public mlir::qtensor::impl::QTensorDecomposeLinearBase<
+          DecomposeLinearPass> {
 public:
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());

@@ -148,7 +148,8 @@ struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
 };
 
 class FuseInt8MatmulPass
-    : public qtensor::impl::QTensorFuseInt8MatmulBase<FuseInt8MatmulPass> {
+    : public mlir::qtensor::impl::QTensorFuseInt8MatmulBase<
+          FuseInt8MatmulPass> {
 public:
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());

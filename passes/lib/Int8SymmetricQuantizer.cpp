@@ -11,10 +11,7 @@
 #include <cstring>
 
 using namespace mlir::qtensor;
-
-int64_t mlir::qtensor::getByteWidth(WeightFloatType type) {
-  return type == WeightFloatType::F32 ? 4 : 2;
-}
+using ::qtensor::ElementType;
 
 namespace {
 
@@ -23,10 +20,10 @@ namespace {
 /// and round the result back, so emulating one op is: compute in f32, round.
 class FloatFormat {
 public:
-  explicit FloatFormat(WeightFloatType type) : type(type) {}
+  explicit FloatFormat(ElementType type) : type(type) {}
 
   float load(const void *base, int64_t index) const {
-    if (type == WeightFloatType::F32) {
+    if (type == ElementType::F32) {
       float value;
       std::memcpy(&value, static_cast<const char *>(base) + index * 4, 4);
       return value;
@@ -37,7 +34,7 @@ public:
   }
 
   void store(void *base, int64_t index, float value) const {
-    if (type == WeightFloatType::F32) {
+    if (type == ElementType::F32) {
       std::memcpy(static_cast<char *>(base) + index * 4, &value, 4);
       return;
     }
@@ -48,7 +45,7 @@ public:
   /// Rounds `value` to the nearest value of this format (ties to even),
   /// including overflow to infinity and denormal results.
   float round(float value) const {
-    if (type == WeightFloatType::F32)
+    if (type == ElementType::F32)
       return value;
     return fromBits(toBits(value));
   }
@@ -59,11 +56,11 @@ public:
   /// magnitude below 0.5 rounds to 0 whichever way it was rounded first.
   /// This is the per-element hot path, so it avoids APFloat.
   float roundProduct(float value) const {
-    if (type == WeightFloatType::F32 || std::fabs(value) < 0.5f)
+    if (type == ElementType::F32 || std::fabs(value) < 0.5f)
       return value;
     // Both f16 (10 bits) and bf16 (7 bits) keep fewer mantissa bits than f32
     // (23); drop the rest with round-to-nearest-even.
-    int dropped = type == WeightFloatType::F16 ? 13 : 16;
+    int dropped = type == ElementType::F16 ? 13 : 16;
     uint32_t bits = llvm::bit_cast<uint32_t>(value);
     uint32_t lsb = (bits >> dropped) & 1;
     bits += (1u << (dropped - 1)) - 1 + lsb;
@@ -73,24 +70,18 @@ public:
 
   /// The smallest positive normal value of the format.
   float smallestNormal() const {
-    switch (type) {
-    case WeightFloatType::F32:
-    case WeightFloatType::BF16:
-      return std::ldexp(1.0f, -126);
-    case WeightFloatType::F16:
-      return std::ldexp(1.0f, -14);
-    }
-    return 0.0f;
+    // bf16 has f32's exponent range.
+    return std::ldexp(1.0f, type == ElementType::F16 ? -14 : -126);
   }
 
 private:
   const llvm::fltSemantics &semantics() const {
-    return type == WeightFloatType::F16 ? llvm::APFloat::IEEEhalf()
-                                        : llvm::APFloat::BFloat();
+    return type == ElementType::F16 ? llvm::APFloat::IEEEhalf()
+                                    : llvm::APFloat::BFloat();
   }
 
   float fromBits(uint16_t bits) const {
-    if (type == WeightFloatType::BF16)
+    if (type == ElementType::BF16)
       return llvm::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
     llvm::APFloat value(semantics(), llvm::APInt(16, bits));
     return value.convertToFloat();
@@ -104,18 +95,18 @@ private:
     return static_cast<uint16_t>(converted.bitcastToAPInt().getZExtValue());
   }
 
-  WeightFloatType type;
+  ElementType type;
 };
 
 } // namespace
 
-float mlir::qtensor::loadWeightElement(WeightFloatType type,
-                                       const void *weights, int64_t index) {
+float mlir::qtensor::loadWeightElement(ElementType type, const void *weights,
+                                       int64_t index) {
   return FloatFormat(type).load(weights, index);
 }
 
 std::optional<int64_t> mlir::qtensor::quantizeInt8SymmetricRows(
-    WeightFloatType type, const void *weights, int64_t rows, int64_t cols,
+    ElementType type, const void *weights, int64_t rows, int64_t cols,
     int8_t *data, void *scale, int64_t rowStride, int64_t colStride) {
   FloatFormat format(type);
   if (colStride == 0)

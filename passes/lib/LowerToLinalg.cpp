@@ -447,7 +447,7 @@ struct LowerFusedInt8Matmul : OpConversionPattern<FusedInt8MatmulOp> {
 };
 
 class LowerToLinalgPass
-    : public qtensor::impl::QTensorLowerToLinalgBase<LowerToLinalgPass> {
+    : public mlir::qtensor::impl::QTensorLowerToLinalgBase<LowerToLinalgPass> {
 public:
   void runOnOperation() override {
     MLIRContext *context = &getContext();

@@ -244,8 +244,7 @@ public:
   /// Emits both variants and the choice between them by the batch size
   /// (only one when M is static).
   void emit(int64_t smallM) {
-    emitByBatchSize(
-        smallM, [&] { emitSplitK(); }, [&] { emitLargeBatch(); });
+    emitByBatchSize(smallM, [&] { emitSplitK(); }, [&] { emitLargeBatch(); });
   }
 
 private:
@@ -1187,8 +1186,7 @@ private:
   void emitTensorCores() {
     if (kernel.k % (kWarpsPerBlock * kMmaK * mmaChunks) != 0)
       return emitMma();
-    emitByBatchSize(
-        kMmaWarpRows, [&] { emitMmaKSplit(); }, [&] { emitMma(); });
+    emitByBatchSize(kMmaWarpRows, [&] { emitMmaKSplit(); }, [&] { emitMma(); });
   }
 
   /// Runs `body(lane)` for the 32 lanes of an emulated warp, one after the
@@ -1386,7 +1384,8 @@ struct BarrierMemoryEffects
 };
 
 class MapKernelsToGpuPass
-    : public qtensor::impl::QTensorMapKernelsToGpuBase<MapKernelsToGpuPass> {
+    : public mlir::qtensor::impl::QTensorMapKernelsToGpuBase<
+          MapKernelsToGpuPass> {
 public:
   using Base::Base;
 

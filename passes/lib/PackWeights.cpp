@@ -27,7 +27,7 @@ using namespace mlir::qtensor;
 namespace {
 
 class PackWeightsPass
-    : public qtensor::impl::QTensorPackWeightsBase<PackWeightsPass> {
+    : public mlir::qtensor::impl::QTensorPackWeightsBase<PackWeightsPass> {
 public:
   void runOnOperation() override;
 

@@ -2,6 +2,8 @@
 
 #include "qtensor/Passes/PassUtils.h"
 
+#include "qtensor/Dialect/ElementTypes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
@@ -61,14 +63,12 @@ mlir::qtensor::getRawElementBytes(ElementsAttr value,
   return ArrayRef<char>(storage);
 }
 
-std::optional<WeightFloatType> mlir::qtensor::getWeightFloatType(Type type) {
-  if (type.isF32())
-    return WeightFloatType::F32;
-  if (type.isF16())
-    return WeightFloatType::F16;
-  if (type.isBF16())
-    return WeightFloatType::BF16;
-  return std::nullopt;
+std::optional<::qtensor::ElementType>
+mlir::qtensor::getFloatElementType(Type type) {
+  std::optional<::qtensor::ElementType> kind = getElementTypeKind(type);
+  if (!kind || !::qtensor::isFloatElementType(*kind))
+    return std::nullopt;
+  return kind;
 }
 
 /// True for a generic whose every indexing map is the identity and whose

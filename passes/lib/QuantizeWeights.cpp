@@ -107,7 +107,7 @@ static arith::ConstantOp getFloatConstant(Value value) {
     return {};
   auto type = dyn_cast<RankedTensorType>(constant.getType());
   if (!type || type.getRank() != 2 ||
-      !getWeightFloatType(type.getElementType()))
+      !getFloatElementType(type.getElementType()))
     return {};
   return isa<ElementsAttr>(constant.getValue()) ? constant
                                                 : arith::ConstantOp();
@@ -170,7 +170,7 @@ FailureOr<Value> QuantizeWeightsPass::quantize(arith::ConstantOp constant,
   auto value = cast<ElementsAttr>(constant.getValue());
   auto type = cast<RankedTensorType>(constant.getType());
   Type elementType = type.getElementType();
-  WeightFloatType floatType = *getWeightFloatType(elementType);
+  ::qtensor::ElementType floatType = *getFloatElementType(elementType);
   std::string name = nameOf(constant);
 
   SmallVector<char> splatStorage;
@@ -186,7 +186,7 @@ FailureOr<Value> QuantizeWeightsPass::quantize(arith::ConstantOp constant,
   int64_t rows = transposed ? stored1 : stored0;
   int64_t cols = transposed ? stored0 : stored1;
   SmallVector<char> data(rows * cols);
-  SmallVector<char> scale(rows * getByteWidth(floatType));
+  SmallVector<char> scale(rows * ::qtensor::elementByteWidth(floatType));
   std::optional<int64_t> nonFinite = quantizeInt8SymmetricRows(
       floatType, bytes->data(), rows, cols,
       reinterpret_cast<int8_t *>(data.data()), scale.data(),

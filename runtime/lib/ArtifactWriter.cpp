@@ -13,8 +13,8 @@
 
 #include "Compiler.h"
 #include "qtensor/Passes/GpuPipeline.h"
+#include "qtensor/Passes/Registration.h"
 #include "qtensor/Runtime/CpuFeatures.h"
-#include "qtensor/Tools/Registration.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"

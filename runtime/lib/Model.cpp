@@ -17,7 +17,7 @@
 #include "qtensor/Runtime/CudaRuntime.h"
 #include "qtensor/Runtime/EntryPoint.h"
 
-#include "qtensor/Tools/Registration.h"
+#include "qtensor/Passes/Registration.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"

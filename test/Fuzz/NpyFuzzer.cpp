@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qtensor/Tools/NpyFile.h"
+#include "qtensor/Tooling/NpyFile.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -3,6 +3,8 @@
 
 // RUN: rm -rf %t && mkdir -p %t && %torch_python %S/make_models.py %t bad sort ops two_inputs reshapes
 
+// RUN: %expect_exit 2 qtensor-import --input-shape 4x64 2>&1 | FileCheck %s --check-prefix=NO-MODEL
+// NO-MODEL: error: Not enough positional command line arguments specified!
 // RUN: %expect_exit 2 qtensor-import %t/missing.pt --input-shape 4x64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: cannot open '{{.*}}missing.pt': No such file or directory
 // RUN: %expect_exit 2 qtensor-import %t/empty.pt --input-shape 4x64 -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=EMPTY

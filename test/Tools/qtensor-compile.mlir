@@ -139,6 +139,8 @@
 // TUNE-CPU: error: GPU kernel options apply to cuda targets only
 
 // Bad input: one error line, exit status 2, nothing written.
+// RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu 2>&1 | FileCheck %s --check-prefix=NO-OUTPUT
+// NO-OUTPUT: error: for the -o option: must be specified at least once!
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target tpu -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TARGET
 // TARGET: error: unknown --target 'tpu' (expected cpu, cpu:CPU or cuda:CHIP, e.g. cuda:sm_90)
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu:pentium9 -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=CPU

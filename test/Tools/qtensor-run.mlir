@@ -128,6 +128,14 @@
 // RUN: qtensor-import %t/toy.pt --input-shape 4x64 -o %t/toy.mlir
 // RUN: %expect_exit 2 qtensor-run %t/toy.mlir --input-shape 4x64 --compare 2>&1 | FileCheck %s --check-prefix=COMPARE-MLIR
 // COMPARE-MLIR: error: --compare needs a TorchScript model (.pt)
+// RUN: %expect_exit 2 qtensor-run %t/toy.mlir --input-shape 4x64 --bench 3 2>&1 | FileCheck %s --check-prefix=BENCH-MLIR
+// BENCH-MLIR: error: --bench needs a TorchScript model (.pt)
+// Command lines LLVM's parser rejects follow the tools' convention too: one
+// error line (hint included), status 2.
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --bench abc 2>&1 | FileCheck %s --check-prefix=CL-VALUE --implicit-check-not=qtensor-run:
+// CL-VALUE: error: for the --bench option: 'abc' value invalid for uint argument!
+// RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --benhc 3 2>&1 | FileCheck %s --check-prefix=CL-UNKNOWN
+// CL-UNKNOWN: error: Unknown command line argument '--benhc'. {{.*}} Did you mean '--bench'?
 // An .mlir model runs without LibTorch, and computes what the .pt model does
 // (both take the same generated input).
 // RUN: qtensor-run %t/toy.mlir --input-shape 4x64 --output %t/mlir-y.npy

@@ -33,7 +33,7 @@ std::vector<char> readBytes(const std::string &path) {
 
 struct SeedCase {
   std::string name;
-  WeightFloatType type;
+  ::qtensor::ElementType type;
   int64_t rows, cols;
 };
 
@@ -51,9 +51,9 @@ std::vector<SeedCase> readSeedCases() {
     SeedCase seedCase;
     std::string type;
     fields >> seedCase.name >> type >> seedCase.rows >> seedCase.cols;
-    seedCase.type = type == "f32"   ? WeightFloatType::F32
-                    : type == "f16" ? WeightFloatType::F16
-                                    : WeightFloatType::BF16;
+    seedCase.type = type == "f32"   ? ::qtensor::ElementType::F32
+                    : type == "f16" ? ::qtensor::ElementType::F16
+                                    : ::qtensor::ElementType::BF16;
     cases.push_back(seedCase);
   }
   return cases;
@@ -71,7 +71,7 @@ TEST(Int8SymmetricQuantizerTest, MatchesSeedBitForBit) {
     std::vector<char> weights = readBytes(prefix + ".w");
     std::vector<char> expectedData = readBytes(prefix + ".q");
     std::vector<char> expectedScale = readBytes(prefix + ".s");
-    int64_t width = getByteWidth(seedCase.type);
+    int64_t width = ::qtensor::elementByteWidth(seedCase.type);
     ASSERT_EQ(static_cast<int64_t>(weights.size()),
               seedCase.rows * seedCase.cols * width);
 
@@ -101,12 +101,14 @@ TEST(Int8SymmetricQuantizerTest, ReportsFirstNonFiniteValue) {
   weights[9] = std::numeric_limits<float>::infinity();
   std::vector<int8_t> data(10);
   std::vector<float> scale(2);
-  EXPECT_EQ(quantizeInt8SymmetricRows(WeightFloatType::F32, weights.data(), 2,
-                                      5, data.data(), scale.data()),
+  EXPECT_EQ(quantizeInt8SymmetricRows(::qtensor::ElementType::F32,
+                                      weights.data(), 2, 5, data.data(),
+                                      scale.data()),
             std::optional<int64_t>(7));
   weights[7] = 1.0f;
-  EXPECT_EQ(quantizeInt8SymmetricRows(WeightFloatType::F32, weights.data(), 2,
-                                      5, data.data(), scale.data()),
+  EXPECT_EQ(quantizeInt8SymmetricRows(::qtensor::ElementType::F32,
+                                      weights.data(), 2, 5, data.data(),
+                                      scale.data()),
             std::optional<int64_t>(9));
 }
 
@@ -121,11 +123,13 @@ TEST(Int8SymmetricQuantizerTest, StridedViewEqualsContiguousCopy) {
       nk[n * 3 + k] = kn[k * 4 + n];
   std::vector<int8_t> viewData(12), copyData(12);
   std::vector<float> viewScale(4), copyScale(4);
-  ASSERT_FALSE(quantizeInt8SymmetricRows(WeightFloatType::F32, kn.data(), 4, 3,
-                                         viewData.data(), viewScale.data(),
+  ASSERT_FALSE(quantizeInt8SymmetricRows(::qtensor::ElementType::F32, kn.data(),
+                                         4, 3, viewData.data(),
+                                         viewScale.data(),
                                          /*rowStride=*/1, /*colStride=*/4));
-  ASSERT_FALSE(quantizeInt8SymmetricRows(WeightFloatType::F32, nk.data(), 4, 3,
-                                         copyData.data(), copyScale.data()));
+  ASSERT_FALSE(quantizeInt8SymmetricRows(::qtensor::ElementType::F32, nk.data(),
+                                         4, 3, copyData.data(),
+                                         copyScale.data()));
   EXPECT_EQ(viewData, copyData);
   EXPECT_EQ(viewScale, copyScale);
 }
@@ -134,8 +138,9 @@ TEST(Int8SymmetricQuantizerTest, BrokenRowsDequantizeToZero) {
   std::vector<float> weights = {0.0f, 0.0f, 1e-40f, -1e-41f};
   std::vector<int8_t> data(4, 42);
   std::vector<float> scale(2);
-  ASSERT_FALSE(quantizeInt8SymmetricRows(WeightFloatType::F32, weights.data(),
-                                         2, 2, data.data(), scale.data()));
+  ASSERT_FALSE(quantizeInt8SymmetricRows(::qtensor::ElementType::F32,
+                                         weights.data(), 2, 2, data.data(),
+                                         scale.data()));
   EXPECT_EQ(data, std::vector<int8_t>(4, 0));
   EXPECT_EQ(scale[0], std::numeric_limits<float>::min());
   EXPECT_EQ(scale[1], std::numeric_limits<float>::min());

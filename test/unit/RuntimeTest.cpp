@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtensor/Runtime/Runtime.h"
+#include "qtensor/Reference/TorchReference.h"
 #include "qtensor/Runtime/TorchInterop.h"
-#include "qtensor/Runtime/TorchReference.h"
 
 #include <torch/script.h>
 
@@ -43,21 +43,27 @@ std::shared_ptr<qtensor::Model> compileOrFail(
   return model;
 }
 
-/// Our result against the seed's module swap (int8) or the float model.
-void expectMatchesLibTorch(const std::string &name, qtensor::Model &model,
-                           const std::vector<at::Tensor> &inputs,
-                           bool quantized) {
+/// Our result against the oracle of the scheme `model` was compiled with:
+/// the seed's module swap (int8) or the float model (none).
+void expectMatchesLibTorch(
+    const std::string &name, qtensor::Model &model,
+    const std::vector<at::Tensor> &inputs,
+    qtensor::QuantScheme scheme = qtensor::QuantScheme::int8()) {
   torch::jit::Module module = torch::jit::load(modelPath(name));
   module.eval();
-  torch::jit::Module reference =
-      quantized ? qtensor::moduleSwap(module, model) : module;
-  std::vector<at::Tensor> expected = qtensor::runTorch(reference, inputs);
+  std::string problem;
+  torch::jit::Module oracle =
+      qtensor::reference::oracleFor(scheme, module, model, problem);
+  ASSERT_EQ(problem, "");
+  std::vector<at::Tensor> expected =
+      qtensor::reference::runTorch(oracle, inputs);
   std::vector<at::Tensor> actual;
   qtensor::Status status = qtensor::run(model, inputs, actual);
   ASSERT_TRUE(status) << status.message();
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t i = 0; i < actual.size(); ++i) {
-    qtensor::Agreement agreement = qtensor::compare(actual[i], expected[i]);
+    qtensor::reference::Agreement agreement =
+        qtensor::reference::compare(actual[i], expected[i]);
     EXPECT_TRUE(agreement.close)
         << name << " result " << i << ": max abs error "
         << agreement.maxAbsError << ", max rel error " << agreement.maxRelError;
@@ -80,9 +86,21 @@ TEST(RuntimeTest, ModelsMatchLibTorchQuantizedAndNot) {
          {qtensor::QuantScheme::int8(), qtensor::QuantScheme::none()}) {
       auto model = compileOrFail(c.name, {c.shape}, quantization);
       ASSERT_TRUE(model);
-      expectMatchesLibTorch(c.name, *model, inputs,
-                            quantization == qtensor::QuantScheme::int8());
+      expectMatchesLibTorch(c.name, *model, inputs, quantization);
     }
+  }
+}
+
+TEST(ReferenceTest, SchemesWithoutAnOracleAreRefused) {
+  auto model = compileOrFail("functional", {{2, 24}});
+  ASSERT_TRUE(model);
+  torch::jit::Module module = torch::jit::load(modelPath("functional"));
+  for (qtensor::QuantScheme scheme :
+       {qtensor::QuantScheme::int4(128), qtensor::QuantScheme::w8a8()}) {
+    std::string problem;
+    (void)qtensor::reference::oracleFor(scheme, module, *model, problem);
+    EXPECT_EQ(problem, "no LibTorch reference for quantization scheme '" +
+                           scheme.str() + "' yet");
   }
 }
 
@@ -93,8 +111,7 @@ TEST(RuntimeTest, DynamicBatchCompilesOnceAndRunsAnySize) {
   for (int64_t rows : {0, 1, 5, 33, 64}) {
     SCOPED_TRACE(rows);
     at::manual_seed(rows);
-    expectMatchesLibTorch("functional", *model, {at::randn({rows, 24})},
-                          /*quantized=*/true);
+    expectMatchesLibTorch("functional", *model, {at::randn({rows, 24})});
   }
   // The same request again is a cache hit, not a second compile.
   auto again = compileOrFail("functional", {{-1, 24}});
@@ -272,7 +289,7 @@ TEST(RuntimeTest, DynamicBatchSizesMustAgree) {
                               "input 0: a dynamic size takes one value per "
                               "call");
   at::Tensor x = at::randn({3, 8}), y = at::randn({3, 8});
-  expectMatchesLibTorch("two_inputs", *model, {x, y}, /*quantized=*/true);
+  expectMatchesLibTorch("two_inputs", *model, {x, y});
 }
 
 TEST(RuntimeTest, NamedDynamicSizes) {
@@ -307,7 +324,7 @@ TEST(RuntimeTest, NamedDynamicSizes) {
       "size takes one value per call");
   expectMatchesLibTorch("two_inputs", *model,
                         {at::randn({5, 8}), at::randn({5, 8})},
-                        /*quantized=*/true);
+                        qtensor::QuantScheme::int8());
 }
 
 TEST(RuntimeTest, OneTensorReturnedTwiceIsCopiedTwice) {

@@ -15,40 +15,34 @@
 
 #include "qtensor/Importer/TorchScriptImporter.h"
 #include "qtensor/Runtime/Runtime.h"
-#include "qtensor/Tools/ToolSupport.h"
+#include "qtensor/Tooling/ModelOptions.h"
+#include "qtensor/Tooling/ToolSupport.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace cl = llvm::cl;
+using mlir::qtensor::InputOptions;
+using mlir::qtensor::QuantizeOption;
 using mlir::qtensor::reportBadInput;
 
 static cl::OptionCategory toolOptions("qtensor-compile options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::cat(toolOptions),
                                       cl::desc("<model.pt|model.mlir>"));
-static cl::list<std::string>
-    inputShapes("input-shape", cl::cat(toolOptions),
-                cl::desc("One input of forward, in order (repeat per "
-                         "input): its shape, e.g. ?x64 ('?' or a name such "
-                         "as T: a size chosen at run time), and optionally "
-                         "its dtype, e.g. 1xT:i64"),
-                cl::value_desc("SHAPE[:DTYPE]"));
-static cl::opt<std::string>
-    inputDType("input-dtype", cl::init("f32"), cl::cat(toolOptions),
-               cl::desc("Dtype of the inputs whose --input-shape names none"),
-               cl::value_desc("f32|f16|bf16|i8|i32|i64|bool"));
+static InputOptions inputs(toolOptions,
+                           "One input of forward, in order (repeat per "
+                           "input): its shape, e.g. ?x64 ('?' or a name such "
+                           "as T: a size chosen at run time), and optionally "
+                           "its dtype, e.g. 1xT:i64");
 static cl::opt<std::string>
     target("target", cl::cat(toolOptions), cl::Required,
            cl::desc("Where the artifact runs: cpu (x86-64-v3), cpu:CPU "
                     "(an LLVM CPU name, or native), cuda:sm_80|sm_86|sm_89|"
                     "sm_90|sm_90a"),
            cl::value_desc("cpu[:CPU]|cuda:CHIP"));
-static cl::opt<std::string> quantize("quantize", cl::init("int8"),
-                                     cl::cat(toolOptions),
-                                     cl::desc("Weight quantization scheme"),
-                                     cl::value_desc("int8|none"));
+static QuantizeOption quantize(toolOptions);
 static cl::opt<bool> noFuse("no-fuse", cl::cat(toolOptions),
                             cl::desc("Compile the unfused (stage-2) program"));
 static cl::opt<std::string>
@@ -78,9 +72,8 @@ static cl::opt<std::string> outputDirectory("o", cl::cat(toolOptions),
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(toolOptions);
-  cl::ParseCommandLineOptions(
-      argc, argv,
+  mlir::qtensor::parseToolCommandLine(
+      argc, argv, toolOptions,
       "qtensor-compile: compile a model into an artifact for qtensor-exec\n");
 
   qtensor::CompileOptions options;
@@ -103,7 +96,7 @@ int main(int argc, char **argv) {
                           "' (expected cpu, cpu:CPU or cuda:CHIP, e.g. "
                           "cuda:sm_90)");
   }
-  auto scheme = mlir::qtensor::parseQuantizeOption(quantize);
+  auto scheme = quantize.parse();
   if (!scheme)
     return reportBadInput(llvm::toString(scheme.takeError()));
   options.quantization = *scheme;
@@ -112,13 +105,13 @@ int main(int argc, char **argv) {
   options.gpuKernelOptions = gpuKernelOptions;
   artifact.includeWeights = !noWeights;
   artifact.gpuBinary = gpuBinary;
-  if (inputShapes.empty() && llvm::StringRef(modelPath).ends_with(".pt"))
+  if (inputs.empty() && llvm::StringRef(modelPath).ends_with(".pt"))
     return reportBadInput("give one --input-shape per input of the model's "
                           "forward, e.g. --input-shape ?x64");
-  auto inputs = mlir::qtensor::parseInputOptions(inputShapes, inputDType);
-  if (!inputs)
-    return reportBadInput(llvm::toString(inputs.takeError()));
-  options.inputs = std::move(*inputs);
+  auto specs = inputs.parse();
+  if (!specs)
+    return reportBadInput(llvm::toString(specs.takeError()));
+  options.inputs = std::move(*specs);
   std::string problem = mlir::qtensor::checkInputPath(modelPath);
   if (!problem.empty())
     return reportBadInput("cannot open '" + modelPath + "': " + problem);

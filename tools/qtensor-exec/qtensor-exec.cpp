@@ -13,8 +13,8 @@
 #include "qtensor/Runtime/Artifact.h"
 #include "qtensor/Runtime/CudaRuntime.h"
 #include "qtensor/Runtime/Npy.h"
+#include "qtensor/Tooling/Timing.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -72,11 +72,12 @@ struct Options {
 
 /// Prints `bench NAME median_ms=... min_ms=... DETAILS` for `times` (not
 /// empty).
-void printTimes(const char *name, std::vector<double> times,
+void printTimes(const char *name, const std::vector<double> &times,
                 const std::string &details) {
-  std::sort(times.begin(), times.end());
+  qtensor::tooling::TimingSummary summary =
+      qtensor::tooling::summarizeTimes(times);
   std::printf("bench %s median_ms=%.4f min_ms=%.4f %s\n", name,
-              times[times.size() / 2], times.front(), details.c_str());
+              summary.medianMs, summary.minMs, details.c_str());
 }
 
 /// Times the kernels of one run per parameter copy as CUDA-graph replays
@@ -242,9 +243,7 @@ int main(int argc, char **argv) {
               copies[i % copies.size()]->run(inputs, results);
           !status)
         return fail(status.message());
-      times.push_back(std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
+      times.push_back(qtensor::tooling::millisecondsSince(start));
     }
     qtensor::cuda::setKernelTiming(false);
     printTimes("qtensor-exec", times,

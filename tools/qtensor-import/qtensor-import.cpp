@@ -9,8 +9,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtensor/Importer/TorchScriptImporter.h"
-#include "qtensor/Tools/Registration.h"
-#include "qtensor/Tools/ToolSupport.h"
+#include "qtensor/Passes/Registration.h"
+#include "qtensor/Tooling/ModelOptions.h"
+#include "qtensor/Tooling/ToolSupport.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -29,16 +30,10 @@ static cl::OptionCategory toolOptions("qtensor-import options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::cat(toolOptions),
                                       cl::desc("<model.pt>"));
-static cl::list<std::string>
-    inputShapes("input-shape", cl::cat(toolOptions),
-                cl::desc("One input of forward, in order (repeat per "
-                         "input): its shape, e.g. 64x64 or ?x64 or 1xT, "
-                         "and optionally its dtype, e.g. 1xT:i64"),
-                cl::value_desc("SHAPE[:DTYPE]"));
-static cl::opt<std::string>
-    inputDType("input-dtype", cl::cat(toolOptions),
-               cl::desc("Dtype of the inputs whose --input-shape names none"),
-               cl::value_desc("f32|f16|bf16|i8|i32|i64|bool"), cl::init("f32"));
+static InputOptions inputs(toolOptions,
+                           "One input of forward, in order (repeat per "
+                           "input): its shape, e.g. 64x64 or ?x64 or 1xT, "
+                           "and optionally its dtype, e.g. 1xT:i64");
 static cl::opt<std::string> outputPath("o", cl::cat(toolOptions),
                                        cl::desc("Output file"),
                                        cl::value_desc("out.mlir"),
@@ -82,19 +77,18 @@ static int writeOutput(ModuleOp module, StringRef path) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  cl::HideUnrelatedOptions(toolOptions);
-  cl::ParseCommandLineOptions(
-      argc, argv,
+  mlir::qtensor::parseToolCommandLine(
+      argc, argv, toolOptions,
       "qtensor-import: TorchScript model (.pt) to stage-0 qtensor MLIR\n");
 
   ImportOptions options;
-  if (inputShapes.empty())
+  if (inputs.empty())
     return reportBadInput("give one --input-shape per input of the model's "
                           "forward, e.g. --input-shape 64x64x64");
-  auto inputs = parseInputOptions(inputShapes, inputDType);
-  if (!inputs)
-    return reportBadInput(llvm::toString(inputs.takeError()));
-  options.inputs = std::move(*inputs);
+  auto specs = inputs.parse();
+  if (!specs)
+    return reportBadInput(llvm::toString(specs.takeError()));
+  options.inputs = std::move(*specs);
   std::string problem = checkOutputPath(outputPath);
   if (!problem.empty())
     return reportBadInput("cannot open output file '" + outputPath +

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qtensor/Tools/Registration.h"
-#include "qtensor/Tools/ToolSupport.h"
+#include "qtensor/Passes/Registration.h"
+#include "qtensor/Tooling/ToolSupport.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"

@@ -1,5 +1,4 @@
-//===- Int8SymmetricQuantizer.h - the seed's quantizer, bit exact -*- C++
-//-*-===//
+//===- Int8SymmetricQuantizer.h - the seed's quantizer, bit exact -------===//
 //
 // int8 symmetric per-row quantization exactly as the reference
 // `int8_symmetric_quantize` computes it with PyTorch on the CPU:
@@ -21,23 +20,21 @@
 #ifndef QTENSOR_PASSES_INT8SYMMETRICQUANTIZER_H
 #define QTENSOR_PASSES_INT8SYMMETRICQUANTIZER_H
 
+#include "qtensor/Support/ElementType.h"
+
 #include <cstdint>
 #include <optional>
 
 namespace mlir {
 namespace qtensor {
 
-/// The float formats a weight can be stored in.
-enum class WeightFloatType { F32, F16, BF16 };
-
-/// Size in bytes of one element of `type`.
-int64_t getByteWidth(WeightFloatType type);
-
-/// Element `index` of an array of `type` values, converted exactly to f32.
-float loadWeightElement(WeightFloatType type, const void *weights,
+/// Element `index` of an array of `type` values (F32, F16 or BF16: the
+/// float formats a weight is stored in), converted exactly to f32.
+float loadWeightElement(::qtensor::ElementType type, const void *weights,
                         int64_t index);
 
-/// Quantizes a row-major `rows` x `cols` matrix of `type` values.
+/// Quantizes a row-major `rows` x `cols` matrix of `type` values (F32, F16
+/// or BF16).
 ///
 /// `weights` holds rows * cols elements of `type` (raw bits for f16/bf16);
 /// `data` receives rows * cols int8 values and `scale` receives `rows` values
@@ -49,7 +46,7 @@ float loadWeightElement(WeightFloatType type, const void *weights,
 /// Returns the flat index (row * cols + col) of the first NaN or infinity in
 /// the logical matrix, in which case the outputs are unspecified.
 std::optional<int64_t>
-quantizeInt8SymmetricRows(WeightFloatType type, const void *weights,
+quantizeInt8SymmetricRows(::qtensor::ElementType type, const void *weights,
                           int64_t rows, int64_t cols, int8_t *data, void *scale,
                           int64_t rowStride = 0, int64_t colStride = 0);
 

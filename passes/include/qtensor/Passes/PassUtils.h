@@ -29,8 +29,9 @@ std::string getConstantName(Operation *constant, ElementsAttr value);
 FailureOr<ArrayRef<char>> getRawElementBytes(ElementsAttr value,
                                              SmallVectorImpl<char> &storage);
 
-/// The quantizer's name for f32, f16 and bf16; nullopt for any other type.
-std::optional<WeightFloatType> getWeightFloatType(Type type);
+/// The ElementType of f32, f16 and bf16, the float formats the quantizer
+/// reads; nullopt for any other type.
+std::optional<::qtensor::ElementType> getFloatElementType(Type type);
 
 /// A `linalg.generic` computing `out[i...] = max(in[i...], 0)` elementwise
 /// with NaN kept (as `arith.maximumf` against 0, or `cmpf ugt` + `select`):

@@ -1,6 +1,6 @@
-//===- TorchReference.cpp - the seed's references, in LibTorch ------------===//
+//===- TorchReference.cpp - the oracles qtensor is checked against --------===//
 
-#include "qtensor/Runtime/TorchReference.h"
+#include "qtensor/Reference/TorchReference.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/passes/inliner.h>
@@ -13,6 +13,7 @@
 #include <cmath>
 
 namespace qtensor {
+namespace reference {
 
 std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight) {
   // Line by line the seed's Python: amin/amax per row, the max of their
@@ -108,6 +109,23 @@ torch::jit::Module moduleSwap(const torch::jit::Module &module,
   return frozen;
 }
 
+torch::jit::Module oracleFor(const QuantScheme &scheme,
+                             const torch::jit::Module &module,
+                             const Model &model, std::string &problem) {
+  switch (scheme.kind) {
+  case QuantScheme::Kind::None:
+    return module;
+  case QuantScheme::Kind::Int8:
+    return moduleSwap(module, model);
+  case QuantScheme::Kind::Int4:
+  case QuantScheme::Kind::W8A8:
+    break;
+  }
+  problem = "no LibTorch reference for quantization scheme '" + scheme.str() +
+            "' yet";
+  return module;
+}
+
 std::vector<at::Tensor> runTorch(torch::jit::Module &module,
                                  const std::vector<at::Tensor> &inputs) {
   torch::NoGradGuard noGrad;
@@ -144,4 +162,5 @@ Agreement compare(const at::Tensor &actual, const at::Tensor &reference) {
   return result;
 }
 
+} // namespace reference
 } // namespace qtensor

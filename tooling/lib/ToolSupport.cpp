@@ -1,6 +1,6 @@
 //===- ToolSupport.cpp - shared conventions of the qtensor tools ----------===//
 
-#include "qtensor/Tools/ToolSupport.h"
+#include "qtensor/Tooling/ToolSupport.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -8,50 +8,60 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
 using namespace llvm;
 
-Expected<::qtensor::QuantScheme>
-mlir::qtensor::parseQuantizeOption(StringRef value) {
-  ::qtensor::QuantScheme scheme;
-  std::string problem;
-  if (!::qtensor::parseQuantScheme(value.str(), scheme, problem))
-    return createStringError(inconvertibleErrorCode(),
-                             "unknown --quantize '" + value + "' (expected " +
-                                 ::qtensor::kQuantSchemeSpellings + ")");
-  if (!scheme.isImplemented())
-    return createStringError(inconvertibleErrorCode(),
-                             "--quantize '" + value + "': " +
-                                 ::qtensor::notImplementedMessage(scheme));
-  return scheme;
-}
-
-Expected<std::vector<::qtensor::InputSpec>>
-mlir::qtensor::parseInputOptions(ArrayRef<std::string> shapes,
-                                 StringRef defaultDtype) {
-  std::optional<::qtensor::ElementType> dtype =
-      ::qtensor::parseElementType(defaultDtype.str());
-  if (!dtype)
-    return createStringError(inconvertibleErrorCode(),
-                             "unknown --input-dtype '" + defaultDtype +
-                                 "' (expected " +
-                                 ::qtensor::kElementTypeSpellings + ")");
-  std::vector<::qtensor::InputSpec> inputs;
-  for (const std::string &text : shapes) {
-    std::string problem;
-    if (!::qtensor::parseInputSpec(text, *dtype, inputs.emplace_back(),
-                                   problem))
-      return createStringError(inconvertibleErrorCode(),
-                               "invalid --input-shape '" + text +
-                                   "': " + problem);
+void mlir::qtensor::parseToolCommandLine(int argc, char **argv,
+                                         cl::OptionCategory &category,
+                                         StringRef overview) {
+  cl::HideUnrelatedOptions(category);
+  // LLVM's parser prints some errors to the stream it is given and others
+  // (a malformed value) straight to stderr: catch both in a temporary file.
+  std::FILE *capture = std::tmpfile();
+  int savedStderr = capture ? ::dup(STDERR_FILENO) : -1;
+  if (savedStderr >= 0)
+    ::dup2(::fileno(capture), STDERR_FILENO);
+  std::string text;
+  raw_string_ostream errors(text);
+  bool parsed = cl::ParseCommandLineOptions(argc, argv, overview, &errors);
+  errs().flush();
+  if (savedStderr >= 0) {
+    ::dup2(savedStderr, STDERR_FILENO);
+    ::close(savedStderr);
+    std::rewind(capture);
+    char buffer[4096];
+    while (size_t read = std::fread(buffer, 1, sizeof(buffer), capture))
+      text.append(buffer, read);
   }
-  return inputs;
+  if (capture)
+    std::fclose(capture);
+  if (parsed) {
+    errs() << text; // warnings, if any
+    return;
+  }
+  // One line: each of LLVM's lines without the program's name in front (a
+  // hint such as "Did you mean ...?" follows the error).
+  std::string program = (sys::path::filename(argv[0]) + ": ").str();
+  SmallVector<StringRef> lines;
+  StringRef(text).split(lines, '\n', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  std::string message;
+  for (StringRef line : lines) {
+    line.consume_front(program);
+    message += (message.empty() ? "" : " ") + line.trim().str();
+  }
+  std::exit(reportBadInput(message.empty() ? "invalid command line" : message));
 }
 
 std::string mlir::qtensor::checkInputPath(StringRef path) {

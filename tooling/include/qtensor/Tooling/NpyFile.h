@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QTENSOR_TOOLS_NPYFILE_H
-#define QTENSOR_TOOLS_NPYFILE_H
+#ifndef QTENSOR_TOOLING_NPYFILE_H
+#define QTENSOR_TOOLING_NPYFILE_H
 
 #include "qtensor/Runtime/Npy.h"
 
@@ -30,4 +30,4 @@ llvm::Error writeNpy(llvm::StringRef path, const NpyArray &array);
 } // namespace qtensor
 } // namespace mlir
 
-#endif // QTENSOR_TOOLS_NPYFILE_H
+#endif // QTENSOR_TOOLING_NPYFILE_H

@@ -6,13 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QTENSOR_TOOLS_TOOLSUPPORT_H
-#define QTENSOR_TOOLS_TOOLSUPPORT_H
+#ifndef QTENSOR_TOOLING_TOOLSUPPORT_H
+#define QTENSOR_TOOLING_TOOLSUPPORT_H
 
-#include "qtensor/Support/InputSpec.h"
-#include "qtensor/Support/QuantScheme.h"
-
-#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
@@ -21,6 +17,9 @@
 
 namespace llvm {
 class raw_ostream;
+namespace cl {
+class OptionCategory;
+} // namespace cl
 } // namespace llvm
 
 namespace mlir {
@@ -29,6 +28,14 @@ namespace qtensor {
 
 /// Exit status of a tool whose input, options or output path were rejected.
 constexpr int kExitBadInput = 2;
+
+/// Parses the command line into the options (--help lists those of
+/// `category` only). A command line LLVM's parser rejects (an unknown
+/// option, a missing or malformed value) ends the tool the qtensor way: one
+/// `error: ...` line and kExitBadInput, not LLVM's status 1.
+void parseToolCommandLine(int argc, char **argv,
+                          llvm::cl::OptionCategory &category,
+                          llvm::StringRef overview);
 
 /// Returns why `path` cannot be read as an input file, or "" if it can.
 /// "-" (stdin) is always accepted.
@@ -43,23 +50,10 @@ std::string checkOutputPath(llvm::StringRef path);
 /// string in memory, twice the size of the weights.
 void printModuleWithResources(ModuleOp module, llvm::raw_ostream &os);
 
-/// The scheme a `--quantize` option names (qtensor/Support/QuantScheme.h);
-/// an error naming the option for an unknown spelling or a scheme that is
-/// not implemented yet.
-llvm::Expected<::qtensor::QuantScheme>
-parseQuantizeOption(llvm::StringRef value);
-
-/// The model inputs that the `--input-shape` values describe (SHAPE[:DTYPE],
-/// qtensor/Support/InputSpec.h), `--input-dtype` giving the dtype of those
-/// that name none. An error names the option and the value.
-llvm::Expected<std::vector<::qtensor::InputSpec>>
-parseInputOptions(llvm::ArrayRef<std::string> shapes,
-                  llvm::StringRef defaultDtype);
-
 /// Prints `error: <message>` to stderr and returns kExitBadInput.
 int reportBadInput(const llvm::Twine &message);
 
 } // namespace qtensor
 } // namespace mlir
 
-#endif // QTENSOR_TOOLS_TOOLSUPPORT_H
+#endif // QTENSOR_TOOLING_TOOLSUPPORT_H

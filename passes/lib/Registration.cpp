@@ -1,6 +1,6 @@
 //===- Registration.cpp - dialects and passes every tool knows ------------===//
 
-#include "qtensor/Tools/Registration.h"
+#include "qtensor/Passes/Registration.h"
 
 #include "qtensor/Dialect/QTensorDialect.h"
 #include "qtensor/Passes/CpuPipeline.h"

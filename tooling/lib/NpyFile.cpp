@@ -1,6 +1,6 @@
 //===- NpyFile.cpp - read and write NumPy .npy arrays ---------------------===//
 
-#include "qtensor/Tools/NpyFile.h"
+#include "qtensor/Tooling/NpyFile.h"
 
 using namespace llvm;
 using namespace mlir::qtensor;

@@ -1,23 +1,28 @@
-//===- TorchReference.h - the seed's references, in LibTorch ----*- C++ -*-===//
+//===- TorchReference.h - the oracles qtensor is checked against -*- C++
+//-*-===//
 //
-// What qtensor's results are checked against (docs/runtime.md): the seed's
-// int8_symmetric_quantize as PyTorch computes it, and the seed's module
-// swap: a model whose quantized weights compute with the seed's int8 data
-// and scale.
+// What qtensor's results are checked against, in LibTorch (docs/reference.md):
+// each quantization scheme's reference formula as PyTorch computes it, and
+// the model that formula implies (for int8, the seed's module swap). Used by
+// the tests, `qtensor-run --compare` and the bench; not installed: it is a
+// test oracle, not part of the runtime API.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QTENSOR_RUNTIME_TORCHREFERENCE_H
-#define QTENSOR_RUNTIME_TORCHREFERENCE_H
+#ifndef QTENSOR_REFERENCE_TORCHREFERENCE_H
+#define QTENSOR_REFERENCE_TORCHREFERENCE_H
 
 #include "qtensor/Runtime/Runtime.h"
 
 #include <ATen/Tensor.h>
 #include <torch/csrc/jit/api/module.h>
 
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace qtensor {
+namespace reference {
 
 /// The seed's int8_symmetric_quantize: (int8 data [N, K], scale [N, 1]).
 std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight);
@@ -30,6 +35,14 @@ std::pair<at::Tensor, at::Tensor> seedQuantize(const at::Tensor &weight);
 /// reference before it; the difference is float rounding.
 torch::jit::Module moduleSwap(const torch::jit::Module &module,
                               const Model &model);
+
+/// The module whose results `model`, compiled from `module` with `scheme`,
+/// must match (docs/dialect.md's tolerance): `module` itself for `none`, the
+/// module swap for `int8`. Sets `problem` and returns `module` for a scheme
+/// that has no oracle yet.
+torch::jit::Module oracleFor(const QuantScheme &scheme,
+                             const torch::jit::Module &module,
+                             const Model &model, std::string &problem);
 
 /// Runs a TorchScript module on `inputs` and returns its results (a tensor,
 /// or each tensor of a tuple).
@@ -46,6 +59,7 @@ struct Agreement {
 };
 Agreement compare(const at::Tensor &actual, const at::Tensor &reference);
 
+} // namespace reference
 } // namespace qtensor
 
-#endif // QTENSOR_RUNTIME_TORCHREFERENCE_H
+#endif // QTENSOR_REFERENCE_TORCHREFERENCE_H

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QTENSOR_TOOLS_REGISTRATION_H
-#define QTENSOR_TOOLS_REGISTRATION_H
+#ifndef QTENSOR_PASSES_REGISTRATION_H
+#define QTENSOR_PASSES_REGISTRATION_H
 
 namespace mlir {
 class DialectRegistry;
@@ -22,4 +22,4 @@ void registerAllPasses();
 } // namespace qtensor
 } // namespace mlir
 
-#endif // QTENSOR_TOOLS_REGISTRATION_H
+#endif // QTENSOR_PASSES_REGISTRATION_H

@@ -1,0 +1,73 @@
+//===- ModelOptions.h - the options that describe a model -------*- C++ -*-===//
+//
+// The command-line options with which every tool describes what it compiles:
+// the model's inputs (--input-shape SHAPE[:DTYPE], repeated, and
+// --input-dtype) and the quantization scheme (--quantize). One definition,
+// so that qtensor-import, qtensor-compile and qtensor-run spell, document
+// and check them alike. Each tool constructs the groups it takes as static
+// objects in its main file, in its own option category.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTENSOR_TOOLING_MODELOPTIONS_H
+#define QTENSOR_TOOLING_MODELOPTIONS_H
+
+#include "qtensor/Support/InputSpec.h"
+#include "qtensor/Support/QuantScheme.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir {
+namespace qtensor {
+
+/// --input-shape (one per input of forward, in order) and --input-dtype.
+class InputOptions {
+public:
+  /// `shapeHelp` is the tool's description of --input-shape.
+  InputOptions(llvm::cl::OptionCategory &category, llvm::StringRef shapeHelp);
+
+  /// The inputs described, or an error naming the option and the value.
+  llvm::Expected<std::vector<::qtensor::InputSpec>> parse() const;
+
+  /// The --input-shape values as given.
+  llvm::ArrayRef<std::string> shapeTexts() const { return shapes; }
+  bool empty() const { return shapes.empty(); }
+
+private:
+  llvm::cl::list<std::string> shapes;
+  llvm::cl::opt<std::string> dtype;
+};
+
+/// --quantize SCHEME (qtensor/Support/QuantScheme.h), int8 by default.
+class QuantizeOption {
+public:
+  explicit QuantizeOption(llvm::cl::OptionCategory &category);
+
+  /// The scheme named, or an error naming the option for an unknown
+  /// spelling or a scheme that is not implemented yet.
+  llvm::Expected<::qtensor::QuantScheme> parse() const;
+
+private:
+  llvm::cl::opt<std::string> spelling;
+};
+
+/// The model inputs that `shapes` (--input-shape values) describe, `dtype`
+/// giving the dtype of those that name none. What InputOptions::parse does,
+/// for callers with their own option storage.
+llvm::Expected<std::vector<::qtensor::InputSpec>>
+parseInputOptions(llvm::ArrayRef<std::string> shapes, llvm::StringRef dtype);
+
+/// The scheme a --quantize value names; see QuantizeOption::parse.
+llvm::Expected<::qtensor::QuantScheme>
+parseQuantizeOption(llvm::StringRef value);
+
+} // namespace qtensor
+} // namespace mlir
+
+#endif // QTENSOR_TOOLING_MODELOPTIONS_H
