@@ -170,6 +170,105 @@ std::string parseArguments(int argc, char **argv, Options &options) {
     return "no artifact directory given (see --help)";
   if (options.rotate > 1 && !options.bench)
     return "--rotate needs --bench";
+  for (const std::string &path : options.outputs)
+    if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npy") != 0)
+      return "--output '" + path + "' must name a .npy file";
+  return "";
+}
+
+/// Loads the artifact (with --params' parameters when given).
+std::string loadArtifact(const Options &options,
+                         std::shared_ptr<qtensor::Artifact> &artifact) {
+  if (qtensor::Status status =
+          qtensor::Artifact::load(options.artifact, artifact);
+      !status)
+    return status.message();
+  if (!options.params.empty())
+    if (qtensor::Status status = artifact->setParameters(options.params);
+        !status)
+      return status.message();
+  return "";
+}
+
+/// Reads the --input files into `arrays`, viewed by `inputs`.
+std::string readInputs(const Options &options,
+                       std::vector<qtensor::NpyArray> &arrays,
+                       std::vector<qtensor::TensorView> &inputs) {
+  arrays.resize(options.inputs.size());
+  for (size_t i = 0; i < options.inputs.size(); ++i) {
+    if (qtensor::Status status = qtensor::readNpy(options.inputs[i], arrays[i]);
+        !status)
+      return status.message();
+    // readNpy accepts only the dtypes dtypeOfNpy knows.
+    inputs.push_back({arrays[i].bytes.data(),
+                      *qtensor::dtypeOfNpy(arrays[i].dtype), arrays[i].shape});
+  }
+  return "";
+}
+
+/// Sums each run's kernel times (every run launches the same kernels) and
+/// prints them; returns why not.
+std::string printKernelTimes(unsigned runs) {
+  std::vector<qtensor::cuda::KernelTime> kernels =
+      qtensor::cuda::takeKernelTimes();
+  if (std::optional<std::string> error = qtensor::cuda::takeError())
+    return "timing the kernels: " + *error;
+  if (kernels.empty() || kernels.size() % runs != 0)
+    return "timing the kernels: " + std::to_string(kernels.size()) +
+           " timed launches in " + std::to_string(runs) + " runs";
+  size_t perRun = kernels.size() / runs;
+  std::vector<double> gpuTimes;
+  for (size_t run = 0; run < runs; ++run) {
+    double sum = 0;
+    for (size_t k = 0; k < perRun; ++k)
+      sum += kernels[run * perRun + k].milliseconds;
+    gpuTimes.push_back(sum);
+  }
+  printTimes("qtensor-exec-kernels", gpuTimes,
+             "launches_per_run=" + std::to_string(perRun));
+  return "";
+}
+
+/// --bench: times --bench runs over --rotate parameter copies; for CUDA
+/// artifacts also their kernels alone and CUDA-graph replays.
+std::string bench(const Options &options,
+                  const std::shared_ptr<qtensor::Artifact> &artifact,
+                  const std::vector<qtensor::TensorView> &inputs,
+                  std::vector<qtensor::Tensor> &results) {
+  // More loads of the same artifact: each holds its own parameter copy.
+  std::vector<std::shared_ptr<qtensor::Artifact>> copies = {artifact};
+  while (copies.size() < options.rotate) {
+    if (std::string problem = loadArtifact(options, copies.emplace_back());
+        !problem.empty())
+      return problem;
+  }
+  bool gpu = artifact->targetDescription().rfind("cuda", 0) == 0;
+  qtensor::cuda::setKernelTiming(gpu);
+  std::vector<double> times;
+  for (unsigned i = 0; i < options.bench; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    if (qtensor::Status status =
+            copies[i % copies.size()]->run(inputs, results);
+        !status)
+      return status.message();
+    times.push_back(qtensor::tooling::millisecondsSince(start));
+  }
+  qtensor::cuda::setKernelTiming(false);
+  printTimes("qtensor-exec", times,
+             "runs=" + std::to_string(options.bench) +
+                 " rotate=" + std::to_string(options.rotate));
+  if (!gpu)
+    return "";
+  if (std::string problem = printKernelTimes(options.bench); !problem.empty())
+    return problem;
+  // A measurement, not the run: a driver that cannot capture is told
+  // about, and the results above still stand.
+  if (std::string problem = timeGraphReplays(copies, inputs, options.bench);
+      !problem.empty()) {
+    std::fflush(stdout); // in order with the lines above
+    std::fprintf(stderr, "warning: no CUDA-graph timing: %s\n",
+                 problem.c_str());
+  }
   return "";
 }
 
@@ -186,31 +285,16 @@ int main(int argc, char **argv) {
   if (std::string problem = parseArguments(argc, argv, options);
       !problem.empty())
     return fail(problem);
-  for (const std::string &path : options.outputs)
-    if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npy") != 0)
-      return fail("--output '" + path + "' must name a .npy file");
 
   std::shared_ptr<qtensor::Artifact> artifact;
-  if (qtensor::Status status =
-          qtensor::Artifact::load(options.artifact, artifact);
-      !status)
-    return fail(status.message());
-  if (!options.params.empty())
-    if (qtensor::Status status = artifact->setParameters(options.params);
-        !status)
-      return fail(status.message());
+  if (std::string problem = loadArtifact(options, artifact); !problem.empty())
+    return fail(problem);
   std::printf("target: %s\n", artifact->targetDescription().c_str());
-
-  std::vector<qtensor::NpyArray> arrays(options.inputs.size());
+  std::vector<qtensor::NpyArray> arrays;
   std::vector<qtensor::TensorView> inputs;
-  for (size_t i = 0; i < options.inputs.size(); ++i) {
-    if (qtensor::Status status = qtensor::readNpy(options.inputs[i], arrays[i]);
-        !status)
-      return fail(status.message());
-    // readNpy accepts only the dtypes dtypeOfNpy knows.
-    inputs.push_back({arrays[i].bytes.data(),
-                      *qtensor::dtypeOfNpy(arrays[i].dtype), arrays[i].shape});
-  }
+  if (std::string problem = readInputs(options, arrays, inputs);
+      !problem.empty())
+    return fail(problem);
   std::vector<qtensor::Tensor> results;
   if (qtensor::Status status = artifact->run(inputs, results); !status)
     return fail(status.message());
@@ -218,67 +302,10 @@ int main(int argc, char **argv) {
     return fail(std::to_string(options.outputs.size()) +
                 " --output files for " + std::to_string(results.size()) +
                 " results");
-
-  if (options.bench) {
-    // More loads of the same artifact: each holds its own parameter copy.
-    std::vector<std::shared_ptr<qtensor::Artifact>> copies = {artifact};
-    while (copies.size() < options.rotate) {
-      std::shared_ptr<qtensor::Artifact> copy;
-      if (qtensor::Status status =
-              qtensor::Artifact::load(options.artifact, copy);
-          !status)
-        return fail(status.message());
-      if (!options.params.empty())
-        if (qtensor::Status status = copy->setParameters(options.params);
-            !status)
-          return fail(status.message());
-      copies.push_back(copy);
-    }
-    bool gpu = artifact->targetDescription().rfind("cuda", 0) == 0;
-    qtensor::cuda::setKernelTiming(gpu);
-    std::vector<double> times;
-    for (unsigned i = 0; i < options.bench; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      if (qtensor::Status status =
-              copies[i % copies.size()]->run(inputs, results);
-          !status)
-        return fail(status.message());
-      times.push_back(qtensor::tooling::millisecondsSince(start));
-    }
-    qtensor::cuda::setKernelTiming(false);
-    printTimes("qtensor-exec", times,
-               "runs=" + std::to_string(options.bench) +
-                   " rotate=" + std::to_string(options.rotate));
-    if (gpu) {
-      // Every run launches the same kernels: sum each run's.
-      std::vector<qtensor::cuda::KernelTime> kernels =
-          qtensor::cuda::takeKernelTimes();
-      if (std::optional<std::string> error = qtensor::cuda::takeError())
-        return fail("timing the kernels: " + *error);
-      if (kernels.empty() || kernels.size() % options.bench != 0)
-        return fail("timing the kernels: " + std::to_string(kernels.size()) +
-                    " timed launches in " + std::to_string(options.bench) +
-                    " runs");
-      size_t perRun = kernels.size() / options.bench;
-      std::vector<double> gpuTimes;
-      for (size_t run = 0; run < options.bench; ++run) {
-        double sum = 0;
-        for (size_t k = 0; k < perRun; ++k)
-          sum += kernels[run * perRun + k].milliseconds;
-        gpuTimes.push_back(sum);
-      }
-      printTimes("qtensor-exec-kernels", gpuTimes,
-                 "launches_per_run=" + std::to_string(perRun));
-      // A measurement, not the run: a driver that cannot capture is told
-      // about, and the results above still stand.
-      if (std::string problem = timeGraphReplays(copies, inputs, options.bench);
-          !problem.empty()) {
-        std::fflush(stdout); // in order with the lines above
-        std::fprintf(stderr, "warning: no CUDA-graph timing: %s\n",
-                     problem.c_str());
-      }
-    }
-  }
+  if (options.bench)
+    if (std::string problem = bench(options, artifact, inputs, results);
+        !problem.empty())
+      return fail(problem);
 
   for (size_t i = 0; i < options.outputs.size(); ++i) {
     const qtensor::Tensor &result = results[i];
