@@ -80,7 +80,7 @@ void PackWeightsPass::runOnOperation() {
   packed.clear();
   unnamed = 0;
   SmallVector<Operation *> replaced;
-  getOperation()->walk([&](FusedInt8MatmulOp op) {
+  getOperation()->walk([&](FusedMixedMatmulOp op) {
     if (op.getWeightTransposed())
       return;
     auto constant = op.getWeightData().getDefiningOp<arith::ConstantOp>();

@@ -207,18 +207,23 @@ def QTensor_TransposeOp : QTensor_Op<"transpose", [Pure]> {
   let hasFolder = 1;
 }
 
-def QTensor_Int8MmOp : QTensor_Op<"int8_mm", [Pure]> {
-  let summary = "float [M, K] x int8 [K, N] matrix product, without scale";
+def QTensor_MixedMmOp : QTensor_Op<"mixed_mm", [Pure]> {
+  let summary = "float [M, K] x integer [K, N] matrix product, without scale";
   let description = [{
-    Computes `mm(lhs, rhs.to(lhs.dtype))`: every int8 value of `rhs` is
-    converted exactly to the float type of `lhs`, and the products are
-    accumulated in that float type. No scale is applied; `qtensor.scale_mul`
-    applies it after the reduction. `M` may be dynamic.
+    The integer matmul of a per-row quantization scheme, the middle of the
+    seed's transpose + mm + scale multiply: `mm(lhs, rhs.to(lhs.dtype))`.
+    Every integer value of `rhs` (the quantized weight's storage, `i8` for
+    the `int8` scheme) is converted exactly to the float type of `lhs`, and
+    the products are accumulated in that float type. No scale is applied;
+    `qtensor.scale_mul` applies it after the reduction, which is exact only
+    for per-row scales (a per-group scheme with float zeros dequantizes
+    before a float matmul instead). `M` may be dynamic. Until the first
+    scheme with another storage type lands, `rhs` holds `i8`.
 
     Example:
 
     ```mlir
-    %acc = qtensor.int8_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8>
+    %acc = qtensor.mixed_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8>
              -> tensor<?x128xf32>
     ```
   }];
@@ -257,10 +262,10 @@ def QTensor_ScaleMulOp : QTensor_Op<"scale_mul", [Pure]> {
 // Kernel-level ops
 //===----------------------------------------------------------------------===//
 
-def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
-  let summary = "one kernel: x [M, K] times int8 weight [N, K] transposed, then scale, bias, relu";
+def QTensor_FusedMixedMatmulOp : QTensor_Op<"fused_mixed_matmul", [Pure]> {
+  let summary = "one kernel: x [M, K] times integer weight [N, K] transposed, then scale, bias, relu";
   let description = [{
-    The fused form of `transpose` + `int8_mm` + `scale_mul` (+ bias, + relu):
+    The fused form of `transpose` + `mixed_mm` + `scale_mul` (+ bias, + relu):
 
     ```
     result[m, n] = act((sum_k x[m, k] * float(weight_data[n, k]))
@@ -271,7 +276,7 @@ def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
     the indexing, no transposed copy exists. With `weight_transposed`, the data
     is stored `[K, N]` instead, the layout the CPU kernel reads contiguously;
     `qtensor-pack-weights` packs constant weights that way at compile time.
-    Each int8 value is converted to
+    Each integer value (`i8` for the `int8` scheme) is converted to
     the float type inside the reduction; the scale, the optional bias and the
     optional relu (`act`, present when `relu` is set) are applied once per
     output element, after the reduction over `k`. `M` may be dynamic.
@@ -279,7 +284,7 @@ def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
     Example:
 
     ```mlir
-    %y = qtensor.fused_int8_matmul %x, %d, %s, %b relu
+    %y = qtensor.fused_mixed_matmul %x, %d, %s, %b relu
            : tensor<?x64xf32>, tensor<128x64xi8>, tensor<128x1xf32>,
              tensor<128xf32> -> tensor<?x128xf32>
     ```
