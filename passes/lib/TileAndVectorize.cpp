@@ -51,7 +51,7 @@ bool isReadAcrossReduction(tensor::ExtractSliceOp slice) {
 }
 
 class TileAndVectorizePass
-    : public qtensor::impl::QTensorTileAndVectorizeBase<TileAndVectorizePass> {
+    : public mlir::qtensor::impl::QTensorTileAndVectorizeBase<TileAndVectorizePass> {
 public:
   using Base::Base;
 

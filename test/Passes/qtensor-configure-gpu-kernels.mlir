@@ -23,7 +23,7 @@
 // MAPPED: module(@linear0_tiled)
 // MAPPED-NOT: linalg.generic
 func.func @f32_k64(%x: tensor<?x64xf32>, %w: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
 
@@ -38,9 +38,9 @@ func.func @f32_k64(%x: tensor<?x64xf32>, %w: tensor<32x64xi8>, %s: tensor<32x1xf
 func.func @shared_tile_depths(%x: tensor<?x4096xf32>, %w: tensor<16x4096xi8>, %s: tensor<16x1xf32>,
                               %x2: tensor<?x384xf32>, %w2: tensor<16x384xi8>,
                               %x3: tensor<?x192xf32>, %w3: tensor<16x192xi8>) -> (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x4096xf32>, tensor<16x4096xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
-  %y2 = qtensor.fused_int8_matmul %x2, %w2, %s : tensor<?x384xf32>, tensor<16x384xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
-  %y3 = qtensor.fused_int8_matmul %x3, %w3, %s : tensor<?x192xf32>, tensor<16x192xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x4096xf32>, tensor<16x4096xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y2 = qtensor.fused_mixed_matmul %x2, %w2, %s : tensor<?x384xf32>, tensor<16x384xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y3 = qtensor.fused_mixed_matmul %x3, %w3, %s : tensor<?x192xf32>, tensor<16x192xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y, %y2, %y3 : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
 }
 
@@ -59,11 +59,11 @@ func.func @load_widths(%x48: tensor<?x48xf32>, %w48: tensor<8x48xi8>, %x24: tens
                        %x12: tensor<?x12xf32>, %w12: tensor<8x12xi8>, %x6: tensor<?x6xf32>, %w6: tensor<8x6xi8>,
                        %x9: tensor<?x9xf32>, %w9: tensor<8x9xi8>, %s: tensor<8x1xf32>)
     -> (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {
-  %y48 = qtensor.fused_int8_matmul %x48, %w48, %s : tensor<?x48xf32>, tensor<8x48xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
-  %y24 = qtensor.fused_int8_matmul %x24, %w24, %s : tensor<?x24xf32>, tensor<8x24xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
-  %y12 = qtensor.fused_int8_matmul %x12, %w12, %s : tensor<?x12xf32>, tensor<8x12xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
-  %y6 = qtensor.fused_int8_matmul %x6, %w6, %s : tensor<?x6xf32>, tensor<8x6xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
-  %y9 = qtensor.fused_int8_matmul %x9, %w9, %s : tensor<?x9xf32>, tensor<8x9xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
+  %y48 = qtensor.fused_mixed_matmul %x48, %w48, %s : tensor<?x48xf32>, tensor<8x48xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
+  %y24 = qtensor.fused_mixed_matmul %x24, %w24, %s : tensor<?x24xf32>, tensor<8x24xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
+  %y12 = qtensor.fused_mixed_matmul %x12, %w12, %s : tensor<?x12xf32>, tensor<8x12xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
+  %y6 = qtensor.fused_mixed_matmul %x6, %w6, %s : tensor<?x6xf32>, tensor<8x6xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
+  %y9 = qtensor.fused_mixed_matmul %x9, %w9, %s : tensor<?x9xf32>, tensor<8x9xi8>, tensor<8x1xf32> -> tensor<?x8xf32>
   return %y48, %y24, %y12, %y6, %y9 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
 }
 
@@ -86,7 +86,7 @@ func.func @load_widths(%x48: tensor<?x48xf32>, %w48: tensor<8x48xi8>, %x24: tens
 // MAPPED: module(@linear0_mma_ksplit)
 // MAPPED: module(@linear0_mma)
 func.func @bf16_k512(%x: tensor<?x512xbf16>, %w: tensor<40x512xi8>, %s: tensor<40x1xbf16>) -> tensor<?x40xbf16> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x512xbf16>, tensor<40x512xi8>, tensor<40x1xbf16> -> tensor<?x40xbf16>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x512xbf16>, tensor<40x512xi8>, tensor<40x1xbf16> -> tensor<?x40xbf16>
   return %y : tensor<?x40xbf16>
 }
 
@@ -103,10 +103,10 @@ func.func @bf16_k512(%x: tensor<?x512xbf16>, %w: tensor<40x512xi8>, %s: tensor<4
 func.func @f16_chunks(%x64: tensor<?x64xf16>, %w64: tensor<8x64xi8>, %x96: tensor<?x96xf16>, %w96: tensor<8x96xi8>,
                       %x16: tensor<?x16xf16>, %w16: tensor<8x16xi8>, %x24: tensor<?x24xf16>, %w24: tensor<8x24xi8>,
                       %s: tensor<8x1xf16>) -> (tensor<?x8xf16>, tensor<?x8xf16>, tensor<?x8xf16>, tensor<?x8xf16>) {
-  %y64 = qtensor.fused_int8_matmul %x64, %w64, %s : tensor<?x64xf16>, tensor<8x64xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
-  %y96 = qtensor.fused_int8_matmul %x96, %w96, %s : tensor<?x96xf16>, tensor<8x96xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
-  %y16 = qtensor.fused_int8_matmul %x16, %w16, %s : tensor<?x16xf16>, tensor<8x16xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
-  %y24 = qtensor.fused_int8_matmul %x24, %w24, %s : tensor<?x24xf16>, tensor<8x24xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
+  %y64 = qtensor.fused_mixed_matmul %x64, %w64, %s : tensor<?x64xf16>, tensor<8x64xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
+  %y96 = qtensor.fused_mixed_matmul %x96, %w96, %s : tensor<?x96xf16>, tensor<8x96xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
+  %y16 = qtensor.fused_mixed_matmul %x16, %w16, %s : tensor<?x16xf16>, tensor<8x16xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
+  %y24 = qtensor.fused_mixed_matmul %x24, %w24, %s : tensor<?x24xf16>, tensor<8x24xi8>, tensor<8x1xf16> -> tensor<?x8xf16>
   return %y64, %y96, %y16, %y24 : tensor<?x8xf16>, tensor<?x8xf16>, tensor<?x8xf16>, tensor<?x8xf16>
 }
 
@@ -125,10 +125,10 @@ func.func @f16_chunks(%x64: tensor<?x64xf16>, %w64: tensor<8x64xi8>, %x96: tenso
 func.func @static_batches(%x4: tensor<4x64xf32>, %x5: tensor<5x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>,
                           %h32: tensor<32x512xbf16>, %h33: tensor<33x512xbf16>, %wh: tensor<8x512xi8>, %sh: tensor<8x1xbf16>)
     -> (tensor<4x8xf32>, tensor<5x8xf32>, tensor<32x8xbf16>, tensor<33x8xbf16>) {
-  %y4 = qtensor.fused_int8_matmul %x4, %w, %s : tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32> -> tensor<4x8xf32>
-  %y5 = qtensor.fused_int8_matmul %x5, %w, %s : tensor<5x64xf32>, tensor<8x64xi8>, tensor<8x1xf32> -> tensor<5x8xf32>
-  %y32 = qtensor.fused_int8_matmul %h32, %wh, %sh : tensor<32x512xbf16>, tensor<8x512xi8>, tensor<8x1xbf16> -> tensor<32x8xbf16>
-  %y33 = qtensor.fused_int8_matmul %h33, %wh, %sh : tensor<33x512xbf16>, tensor<8x512xi8>, tensor<8x1xbf16> -> tensor<33x8xbf16>
+  %y4 = qtensor.fused_mixed_matmul %x4, %w, %s : tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32> -> tensor<4x8xf32>
+  %y5 = qtensor.fused_mixed_matmul %x5, %w, %s : tensor<5x64xf32>, tensor<8x64xi8>, tensor<8x1xf32> -> tensor<5x8xf32>
+  %y32 = qtensor.fused_mixed_matmul %h32, %wh, %sh : tensor<32x512xbf16>, tensor<8x512xi8>, tensor<8x1xbf16> -> tensor<32x8xbf16>
+  %y33 = qtensor.fused_mixed_matmul %h33, %wh, %sh : tensor<33x512xbf16>, tensor<8x512xi8>, tensor<8x1xbf16> -> tensor<33x8xbf16>
   return %y4, %y5, %y32, %y33 : tensor<4x8xf32>, tensor<5x8xf32>, tensor<32x8xbf16>, tensor<33x8xbf16>
 }
 
@@ -139,6 +139,6 @@ func.func @static_batches(%x4: tensor<4x64xf32>, %x5: tensor<5x64xf32>, %w: tens
 // CHECK-NOT: qtensor.gpu_kernels
 // CHECK: return
 func.func @packed(%x: tensor<?x64xf32>, %w: tensor<64x32xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }

@@ -195,7 +195,7 @@ mlir::qtensor::checkGpuKernelOptions(MLIRContext *context, StringRef pass,
 namespace {
 
 class ConfigureGpuKernelsPass
-    : public qtensor::impl::QTensorConfigureGpuKernelsBase<
+    : public mlir::qtensor::impl::QTensorConfigureGpuKernelsBase<
           ConfigureGpuKernelsPass> {
 public:
   using Base::Base;
