@@ -56,12 +56,15 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   // Tensors to buffers: the kernels are written on memrefs.
   addBufferization(pm);
 
-  // Fused linears to the tiled and split-K kernels.
+  // Fused linears to GPU kernels: the choice of kernels and tile
+  // parameters (qtensor.gpu_kernels), then their code.
+  QTensorConfigureGpuKernelsOptions config;
+  config.smallM = options.smallM;
+  config.tileM = options.tileM;
+  config.tensorCores = options.tensorCores;
+  config.splitKColumns = options.splitKColumns;
+  pm.addNestedPass<func::FuncOp>(createQTensorConfigureGpuKernels(config));
   QTensorMapKernelsToGpuOptions mapping;
-  mapping.smallM = options.smallM;
-  mapping.tileM = options.tileM;
-  mapping.tensorCores = options.tensorCores;
-  mapping.splitKColumns = options.splitKColumns;
   mapping.emulate = options.emulate;
   pm.addNestedPass<func::FuncOp>(createQTensorMapKernelsToGpu(mapping));
   pm.addPass(createCanonicalizerPass());
@@ -131,8 +134,8 @@ void mlir::qtensor::registerGpuPipeline() {
   PassPipelineRegistration<GpuPipelineOptions>(
       "qtensor-gpu-pipeline",
       "Compile stage-0 qtensor IR (float weights) for NVIDIA GPUs: quantize, "
-      "decompose, fuse, extract parameters, lower to linalg, bufferize, map "
-      "fused linears to tiled / split-K kernels, outline, NVVM, host code "
+      "decompose, fuse, extract parameters, lower to linalg, bufferize, choose "
+      "and emit the fused linears' GPU kernels, outline, NVVM, host code "
       "calling the mgpu* runtime, gpu.binary (PTX, cubin or fatbin)",
       buildGpuPipeline);
 }

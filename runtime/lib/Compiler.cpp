@@ -127,7 +127,7 @@ applyGpuKernelOptions(llvm::StringRef text,
   if (std::optional<std::string> range =
           mlir::qtensor::checkKernelMappingOptions(
               pipeline.smallM, pipeline.tileM, pipeline.splitKColumns))
-    return Status::error("qtensor-map-kernels-to-gpu: " + *range);
+    return Status::error("qtensor-configure-gpu-kernels: " + *range);
   return Status::success();
 }
 

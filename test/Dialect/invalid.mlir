@@ -384,3 +384,42 @@ func.func @fused_result(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1x
   %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #qtensor.gpu_kernel
+//===----------------------------------------------------------------------===//
+
+// expected-error @+1 {{max_rows must be >= 0, got -1}}
+func.func private @gpu_kernel_0() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<tiled, max_rows = -1, vector_width = 16, tile_m = 4>]}
+
+// -----
+
+// expected-error @+1 {{'splitk' needs vector_width 1, 2, 4, 8 or 16, got 3}}
+func.func private @gpu_kernel_1() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<splitk, vector_width = 3, columns = 1>]}
+
+// -----
+
+// expected-error @+1 {{'splitk' needs columns in [1, 4], got 0}}
+func.func private @gpu_kernel_2() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<splitk, vector_width = 16>]}
+
+// -----
+
+// expected-error @+1 {{'tiled' needs tile_m in [1, 16], got 17}}
+func.func private @gpu_kernel_3() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<tiled, vector_width = 16, tile_m = 17>]}
+
+// -----
+
+// expected-error @+1 {{'shared_tiled' needs tile_k 64, 128 or 256, got 32}}
+func.func private @gpu_kernel_4() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<shared_tiled, tile_m = 4, tile_k = 32>]}
+
+// -----
+
+// expected-error @+1 {{'mma' needs chunks 1, 2 or 4, got 3}}
+func.func private @gpu_kernel_5() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<mma, chunks = 3>]}
+
+// -----
+
+// expected-error @+1 {{'mma_ksplit' takes no tile_m}}
+func.func private @gpu_kernel_6() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<mma_ksplit, tile_m = 4, chunks = 4>]}

@@ -26,10 +26,10 @@
 // NO-PTXAS-FATBIN: error: qtensor-gpu-pipeline: format=fatbin needs 'ptxas'
 
 // Tests that kernel-mapping options are checked as well.
-// SMALL-M: error: qtensor-map-kernels-to-gpu: small-m must be >= 0, got -1
-// TILE-M: error: qtensor-map-kernels-to-gpu: tile-m must be in [1, 16], got 0
-// COLUMNS0: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 0
-// COLUMNS5: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 5
+// SMALL-M: error: qtensor-configure-gpu-kernels: small-m must be >= 0, got -1
+// TILE-M: error: qtensor-configure-gpu-kernels: tile-m must be in [1, 16], got 0
+// COLUMNS0: error: qtensor-configure-gpu-kernels: splitk-columns must be in [1, 4], got 0
+// COLUMNS5: error: qtensor-configure-gpu-kernels: splitk-columns must be in [1, 4], got 5
 
 // Tests that weights kept as host globals are refused on the GPU: a kernel
 // would read a host pointer.

@@ -134,7 +134,7 @@
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cuda:sm_90 --gpu-kernel-options "splitk-columns=two" -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TUNE-VALUE
 // TUNE-VALUE: error: bad GPU kernel options 'splitk-columns=two':
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cuda:sm_90 --gpu-kernel-options "splitk-columns=5" -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TUNE-RANGE
-// TUNE-RANGE: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 5
+// TUNE-RANGE: error: qtensor-configure-gpu-kernels: splitk-columns must be in [1, 4], got 5
 // RUN: %expect_exit 2 qtensor-compile %t/toy.pt --input-shape ?x64 --target cpu --gpu-kernel-options "small-m=8" -o %t/bad.qta 2>&1 | FileCheck %s --check-prefix=TUNE-CPU
 // TUNE-CPU: error: GPU kernel options apply to cuda targets only
 

@@ -102,7 +102,7 @@
 // RUN: env QTENSOR_CUDA_DRIVER=%t/no-libcuda.so.1 %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --gpu-kernel-options "tile-n=2" 2>&1 | FileCheck %s --check-prefix=TUNE-KEY
 // TUNE-KEY: error: unknown GPU kernel option 'tile-n' (expected small-m, tile-m, tensor-cores or splitk-columns)
 // RUN: env QTENSOR_CUDA_DRIVER=%t/no-libcuda.so.1 %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --gpu-kernel-options "splitk-columns=5" 2>&1 | FileCheck %s --check-prefix=TUNE-RANGE
-// TUNE-RANGE: error: qtensor-map-kernels-to-gpu: splitk-columns must be in [1, 4], got 5
+// TUNE-RANGE: error: qtensor-configure-gpu-kernels: splitk-columns must be in [1, 4], got 5
 // TUNE-RANGE-NOT: target:
 // RUN: %expect_exit 2 qtensor-run %t/toy.pt --input-shape 4x64 --target cpu --gpu-kernel-options "small-m=8" 2>&1 | FileCheck %s --check-prefix=TUNE-CPU
 // TUNE-CPU: error: GPU kernel options apply to cuda targets only

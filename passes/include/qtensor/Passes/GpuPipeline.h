@@ -82,9 +82,9 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
 /// the same kernel loop nests).
 void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
 
-/// Why kernel-mapping options (`qtensor-map-kernels-to-gpu`'s, which the
+/// Why kernel-choice options (`qtensor-configure-gpu-kernels`', which the
 /// pipeline passes on) are out of range, e.g. "tile-m must be in [1, 16],
-/// got 0"; nullopt when they are valid. Shared by the pass and by callers
+/// got 0"; nullopt when they are valid. Shared by the passes and by callers
 /// that check options before compiling.
 std::optional<std::string>
 checkKernelMappingOptions(int64_t smallM, int64_t tileM, int64_t splitKColumns);

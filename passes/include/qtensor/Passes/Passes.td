@@ -267,65 +267,107 @@ def QTensorCheckGpuTarget : Pass<"qtensor-check-gpu-target", "ModuleOp"> {
   ];
 }
 
+def QTensorConfigureGpuKernels
+    : Pass<"qtensor-configure-gpu-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Choose the GPU kernels and their tile parameters for each fused int8 linear";
+  let description = [{
+    Runs on buffers, before `qtensor-map-kernels-to-gpu`. For every fused
+    kernel left by `qtensor-lower-to-linalg` that the mapping rewrites (the
+    int8 weight conversion, the zero fill, the contraction and the
+    `qtensor.epilogue` generic, weight in its `[N, K]` layout, f32, f16 or
+    bf16 activations), it decides which kernel families run it by batch
+    size `M` and with which tile parameters, and records that on the
+    epilogue as `qtensor.gpu_kernels`, an array of `#qtensor.gpu_kernel`
+    (docs/generated/QTensorDialect.md): each variant but the last runs the
+    batches of at most its `max_rows` rows that the ones before it left.
+
+    - `splitk`, `max_rows = small-m`: `vector_width` V, the widest of 16,
+      8, 4, 2, 1 that divides K, and `columns = splitk-columns`.
+    - Above `small-m`, for f16/bf16 activations with `tensor-cores=true`
+      and 16 dividing K: `mma` with `chunks` C, the largest of 4, 2, 1 with
+      16 C dividing K, preceded by `mma_ksplit` (`max_rows = 32`, the same
+      C) when 64 C divides K.
+    - Else `shared_tiled` when V = 16 and 64 divides K: `tile_m = tile-m`,
+      `tile_k` the largest of 256, 128, 64 that divides K.
+    - Else `tiled`: V and `tile_m = tile-m`.
+
+    With a static `M` only the variant that applies is recorded, without
+    `max_rows`. Out-of-range options are an error before any pass runs.
+    The chip does not enter the choice: every supported chip (sm_80 and
+    newer) runs every family.
+  }];
+  let options = [
+    Option<"smallM", "small-m", "int64_t", /*default=*/"4",
+           "Batches of at most this many rows use the split-K kernel">,
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
+           "Output rows per thread in the tiled kernels (1-16)">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Use the tensor-core kernels for f16/bf16 batches above small-m">,
+    Option<"splitKColumns", "splitk-columns", "int64_t", /*default=*/"1",
+           "Output columns per warp in the split-K kernel (1-4)">
+  ];
+  let dependentDialects = ["::mlir::qtensor::QTensorDialect"];
+}
+
 def QTensorMapKernelsToGpu
     : Pass<"qtensor-map-kernels-to-gpu", "::mlir::func::FuncOp"> {
   let summary = "Rewrite bufferized fused int8 linears into GPU kernels";
   let description = [{
-    Runs on buffers. Every fused kernel left by `qtensor-lower-to-linalg`
-    (the int8 weight conversion, the zero fill, the contraction and the
-    `qtensor.epilogue` generic, weight in its `[N, K]` layout, f32, f16 or
-    bf16 activations) is replaced by two kernels and an `scf.if` on the batch
-    size `M` that picks one at launch time (only one is emitted when `M` is
-    static):
+    Runs on buffers, after `qtensor-configure-gpu-kernels`. Every fused
+    kernel left by `qtensor-lower-to-linalg` (the int8 weight conversion,
+    the zero fill, the contraction and the `qtensor.epilogue` generic) is
+    replaced by the kernels its `qtensor.gpu_kernels` attribute lists, each
+    but the last behind an `scf.if` on the batch size `M <= max_rows`
+    (decided at compile time when `M` is static); the linalg ops and the
+    attribute go. A kernel without the attribute gets the configuration
+    step's choice with this pass's options; a list that does not fit the
+    kernel (a `vector_width`, `tile_k` or `chunks` that does not divide K,
+    mma for f32) is an error. The families:
 
-    - **tiled** (`M > small-m`): blocks of 32 x 4 threads; each thread
-      computes `tile-m` rows of one output column, reading the weight row in
-      `vector<Vxi8>` loads with `{alignment = V}` (V = 16 when K is a
-      multiple of 16: one `ld.global.v4` per load), converting to f32 in
-      registers (exactly, without an int-to-float instruction: `w ^ 0x80`
-      shuffled into the low byte of 2^23, minus 2^23 + 128; split-K does
-      the same) and accumulating `V` partial sums per row with `vector.fma`;
-      the partial sums are added after the K loop, then scale, bias and relu
-      (the epilogue's own body) are applied and the element is stored. When
-      V = 16 and 64 divides K, the block stages its 32 weight rows in shared
-      memory per step of D k (D = 256, 128 or 64, the most dividing K;
-      `memref<32x(D+16)xi8>` in workgroup memory, rows padded against bank
+    - **tiled**: blocks of 32 x 4 threads; each thread computes `tile_m`
+      rows of one output column, reading the weight row in `vector<Vxi8>`
+      loads with `{alignment = V}` (V = `vector_width`: one `ld.global.v4`
+      per load at 16), converting to f32 in registers (exactly, without an
+      int-to-float instruction: `w ^ 0x80` shuffled into the low byte of
+      2^23, minus 2^23 + 128; split-K does the same) and accumulating `V`
+      partial sums per row with `vector.fma`; the partial sums are added
+      after the K loop, then scale, bias and relu (the epilogue's own body)
+      are applied and the element is stored.
+    - **shared_tiled**: as tiled with V = 16, the block staging its 32
+      weight rows in shared memory per step of D = `tile_k` k
+      (`memref<32x(D+16)xi8>` in workgroup memory, rows padded against bank
       conflicts): in each 64 bytes of row i / 4 thread i copies 16
       (coalesced), all its loads before its stores, `gpu.barrier`, each
       thread reads its row from the tile, `gpu.barrier`. The sums and their
-      order are unchanged.
-    - **split-K** (`M <= small-m`, GEMV-like): each warp computes
-      `splitk-columns` (C) neighbouring output elements of one row, 4 warps
-      per block, grid `[ceil(N / (4 * C)), M]`; lane `l` accumulates the
-      slices `k = V * l + 32 * V * j` of each of its C weight rows (loading
-      about 4 slices ahead of their use, then the ones left over), and each
+      order are the tiled kernel's.
+    - **splitk** (GEMV-like): each warp computes `columns` (C) neighbouring
+      output elements of one row, 4 warps per block, grid
+      `[ceil(N / (4 * C)), M]`; lane `l` accumulates the slices
+      `k = V * l + 32 * V * j` of each of its C weight rows (loading about
+      4 slices ahead of their use, then the ones left over), and each
       activation slice it loads serves all C columns; then a butterfly of
       `gpu.shuffle xor` (offsets 16, 8, 4, 2, 1) adds each column's 32
       partial sums in a fixed order, so results are deterministic and the
       same for every C; lane 0 applies the epilogue.
-    - **mma** (f16/bf16 activations, `M > small-m`, K a multiple of 16,
-      `tensor-cores=true`): replaces the tiled kernel with warp-level
-      `nvgpu.mma.sync` m16n8k16 on tensor cores. Blocks of 4 warps side by
-      side along N, each warp 32 rows x 32 columns (2 x 4 mma tiles), grid
-      `[ceil(N / 128), ceil(M / 32)]`. In a k step of `16 * C` (C = 4, 2 or
-      1, the largest dividing K / 16) a lane loads `4 * C` consecutive k of
-      each of its weight rows (`vector<16xi8>`, one `ld.global.v4`, at
+    - **mma** (f16/bf16): warp-level `nvgpu.mma.sync` m16n8k16 on tensor
+      cores. Blocks of 4 warps side by side along N, each warp 32 rows x 32
+      columns (2 x 4 mma tiles), grid `[ceil(N / 128), ceil(M / 32)]`. In a
+      k step of `16 * C` (C = `chunks`) a lane loads `4 * C` consecutive k
+      of each of its weight rows (`vector<16xi8>`, one `ld.global.v4`, at
       C = 4) and activation rows, converts the weight to f16/bf16 in
       registers (exact for int8, again without int-to-float instructions:
       f16 under the byte 0x64 minus 1152, bf16 as the f32's high half) and
-      feeds chunk j to the j-th mma: the k
-      order inside a step is renamed identically for both operands, which
-      the sum does not depend on. Accumulation is in f32; the epilogue runs
-      as in the other kernels. `qtensor-convert-mma-sync-to-nvvm` lowers
-      the mma ops.
-    - **mma_ksplit** (as mma, for `M <= 32` when `64 * C` divides K): the
-      plain mma grid has only `N / 128` blocks then, so a block's 4 warps
-      share one 32 x 32 output tile instead, warp w over the w-th quarter
-      of K, grid `[ceil(N / 32), ceil(M / 32)]`. The four partial tiles meet
-      in a workgroup buffer (`memref<4x32x32xf32>`, `[warp][result][lane]`);
+      feeds chunk j to the j-th mma: the k order inside a step is renamed
+      identically for both operands, which the sum does not depend on.
+      Accumulation is in f32; the epilogue runs as in the other kernels.
+      `qtensor-convert-mma-sync-to-nvvm` lowers the mma ops.
+    - **mma_ksplit** (as mma, for batches of one 32-row block): the plain
+      mma grid has only `N / 128` blocks then, so a block's 4 warps share
+      one 32 x 32 output tile instead, warp w over the w-th quarter of K,
+      grid `[ceil(N / 32), ceil(M / 32)]`. The four partial tiles meet in a
+      workgroup buffer (`memref<4x32x32xf32>`, `[warp][result][lane]`);
       after a `gpu.barrier` warp 0 adds them in warp order and applies the
-      epilogue. With a dynamic batch both mma kernels are emitted, chosen
-      at launch time.
+      epilogue.
 
     Grid sizes are computed from `M` on the host, so one compiled program
     serves every batch size (a batch of 0 launches an empty grid). Rows and
@@ -348,13 +390,17 @@ def QTensorMapKernelsToGpu
   }];
   let options = [
     Option<"smallM", "small-m", "int64_t", /*default=*/"4",
-           "Batches of at most this many rows use the split-K kernel">,
+           "As qtensor-configure-gpu-kernels', for kernels without "
+           "qtensor.gpu_kernels">,
     Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
-           "Output rows per thread in the tiled kernel">,
+           "As qtensor-configure-gpu-kernels', for kernels without "
+           "qtensor.gpu_kernels">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
-           "Use the tensor-core kernel for f16/bf16 batches above small-m">,
+           "As qtensor-configure-gpu-kernels', for kernels without "
+           "qtensor.gpu_kernels">,
     Option<"splitKColumns", "splitk-columns", "int64_t", /*default=*/"1",
-           "Output columns per warp in the split-K kernel (1-4)">,
+           "As qtensor-configure-gpu-kernels', for kernels without "
+           "qtensor.gpu_kernels">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "Emit scf.parallel loops (CPU-executable) instead of gpu.launch">
   ];
@@ -362,6 +408,7 @@ def QTensorMapKernelsToGpu
     "::mlir::gpu::GPUDialect",
     "::mlir::nvgpu::NVGPUDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::qtensor::QTensorDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
   ];

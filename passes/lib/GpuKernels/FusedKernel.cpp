@@ -1,0 +1,135 @@
+//===- FusedKernel.cpp - the fused int8 linear on buffers -----------------===//
+
+#include "FusedKernel.h"
+
+#include "qtensor/Passes/PassUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace mlir::qtensor;
+
+Type FusedKernel::getElementType() const {
+  return cast<MemRefType>(input.getType()).getElementType();
+}
+
+int64_t FusedKernel::getStaticRows() const {
+  return cast<MemRefType>(output.getType()).getDimSize(0);
+}
+
+static bool hasUnitInnerStride(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  return type.isLastDimUnitStride();
+}
+
+std::optional<FusedKernel>
+mlir::qtensor::matchFusedKernel(linalg::GenericOp epilogue) {
+  if (!epilogue->hasAttr(kEpilogueAttr) || !epilogue.hasPureBufferSemantics() ||
+      epilogue.getNumDpsInits() != 1 || epilogue.getNumLoops() != 2 ||
+      epilogue.getNumReductionLoops() != 0 || epilogue.getNumDpsInputs() < 1)
+    return std::nullopt;
+  SmallVector<AffineMap> epilogueMaps = epilogue.getIndexingMapsArray();
+  if (!isDimMap(epilogueMaps.front(), {0, 1}) ||
+      !isDimMap(epilogueMaps.back(), {0, 1}))
+    return std::nullopt;
+  // The other inputs (scale, bias) are read at dims or constants only.
+  for (AffineMap map : ArrayRef(epilogueMaps).drop_front().drop_back())
+    for (AffineExpr expr : map.getResults())
+      if (!isa<AffineDimExpr, AffineConstantExpr>(expr))
+        return std::nullopt;
+  // The body reads no output element.
+  Block &body = epilogue.getRegion().front();
+  if (!body.getArguments().back().use_empty())
+    return std::nullopt;
+
+  FusedKernel kernel;
+  kernel.epilogue = epilogue;
+  kernel.output = epilogue.getDpsInitOperand(0)->get();
+  Value acc = epilogue.getDpsInputOperand(0)->get();
+  for (Operation *user : acc.getUsers()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(user);
+        fill && fill.getDpsInitOperand(0)->get() == acc)
+      kernel.fill = fill;
+    if (auto generic = dyn_cast<linalg::GenericOp>(user);
+        generic && generic != epilogue && generic.getNumDpsInits() == 1 &&
+        generic.getDpsInitOperand(0)->get() == acc &&
+        generic.getNumReductionLoops() == 1)
+      kernel.contraction = generic;
+  }
+  if (!kernel.fill || !kernel.contraction)
+    return std::nullopt;
+  linalg::GenericOp contraction = kernel.contraction;
+  SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
+  if (contraction.getNumDpsInputs() != 2 || contraction.getNumLoops() != 3 ||
+      contraction.getNumReductionLoops() != 1 ||
+      contraction.getIteratorTypesArray()[2] !=
+          utils::IteratorType::reduction ||
+      !isDimMap(maps[0], {0, 2}) || !isDimMap(maps[1], {1, 2}) ||
+      !isDimMap(maps[2], {0, 1}))
+    return std::nullopt;
+  // The fill, the contraction and the epilogue run in this order, next to
+  // each other as far as the accumulator is concerned.
+  if (kernel.fill->getBlock() != epilogue->getBlock() ||
+      contraction->getBlock() != epilogue->getBlock() ||
+      !kernel.fill->isBeforeInBlock(contraction) ||
+      !contraction->isBeforeInBlock(epilogue))
+    return std::nullopt;
+  // Bufferization usually writes the epilogue in place: then the
+  // accumulator is the output, and later ops read it.
+  // Shape queries read no element (canonicalization folds them away).
+  for (Operation *user : acc.getUsers())
+    if (user != kernel.fill && user != contraction && user != epilogue &&
+        !isa<memref::DimOp>(user) &&
+        !(acc == kernel.output && user->getBlock() == epilogue->getBlock() &&
+          epilogue->isBeforeInBlock(user)))
+      return std::nullopt;
+
+  kernel.input = contraction.getDpsInputOperand(0)->get();
+  Value converted = contraction.getDpsInputOperand(1)->get();
+  for (Operation *user : converted.getUsers())
+    if (auto generic = dyn_cast<linalg::GenericOp>(user);
+        generic && generic->hasAttr(kWeightConvertAttr) &&
+        generic.getDpsInitOperand(0)->get() == converted)
+      kernel.convert = generic;
+  if (!kernel.convert || kernel.convert.getNumDpsInputs() != 1)
+    return std::nullopt;
+  kernel.weight = kernel.convert.getDpsInputOperand(0)->get();
+
+  auto inputType = cast<MemRefType>(kernel.input.getType());
+  auto weightType = cast<MemRefType>(kernel.weight.getType());
+  auto outputType = cast<MemRefType>(kernel.output.getType());
+  // f32, f16 or bf16 activations; the kernels accumulate in f32 either way.
+  Type elementType = inputType.getElementType();
+  if (!(elementType.isF32() || elementType.isF16() || elementType.isBF16()) ||
+      outputType.getElementType() != elementType ||
+      !weightType.getElementType().isInteger(8) ||
+      !weightType.hasStaticShape() || !inputType.hasRank() ||
+      inputType.getRank() != 2 ||
+      ShapedType::isDynamic(inputType.getDimSize(1)))
+    return std::nullopt;
+  if (!hasUnitInnerStride(kernel.input) || !hasUnitInnerStride(kernel.weight))
+    return std::nullopt;
+  kernel.n = weightType.getDimSize(0);
+  kernel.k = weightType.getDimSize(1);
+  return kernel;
+}
+
+std::string mlir::qtensor::getKernelStem(const FusedKernel &kernel,
+                                         unsigned index) {
+  std::string name;
+  if (auto arg = dyn_cast<BlockArgument>(kernel.weight))
+    if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+      if (auto attr = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                        "qtensor.parameter"))
+        name = attr.getValue().str();
+  StringRef stem(name);
+  stem.consume_back(".data");
+  if (stem.empty())
+    return "linear" + std::to_string(index);
+  // A PTX identifier: a letter first (nn.Sequential names weights "0.weight").
+  std::string identifier = llvm::isAlpha(stem.front()) ? "" : "linear_";
+  for (char c : stem)
+    identifier.push_back(llvm::isAlnum(c) ? c : '_');
+  return identifier;
+}
