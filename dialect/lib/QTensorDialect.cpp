@@ -10,6 +10,7 @@ using namespace mlir::qtensor;
 
 void QTensorDialect::initialize() {
   registerTypes();
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "qtensor/Dialect/QTensorOps.cpp.inc"

@@ -384,3 +384,32 @@ func.func @fused_result(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1x
   %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<2x8xf32>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// #qtensor.cpu_kernel
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// expected-error @+1 {{tile sizes must be positive, got tile_m = 4, tile_n = 0, tile_k = 16}}
+func.func @cpu_kernel_tile() attributes {k = #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 0, tile_k = 16>}
+
+// -----
+
+// expected-error @+1 {{a gemv kernel has one row per tile, got tile_m = 4}}
+func.func @cpu_kernel_gemv_rows() attributes {k = #qtensor.cpu_kernel<gemv, tile_m = 4, tile_n = 16, tile_k = 16>}
+
+// -----
+
+// expected-error @+1 {{only a register_tiled kernel has weight panels}}
+func.func @cpu_kernel_panels() attributes {k = #qtensor.cpu_kernel<small_m, tile_m = 3, tile_n = 16, tile_k = 16, panel_rows = 3>}
+
+// -----
+
+// expected-error @+1 {{panel_rows and column_chunk must not be negative}}
+func.func @cpu_kernel_chunk() attributes {k = #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, column_chunk = -16>}
+
+// -----
+
+// expected-error @+1 {{remainder_tile_m must be positive, got 0}}
+func.func @cpu_kernel_remainder() attributes {k = #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, remainder_tile_m = 0>}

@@ -1,7 +1,7 @@
 //===- QTensorDialect.h - qtensor dialect, types and ops --------*- C++ -*-===//
 //
 // The single header to include for the qtensor dialect: the dialect class,
-// the scale-layout enum, the quantized tensor type and every op.
+// the enums, the quantized tensor type, the attributes and every op.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +17,9 @@
 
 #include "qtensor/Dialect/QTensorDialect.h.inc"
 #include "qtensor/Dialect/QTensorEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "qtensor/Dialect/QTensorAttrs.h.inc"
 
 #define GET_TYPEDEF_CLASSES
 #include "qtensor/Dialect/QTensorTypes.h.inc"

@@ -31,9 +31,12 @@ def QTensor_Dialect : Dialect {
     applied once after the reduction).
   }];
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
   let extraClassDeclaration = [{
     /// Defined beside the type storage classes, which must be complete.
     void registerTypes();
+    /// Likewise for the attribute storage classes.
+    void registerAttributes();
   }];
 }
 

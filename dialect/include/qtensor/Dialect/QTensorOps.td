@@ -4,6 +4,7 @@
 #define QTENSOR_DIALECT_QTENSOROPS_TD
 
 include "qtensor/Dialect/QTensorDialect.td"
+include "qtensor/Dialect/QTensorAttrs.td"
 include "qtensor/Dialect/QTensorTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
