@@ -106,7 +106,7 @@ class Int8SymmetricTensor(torch.Tensor):
         return _OPS[func](func, *args, **(kwargs or {}))
 
 
-def _int8_mm(func, x, weight):
+def _mixed_mm(func, x, weight):
     return torch.mm(x, weight.int_data.to(x.dtype)) * weight.scale
 
 
@@ -117,7 +117,7 @@ def _int8_view(func, *args, **kwargs):
     return return_and_correct_aliasing(func, args, kwargs, out)
 
 
-_OPS[torch.ops.aten.mm.default] = _int8_mm
+_OPS[torch.ops.aten.mm.default] = _mixed_mm
 _OPS[torch.ops.aten.detach.default] = _int8_view
 _OPS[torch.ops.aten.t.default] = _int8_view
 

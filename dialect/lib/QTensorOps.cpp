@@ -212,10 +212,10 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
 }
 
 //===----------------------------------------------------------------------===//
-// Int8MmOp
+// MixedMmOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult Int8MmOp::verify() {
+LogicalResult MixedMmOp::verify() {
   RankedTensorType lhsType = getLhs().getType();
   RankedTensorType rhsType = getRhs().getType();
   if (lhsType.getRank() != 2)
@@ -264,10 +264,10 @@ LogicalResult ScaleMulOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// FusedInt8MatmulOp
+// FusedMixedMatmulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult FusedInt8MatmulOp::verify() {
+LogicalResult FusedMixedMatmulOp::verify() {
   RankedTensorType inputType = getInput().getType();
   RankedTensorType dataType = getWeightData().getType();
   Type elementType = inputType.getElementType();

@@ -24,7 +24,7 @@ using namespace mlir::qtensor;
 namespace {
 
 class AlignWorkgroupMemoryPass
-    : public qtensor::impl::QTensorAlignWorkgroupMemoryBase<
+    : public mlir::qtensor::impl::QTensorAlignWorkgroupMemoryBase<
           AlignWorkgroupMemoryPass> {
 public:
   using Base::Base;

@@ -63,7 +63,7 @@ std::optional<std::string> mlir::qtensor::findCudaTool(StringRef name,
 namespace {
 
 class CheckGpuTargetPass
-    : public qtensor::impl::QTensorCheckGpuTargetBase<CheckGpuTargetPass> {
+    : public mlir::qtensor::impl::QTensorCheckGpuTargetBase<CheckGpuTargetPass> {
 public:
   using Base::Base;
 

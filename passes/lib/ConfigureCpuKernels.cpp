@@ -119,7 +119,7 @@ CpuKernelAttr mlir::qtensor::decideCpuKernel(linalg::GenericOp root,
 namespace {
 
 class ConfigureCpuKernelsPass
-    : public qtensor::impl::QTensorConfigureCpuKernelsBase<
+    : public mlir::qtensor::impl::QTensorConfigureCpuKernelsBase<
           ConfigureCpuKernelsPass> {
 public:
   using Base::Base;

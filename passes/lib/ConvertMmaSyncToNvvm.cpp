@@ -87,7 +87,7 @@ struct LowerHalfMmaSync : OpRewritePattern<nvgpu::MmaSyncOp> {
 };
 
 class ConvertMmaSyncToNvvmPass
-    : public qtensor::impl::QTensorConvertMmaSyncToNvvmBase<
+    : public mlir::qtensor::impl::QTensorConvertMmaSyncToNvvmBase<
           ConvertMmaSyncToNvvmPass> {
 public:
   void runOnOperation() override {

@@ -55,7 +55,7 @@ struct DecomposeQuantizedLinear : OpRewritePattern<LinearOp> {
                                 transposed);
     Value scale = ScaleOp::create(rewriter, loc, transposedType->getScaleType(),
                                   transposed);
-    Value acc = Int8MmOp::create(rewriter, loc, accType, matrix, data);
+    Value acc = MixedMmOp::create(rewriter, loc, accType, matrix, data);
     Value result = ScaleMulOp::create(rewriter, loc, accType, acc, scale);
     if (Value bias = linear.getBias())
       result = createBiasAdd(rewriter, loc, result, bias);
@@ -75,7 +75,7 @@ void mlir::qtensor::populateDecomposeLinearPatterns(
 namespace {
 
 class DecomposeLinearPass
-    : public qtensor::impl::QTensorDecomposeLinearBase<DecomposeLinearPass> {
+    : public mlir::qtensor::impl::QTensorDecomposeLinearBase<DecomposeLinearPass> {
 public:
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -86,7 +86,7 @@ public:
     WalkResult result = getOperation()->walk([](LinearOp linear) {
       if (!linear.hasQuantizedWeight())
         return WalkResult::advance();
-      linear.emitOpError("cannot be decomposed into transpose + int8_mm + "
+      linear.emitOpError("cannot be decomposed into transpose + mixed_mm + "
                          "scale_mul: the weight ")
           << linear.getWeight().getType()
           << " needs a per_row or per_tensor scale and static rows";

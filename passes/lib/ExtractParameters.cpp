@@ -29,7 +29,7 @@ using namespace mlir::qtensor;
 namespace {
 
 class ExtractParametersPass
-    : public qtensor::impl::QTensorExtractParametersBase<
+    : public mlir::qtensor::impl::QTensorExtractParametersBase<
           ExtractParametersPass> {
 public:
   using Base::Base;

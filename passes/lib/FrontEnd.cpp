@@ -24,7 +24,7 @@ void mlir::qtensor::buildFrontEnd(OpPassManager &pm, StringRef quantization,
   }
   pm.addPass(createQTensorDecomposeLinear());
   if (fuse)
-    pm.addPass(createQTensorFuseInt8Matmul());
+    pm.addPass(createQTensorFuseMixedMatmul());
   if (fuse && packWeights)
     pm.addPass(createQTensorPackWeights());
   if (parameters)

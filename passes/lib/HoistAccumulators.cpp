@@ -20,7 +20,7 @@ using namespace mlir;
 
 namespace {
 class HoistAccumulatorsPass
-    : public qtensor::impl::QTensorHoistAccumulatorsBase<
+    : public mlir::qtensor::impl::QTensorHoistAccumulatorsBase<
           HoistAccumulatorsPass> {
 public:
   using Base::Base;

@@ -58,7 +58,7 @@ Value buildZeros(OpBuilder &builder, Location loc, RankedTensorType type,
 }
 
 /// out[m, n] = sum_k lhs[m, k] * float(rhs[...]) where `rhsMap` says how rhs
-/// is indexed: (m, n, k) -> (k, n) for int8_mm, (n, k) for the fused kernel
+/// is indexed: (m, n, k) -> (k, n) for mixed_mm, (n, k) for the fused kernel
 /// and the float linear (weight in torch's [N, K] layout). Integer rhs
 /// elements are converted by an elementwise generic of their own (marked
 /// kWeightConvertAttr): tiling then converts each weight element once per
@@ -336,13 +336,13 @@ struct LowerQuantize : OpConversionPattern<QuantizeOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// Compute: int8_mm, scale_mul, linear (float path), fused_int8_matmul
+// Compute: mixed_mm, scale_mul, linear (float path), fused_mixed_matmul
 //===----------------------------------------------------------------------===//
 
-struct LowerInt8Mm : OpConversionPattern<Int8MmOp> {
+struct LowerMixedMm : OpConversionPattern<MixedMmOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(Int8MmOp op, OpAdaptor adaptor,
+  matchAndRewrite(MixedMmOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, buildContraction(rewriter, op.getLoc(),
                                             adaptor.getLhs(), adaptor.getRhs(),
@@ -376,7 +376,7 @@ struct LowerScaleMul : OpConversionPattern<ScaleMulOp> {
 };
 
 /// The float path of linear. A quantized weight reaching it (one whose scale
-/// varies along K, which has no transpose + int8_mm form) is dequantized
+/// varies along K, which has no transpose + mixed_mm form) is dequantized
 /// first: linear(x, q) == linear(x, data * scale).
 struct LowerLinear : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -400,10 +400,10 @@ struct LowerLinear : OpConversionPattern<LinearOp> {
   }
 };
 
-struct LowerFusedInt8Matmul : OpConversionPattern<FusedInt8MatmulOp> {
+struct LowerFusedMixedMatmul : OpConversionPattern<FusedMixedMatmulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(FusedInt8MatmulOp op, OpAdaptor adaptor,
+  matchAndRewrite(FusedMixedMatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
@@ -447,7 +447,7 @@ struct LowerFusedInt8Matmul : OpConversionPattern<FusedInt8MatmulOp> {
 };
 
 class LowerToLinalgPass
-    : public qtensor::impl::QTensorLowerToLinalgBase<LowerToLinalgPass> {
+    : public mlir::qtensor::impl::QTensorLowerToLinalgBase<LowerToLinalgPass> {
 public:
   void runOnOperation() override {
     MLIRContext *context = &getContext();
@@ -491,8 +491,8 @@ public:
 
     RewritePatternSet patterns(context);
     patterns.add<LowerPack, LowerData, LowerScale, LowerTranspose,
-                 LowerDequantize, LowerQuantize, LowerInt8Mm, LowerScaleMul,
-                 LowerLinear, LowerFusedInt8Matmul>(converter, context);
+                 LowerDequantize, LowerQuantize, LowerMixedMm, LowerScaleMul,
+                 LowerLinear, LowerFusedMixedMatmul>(converter, context);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

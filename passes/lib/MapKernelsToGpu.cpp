@@ -1386,7 +1386,7 @@ struct BarrierMemoryEffects
 };
 
 class MapKernelsToGpuPass
-    : public qtensor::impl::QTensorMapKernelsToGpuBase<MapKernelsToGpuPass> {
+    : public mlir::qtensor::impl::QTensorMapKernelsToGpuBase<MapKernelsToGpuPass> {
 public:
   using Base::Base;
 

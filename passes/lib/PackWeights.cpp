@@ -27,7 +27,7 @@ using namespace mlir::qtensor;
 namespace {
 
 class PackWeightsPass
-    : public qtensor::impl::QTensorPackWeightsBase<PackWeightsPass> {
+    : public mlir::qtensor::impl::QTensorPackWeightsBase<PackWeightsPass> {
 public:
   void runOnOperation() override;
 
@@ -80,7 +80,7 @@ void PackWeightsPass::runOnOperation() {
   packed.clear();
   unnamed = 0;
   SmallVector<Operation *> replaced;
-  getOperation()->walk([&](FusedInt8MatmulOp op) {
+  getOperation()->walk([&](FusedMixedMatmulOp op) {
     if (op.getWeightTransposed())
       return;
     auto constant = op.getWeightData().getDefiningOp<arith::ConstantOp>();

@@ -58,7 +58,7 @@ static LogicalResult tileKernel(IRRewriter &rewriter, linalg::GenericOp root,
 namespace {
 
 class TileAndVectorizePass
-    : public qtensor::impl::QTensorTileAndVectorizeBase<TileAndVectorizePass> {
+    : public mlir::qtensor::impl::QTensorTileAndVectorizeBase<TileAndVectorizePass> {
 public:
   using Base::Base;
 

@@ -25,7 +25,7 @@ using namespace mlir::qtensor;
 namespace {
 
 class UseDeviceMemoryPass
-    : public qtensor::impl::QTensorUseDeviceMemoryBase<UseDeviceMemoryPass> {
+    : public mlir::qtensor::impl::QTensorUseDeviceMemoryBase<UseDeviceMemoryPass> {
 public:
   void runOnOperation() override {
     func::FuncOp func = getOperation();

@@ -246,46 +246,46 @@ func.func @transpose_float_result(%f: tensor<2x3xf32>) {
 }
 
 //===----------------------------------------------------------------------===//
-// qtensor.int8_mm
+// qtensor.mixed_mm
 //===----------------------------------------------------------------------===//
 
 // -----
 
-func.func @int8_mm_lhs_rank(%x: tensor<2x3x8xf32>, %d: tensor<8x4xi8>) {
-  // expected-error @+1 {{'qtensor.int8_mm' op lhs must have rank 2 ([M, K]), got rank 3}}
-  %y = qtensor.int8_mm %x, %d : tensor<2x3x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
+func.func @mixed_mm_lhs_rank(%x: tensor<2x3x8xf32>, %d: tensor<8x4xi8>) {
+  // expected-error @+1 {{'qtensor.mixed_mm' op lhs must have rank 2 ([M, K]), got rank 3}}
+  %y = qtensor.mixed_mm %x, %d : tensor<2x3x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
   return
 }
 
 // -----
 
-func.func @int8_mm_rhs_rank(%x: tensor<2x8xf32>, %d: tensor<8xi8>) {
-  // expected-error @+1 {{'qtensor.int8_mm' op rhs must have rank 2 ([K, N]), got rank 1}}
-  %y = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8xi8> -> tensor<2x4xf32>
+func.func @mixed_mm_rhs_rank(%x: tensor<2x8xf32>, %d: tensor<8xi8>) {
+  // expected-error @+1 {{'qtensor.mixed_mm' op rhs must have rank 2 ([K, N]), got rank 1}}
+  %y = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8xi8> -> tensor<2x4xf32>
   return
 }
 
 // -----
 
-func.func @int8_mm_contraction(%x: tensor<2x8xf32>, %d: tensor<6x4xi8>) {
-  // expected-error @+1 {{'qtensor.int8_mm' op rhs must have 8 rows (lhs columns), got 6}}
-  %y = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<6x4xi8> -> tensor<2x4xf32>
+func.func @mixed_mm_contraction(%x: tensor<2x8xf32>, %d: tensor<6x4xi8>) {
+  // expected-error @+1 {{'qtensor.mixed_mm' op rhs must have 8 rows (lhs columns), got 6}}
+  %y = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<6x4xi8> -> tensor<2x4xf32>
   return
 }
 
 // -----
 
-func.func @int8_mm_result(%x: tensor<2x8xf32>, %d: tensor<8x4xi8>) {
-  // expected-error @+1 {{'qtensor.int8_mm' op result must have type 'tensor<2x4xf32>' ([M, N] in the lhs element type), got 'tensor<2x4xf16>'}}
-  %y = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf16>
+func.func @mixed_mm_result(%x: tensor<2x8xf32>, %d: tensor<8x4xi8>) {
+  // expected-error @+1 {{'qtensor.mixed_mm' op result must have type 'tensor<2x4xf32>' ([M, N] in the lhs element type), got 'tensor<2x4xf16>'}}
+  %y = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf16>
   return
 }
 
 // -----
 
-func.func @int8_mm_rhs_storage(%x: tensor<2x8xf32>, %d: tensor<8x4xi4>) {
-  // expected-error @+1 {{'qtensor.int8_mm' op operand #1 must be ranked tensor of 8-bit signless integer values}}
-  %y = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi4> -> tensor<2x4xf32>
+func.func @mixed_mm_rhs_storage(%x: tensor<2x8xf32>, %d: tensor<8x4xi4>) {
+  // expected-error @+1 {{'qtensor.mixed_mm' op operand #1 must be ranked tensor of 8-bit signless integer values}}
+  %y = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi4> -> tensor<2x4xf32>
   return
 }
 
@@ -326,62 +326,62 @@ func.func @scale_mul_result(%x: tensor<?x4xf32>, %s: tensor<1x4xf32>) {
 }
 
 //===----------------------------------------------------------------------===//
-// qtensor.fused_int8_matmul
+// qtensor.fused_mixed_matmul
 //===----------------------------------------------------------------------===//
 
 // -----
 
 func.func @fused_input_rank(%x: tensor<8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>) {
-  // expected-error @+1 {{'qtensor.fused_int8_matmul' op input must have rank 2 ([M, K]), got rank 1}}
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<4xf32>
+  // expected-error @+1 {{'qtensor.fused_mixed_matmul' op input must have rank 2 ([M, K]), got rank 1}}
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<4xf32>
   return
 }
 
 // -----
 
 func.func @fused_data_rank(%x: tensor<2x8xf32>, %d: tensor<32xi8>, %s: tensor<4x1xf32>) {
-  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_data must have rank 2 ([N, K]), got rank 1}}
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<32xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
+  // expected-error @+1 {{'qtensor.fused_mixed_matmul' op weight_data must have rank 2 ([N, K]), got rank 1}}
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<2x8xf32>, tensor<32xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
   return
 }
 
 // -----
 
 func.func @fused_features(%x: tensor<2x8xf32>, %d: tensor<4x6xi8>, %s: tensor<4x1xf32>) {
-  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_data must have 8 columns (the input's last dimension), got 6}}
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x6xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
+  // expected-error @+1 {{'qtensor.fused_mixed_matmul' op weight_data must have 8 columns (the input's last dimension), got 6}}
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x6xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
   return
 }
 
 // -----
 
 func.func @fused_transposed_features(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<8x1xf32>) {
-  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_data must have 8 rows (the input's last dimension), got 4}}
-  %y = qtensor.fused_int8_matmul %x, %d, %s weight_transposed : tensor<2x8xf32>, tensor<4x8xi8>, tensor<8x1xf32> -> tensor<2x8xf32>
+  // expected-error @+1 {{'qtensor.fused_mixed_matmul' op weight_data must have 8 rows (the input's last dimension), got 4}}
+  %y = qtensor.fused_mixed_matmul %x, %d, %s weight_transposed : tensor<2x8xf32>, tensor<4x8xi8>, tensor<8x1xf32> -> tensor<2x8xf32>
   return
 }
 
 // -----
 
 func.func @fused_scale(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<1x4xf32>) {
-  // expected-error @+1 {{'qtensor.fused_int8_matmul' op weight_scale must have type 'tensor<4x1xf32>' ([N, 1] in the input's element type), got 'tensor<1x4xf32>'}}
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<1x4xf32> -> tensor<2x4xf32>
+  // expected-error @+1 {{'qtensor.fused_mixed_matmul' op weight_scale must have type 'tensor<4x1xf32>' ([N, 1] in the input's element type), got 'tensor<1x4xf32>'}}
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<1x4xf32> -> tensor<2x4xf32>
   return
 }
 
 // -----
 
 func.func @fused_bias(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>, %b: tensor<8xf32>) {
-  // expected-error @+1 {{'qtensor.fused_int8_matmul' op bias must have type 'tensor<4xf32>' ([N] in the input's element type), got 'tensor<8xf32>'}}
-  %y = qtensor.fused_int8_matmul %x, %d, %s, %b : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<8xf32> -> tensor<2x4xf32>
+  // expected-error @+1 {{'qtensor.fused_mixed_matmul' op bias must have type 'tensor<4xf32>' ([N] in the input's element type), got 'tensor<8xf32>'}}
+  %y = qtensor.fused_mixed_matmul %x, %d, %s, %b : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<8xf32> -> tensor<2x4xf32>
   return
 }
 
 // -----
 
 func.func @fused_result(%x: tensor<2x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>) {
-  // expected-error @+1 {{'qtensor.fused_int8_matmul' op result must have type 'tensor<2x4xf32>' ([M, N] in the input's element type), got 'tensor<2x8xf32>'}}
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<2x8xf32>
+  // expected-error @+1 {{'qtensor.fused_mixed_matmul' op result must have type 'tensor<2x4xf32>' ([M, N] in the input's element type), got 'tensor<2x8xf32>'}}
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<2x8xf32>
   return
 }
 

@@ -72,13 +72,13 @@ func.func @linear_vector(%x: tensor<64xbf16>, %w: !qtensor.tensor<32x64xi8, bf16
 // CHECK: %[[T:.*]] = qtensor.transpose %{{.*}} : !qtensor.tensor<128x64xi8, f32, per_row> -> !qtensor.tensor<64x128xi8, f32, per_column>
 // CHECK: %[[D:.*]] = qtensor.data %[[T]]
 // CHECK: %[[S:.*]] = qtensor.scale %[[T]]
-// CHECK: %[[ACC:.*]] = qtensor.int8_mm %{{.*}}, %[[D]] : tensor<?x64xf32>, tensor<64x128xi8> -> tensor<?x128xf32>
+// CHECK: %[[ACC:.*]] = qtensor.mixed_mm %{{.*}}, %[[D]] : tensor<?x64xf32>, tensor<64x128xi8> -> tensor<?x128xf32>
 // CHECK: qtensor.scale_mul %[[ACC]], %[[S]] : tensor<?x128xf32>, tensor<1x128xf32> -> tensor<?x128xf32>
 func.func @decomposed(%x: tensor<?x64xf32>, %w: !qtensor.tensor<128x64xi8, f32, per_row>) -> tensor<?x128xf32> {
   %t = qtensor.transpose %w : !qtensor.tensor<128x64xi8, f32, per_row> -> !qtensor.tensor<64x128xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<64x128xi8, f32, per_column> -> tensor<64x128xi8>
   %s = qtensor.scale %t : !qtensor.tensor<64x128xi8, f32, per_column> -> tensor<1x128xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8> -> tensor<?x128xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8> -> tensor<?x128xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<?x128xf32>, tensor<1x128xf32> -> tensor<?x128xf32>
   return %y : tensor<?x128xf32>
 }
@@ -106,10 +106,10 @@ func.func @scale_mul_broadcast(%x: tensor<4x8xf32>, %r: tensor<4x1xf32>, %t: ten
 // Tests the fused kernel op with bias and relu, and with a packed [K, N]
 // weight.
 // CHECK-LABEL: func.func @fused
-// CHECK: qtensor.fused_int8_matmul %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
-// CHECK: qtensor.fused_int8_matmul %{{.*}}, %{{.*}}, %{{.*}} weight_transposed : tensor<?x8xf32>, tensor<8x4xi8>, tensor<4x1xf32> -> tensor<?x4xf32>
+// CHECK: qtensor.fused_mixed_matmul %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
+// CHECK: qtensor.fused_mixed_matmul %{{.*}}, %{{.*}}, %{{.*}} weight_transposed : tensor<?x8xf32>, tensor<8x4xi8>, tensor<4x1xf32> -> tensor<?x4xf32>
 func.func @fused(%x: tensor<?x8xf32>, %d: tensor<4x8xi8>, %dt: tensor<8x4xi8>, %s: tensor<4x1xf32>, %b: tensor<4xf32>) {
-  %0 = qtensor.fused_int8_matmul %x, %d, %s, %b relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
-  %1 = qtensor.fused_int8_matmul %x, %dt, %s weight_transposed : tensor<?x8xf32>, tensor<8x4xi8>, tensor<4x1xf32> -> tensor<?x4xf32>
+  %0 = qtensor.fused_mixed_matmul %x, %d, %s, %b relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %1 = qtensor.fused_mixed_matmul %x, %dt, %s weight_transposed : tensor<?x8xf32>, tensor<8x4xi8>, tensor<4x1xf32> -> tensor<?x4xf32>
   return
 }

@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pm.enableVerifier(false);
   pm.addPass(qtensor::createQTensorQuantizeWeights());
   pm.addNestedPass<func::FuncOp>(qtensor::createQTensorDecomposeLinear());
-  pm.addNestedPass<func::FuncOp>(qtensor::createQTensorFuseInt8Matmul());
+  pm.addNestedPass<func::FuncOp>(qtensor::createQTensorFuseMixedMatmul());
   pm.addPass(createCanonicalizerPass());
   if (failed(pm.run(*module)))
     return 0;

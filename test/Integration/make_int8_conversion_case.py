@@ -2,7 +2,7 @@
 
     python3 make_int8_conversion_case.py K OUT_DIR [--rows M] [--dtype f32|f16|bf16]
 
-OUT_DIR/model.mlir holds @forward, one qtensor.fused_int8_matmul with an
+OUT_DIR/model.mlir holds @forward, one qtensor.fused_mixed_matmul with an
 [N, K] int8 weight, N = ceil(256 / K), whose entries run through all 256
 int8 values (w[n, k] = (n K + k) mod 256 - 128), scale 1, activations and
 results of DTYPE, and @main, which calls it on K / M inputs of M rows (M
@@ -38,7 +38,7 @@ def main():
         f"func.func @forward(%x: tensor<?x{k}x{t}>) -> tensor<?x{n}x{t}> {{",
         f"  %w = arith.constant {dense(weight)} : tensor<{n}x{k}xi8>",
         f"  %s = arith.constant dense<1.0> : tensor<{n}x1x{t}>",
-        f"  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x{k}x{t}>, "
+        f"  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x{k}x{t}>, "
         f"tensor<{n}x{k}xi8>, tensor<{n}x1x{t}> -> tensor<?x{n}x{t}>",
         f"  return %y : tensor<?x{n}x{t}>",
         "}",

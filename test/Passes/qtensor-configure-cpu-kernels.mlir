@@ -15,11 +15,11 @@
 // OPTIONS-LABEL: func.func @one_row
 // OPTIONS: #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 8, tile_k = 16, remainder_tile_m = 4, column_chunk = 16>
 func.func @one_row(%x: tensor<1x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<1x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<1x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<1x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<1x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 func.func @one_row_narrow(%x: tensor<1x64xf32>, %d: tensor<8x64xi8>, %s: tensor<8x1xf32>) -> tensor<1x8xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<1x64xf32>, tensor<8x64xi8>, tensor<8x1xf32> -> tensor<1x8xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<1x64xf32>, tensor<8x64xi8>, tensor<8x1xf32> -> tensor<1x8xf32>
   return %y : tensor<1x8xf32>
 }
 
@@ -30,7 +30,7 @@ func.func @one_row_narrow(%x: tensor<1x64xf32>, %d: tensor<8x64xi8>, %s: tensor<
 // OPTIONS-LABEL: func.func @small_batch
 // OPTIONS: #qtensor.cpu_kernel<small_m, tile_m = 3, tile_n = 8, tile_k = 16, remainder_tile_m = 4, column_chunk = 16>
 func.func @small_batch(%x: tensor<3x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<3x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<3x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<3x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<3x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<3x32xf32>
   return %y : tensor<3x32xf32>
 }
 
@@ -50,15 +50,15 @@ func.func @small_batch(%x: tensor<3x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32
 // OPTIONS-LABEL: func.func @dynamic_batch
 // OPTIONS: #qtensor.cpu_kernel<register_tiled, tile_m = 16, tile_n = 8, tile_k = 16, panel_rows = 256, remainder_tile_m = 4, column_chunk = 16>
 func.func @large_batch(%x: tensor<64x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<64x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<64x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<64x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<64x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<64x32xf32>
   return %y : tensor<64x32xf32>
 }
 func.func @larger_batch(%x: tensor<300x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<300x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<300x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<300x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<300x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<300x32xf32>
   return %y : tensor<300x32xf32>
 }
 func.func @dynamic_batch(%x: tensor<?x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
 
@@ -74,19 +74,19 @@ func.func @dynamic_batch(%x: tensor<?x64xf32>, %d: tensor<32x64xi8>, %s: tensor<
 // CHECK-LABEL: func.func @panel_f16_too_deep
 // CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16>
 func.func @panel_f32_fits(%x: tensor<?x4096xf32>, %d: tensor<16x4096xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x4096xf32>, tensor<16x4096xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x4096xf32>, tensor<16x4096xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 func.func @panel_f32_too_deep(%x: tensor<?x4112xf32>, %d: tensor<16x4112xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x4112xf32>, tensor<16x4112xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x4112xf32>, tensor<16x4112xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 func.func @panel_bf16_fits(%x: tensor<?x8192xbf16>, %d: tensor<16x8192xi8>, %s: tensor<16x1xbf16>) -> tensor<?x16xbf16> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x8192xbf16>, tensor<16x8192xi8>, tensor<16x1xbf16> -> tensor<?x16xbf16>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x8192xbf16>, tensor<16x8192xi8>, tensor<16x1xbf16> -> tensor<?x16xbf16>
   return %y : tensor<?x16xbf16>
 }
 func.func @panel_f16_too_deep(%x: tensor<?x8208xf16>, %d: tensor<16x8208xi8>, %s: tensor<16x1xf16>) -> tensor<?x16xf16> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x8208xf16>, tensor<16x8208xi8>, tensor<16x1xf16> -> tensor<?x16xf16>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x8208xf16>, tensor<16x8208xi8>, tensor<16x1xf16> -> tensor<?x16xf16>
   return %y : tensor<?x16xf16>
 }
 
@@ -95,7 +95,7 @@ func.func @panel_f16_too_deep(%x: tensor<?x8208xf16>, %d: tensor<16x8208xi8>, %s
 // CHECK-LABEL: func.func @packed_weights
 // CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16>
 func.func @packed_weights(%x: tensor<?x64xf32>, %d: tensor<64x32xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
 
@@ -106,7 +106,7 @@ func.func @packed_weights(%x: tensor<?x64xf32>, %d: tensor<64x32xi8>, %s: tensor
 // CHECK-NOT: qtensor.cpu_kernel
 // CHECK: return
 func.func @unfused(%x: tensor<8x16xf32>, %d: tensor<16x4xi8>, %s: tensor<1x4xf32>, %b: tensor<4xf32>) -> tensor<8x4xf32> {
-  %acc = qtensor.int8_mm %x, %d : tensor<8x16xf32>, tensor<16x4xi8> -> tensor<8x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<8x16xf32>, tensor<16x4xi8> -> tensor<8x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<8x4xf32>, tensor<1x4xf32> -> tensor<8x4xf32>
   %e = tensor.empty() : tensor<8x4xf32>
   %z = linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (n)>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]} ins(%y, %b : tensor<8x4xf32>, tensor<4xf32>) outs(%e : tensor<8x4xf32>) {
@@ -122,7 +122,7 @@ func.func @unfused(%x: tensor<8x16xf32>, %d: tensor<16x4xi8>, %s: tensor<1x4xf32
 // CHECK-NOT: qtensor.cpu_kernel
 // CHECK: return
 func.func @empty_batch(%x: tensor<0x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<0x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<0x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<0x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<0x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<0x32xf32>
   return %y : tensor<0x32xf32>
 }
 

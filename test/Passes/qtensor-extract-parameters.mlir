@@ -10,7 +10,7 @@
 // CHECK-SAME: {argument = 3 : i64, function = "forward", layout = "row_major", name = "fc.bias", type = tensor<4xf32>, value = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]> : tensor<4xf32>}
 // CHECK: func.func @forward(%[[X:.*]]: tensor<2x8xf32>, %[[D:.*]]: tensor<4x8xi8> {bufferization.writable = false, qtensor.parameter = "fc.weight.data"}, %[[S:.*]]: tensor<4x1xf32> {bufferization.writable = false, qtensor.parameter = "fc.weight.scale"}, %[[B:.*]]: tensor<4xf32> {bufferization.writable = false, qtensor.parameter = "fc.bias"})
 // CHECK: arith.constant 0.000000e+00 : f32
-// CHECK: qtensor.fused_int8_matmul %[[X]], %[[D]], %[[S]], %[[B]]
+// CHECK: qtensor.fused_mixed_matmul %[[X]], %[[D]], %[[S]], %[[B]]
 // CHECK-NOT: dense_resource
 // CHECK: dialect_resources
 // LARGE-ONLY-NOT: qtensor.parameters
@@ -20,7 +20,7 @@ func.func @forward(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
   %s = arith.constant dense_resource<fc.weight.scale> : tensor<4x1xf32>
   %b = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32> loc("fc.bias")
   %zero = arith.constant 0.0 : f32
-  %y = qtensor.fused_int8_matmul %x, %d, %s, %b : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<2x4xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s, %b : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
 

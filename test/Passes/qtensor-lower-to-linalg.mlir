@@ -39,14 +39,14 @@ func.func @flatten_arguments(%a: !qtensor.tensor<4x8xi8, f32, per_row>, %d: tens
 // CHECK: arith.maximumf
 // CHECK-NOT: qtensor.
 func.func @fused(%x: tensor<?x8xf32>, %d: tensor<4x8xi8>, %s: tensor<4x1xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s, %b relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s, %b relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }
 
 // -----
 
 // Tests the unfused stage-2 ops: the transpose copies the data and reshapes
-// the [N, 1] scale to [1, N]; int8_mm reads (k, n); scale_mul broadcasts.
+// the [N, 1] scale to [1, N]; mixed_mm reads (k, n); scale_mul broadcasts.
 // CHECK-DAG: #[[$RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[$ROW:.*]] = affine_map<(d0, d1) -> (0, d1)>
 // CHECK-LABEL: func.func @stage2
@@ -61,7 +61,7 @@ func.func @stage2(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_row>
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<8x4xi8>
   %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<1x4xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<2x4xf32>, tensor<1x4xf32> -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
@@ -124,7 +124,7 @@ func.func @runtime_quantize(%w: tensor<4x8xf32>) -> !qtensor.tensor<4x8xi8, f32,
 
 // -----
 
-// Tests that a quantized linear without a transpose + int8_mm form (a scale
+// Tests that a quantized linear without a transpose + mixed_mm form (a scale
 // varying along K) is computed from its dequantized weight, and that a
 // weight with dynamic rows gets its N from the data at run time.
 // CHECK-LABEL: func.func @per_group_linear

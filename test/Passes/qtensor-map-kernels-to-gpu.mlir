@@ -71,7 +71,7 @@
 // EMULATE-NOT: gpu.launch
 func.func @fused(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parameter = "fc.weight.data"},
                  %s: tensor<32x1xf32>, %b: tensor<32xf32>) -> tensor<?x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s, %b relu : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32>, tensor<32xf32> -> tensor<?x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s, %b relu : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32>, tensor<32xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
 
@@ -84,7 +84,7 @@ func.func @fused(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parameter =
 // CHECK: gpu.launch {{.*}} module(@linear_0_weight_tiled) function(@linear_0_weight_tiled)
 func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parameter = "0.weight.data"},
                       %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
 
@@ -139,7 +139,7 @@ func.func @sequential(%x: tensor<?x64xf32>, %w: tensor<32x64xi8> {qtensor.parame
 // EMULATE: return
 func.func @bf16(%x: tensor<?x64xbf16>, %w: tensor<32x64xi8> {qtensor.parameter = "w.data"},
                 %s: tensor<32x1xbf16>) -> tensor<?x32xbf16> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xbf16>, tensor<32x64xi8>, tensor<32x1xbf16> -> tensor<?x32xbf16>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x64xbf16>, tensor<32x64xi8>, tensor<32x1xbf16> -> tensor<?x32xbf16>
   return %y : tensor<?x32xbf16>
 }
 
@@ -175,7 +175,7 @@ func.func @bf16(%x: tensor<?x64xbf16>, %w: tensor<32x64xi8> {qtensor.parameter =
 // EMULATE: return
 func.func @ksplit(%x: tensor<?x512xbf16>, %w: tensor<40x512xi8> {qtensor.parameter = "k.data"},
                   %s: tensor<40x1xbf16>) -> tensor<?x40xbf16> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x512xbf16>, tensor<40x512xi8>, tensor<40x1xbf16> -> tensor<?x40xbf16>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x512xbf16>, tensor<40x512xi8>, tensor<40x1xbf16> -> tensor<?x40xbf16>
   return %y : tensor<?x40xbf16>
 }
 
@@ -205,7 +205,7 @@ func.func @ksplit(%x: tensor<?x512xbf16>, %w: tensor<40x512xi8> {qtensor.paramet
 // NOTC: return
 func.func @f16(%x: tensor<?x96xf16>, %w: tensor<40x96xi8> {qtensor.parameter = "h.data"},
                %s: tensor<40x1xf16>) -> tensor<?x40xf16> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x96xf16>, tensor<40x96xi8>, tensor<40x1xf16> -> tensor<?x40xf16>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x96xf16>, tensor<40x96xi8>, tensor<40x1xf16> -> tensor<?x40xf16>
   return %y : tensor<?x40xf16>
 }
 
@@ -218,7 +218,7 @@ func.func @f16(%x: tensor<?x96xf16>, %w: tensor<40x96xi8> {qtensor.parameter = "
 // CHECK: return
 func.func @f16_odd_k(%x: tensor<?x24xf16>, %w: tensor<16x24xi8> {qtensor.parameter = "o.data"},
                      %s: tensor<16x1xf16>) -> tensor<?x16xf16> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x24xf16>, tensor<16x24xi8>, tensor<16x1xf16> -> tensor<?x16xf16>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x24xf16>, tensor<16x24xi8>, tensor<16x1xf16> -> tensor<?x16xf16>
   return %y : tensor<?x16xf16>
 }
 
@@ -229,7 +229,7 @@ func.func @f16_odd_k(%x: tensor<?x24xf16>, %w: tensor<16x24xi8> {qtensor.paramet
 // CHECK-NOT: gpu.launch
 // CHECK: linalg.generic
 func.func @packed(%x: tensor<?x64xf32>, %w: tensor<64x32xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
 
@@ -269,6 +269,6 @@ func.func @packed(%x: tensor<?x64xf32>, %w: tensor<64x32xi8>, %s: tensor<32x1xf3
 // COLS: memref.store {{.*}}[%{{.*}}, %[[THIRD]]]
 func.func @columns(%x: tensor<?x64xf32>, %w: tensor<40x64xi8> {qtensor.parameter = "c.data"},
                    %s: tensor<40x1xf32>) -> tensor<?x40xf32> {
-  %y = qtensor.fused_int8_matmul %x, %w, %s : tensor<?x64xf32>, tensor<40x64xi8>, tensor<40x1xf32> -> tensor<?x40xf32>
+  %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x64xf32>, tensor<40x64xi8>, tensor<40x1xf32> -> tensor<?x40xf32>
   return %y : tensor<?x40xf32>
 }

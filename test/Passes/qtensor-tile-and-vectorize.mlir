@@ -80,7 +80,7 @@
 
 // BAD-TILE: error: qtensor-tile-and-vectorize: tile sizes must be positive, got tile-m=4 tile-n=16 tile-k=0
 func.func @fused_dynamic_batch(%x: tensor<?x32xf32>, %d: tensor<16x32xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s relu : tensor<?x32xf32>, tensor<16x32xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s relu : tensor<?x32xf32>, tensor<16x32xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 
@@ -103,7 +103,7 @@ func.func @fused_dynamic_batch(%x: tensor<?x32xf32>, %d: tensor<16x32xi8>, %s: t
 // PARALLEL:   scf.forall.in_parallel
 // PARALLEL:     tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[CHUNK]]] [%{{.*}}, 32] [1, 1]
 func.func @parallel_columns(%x: tensor<?x32xf32>, %d: tensor<64x32xi8>, %s: tensor<64x1xf32>) -> tensor<?x64xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x32xf32>, tensor<64x32xi8>, tensor<64x1xf32> -> tensor<?x64xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x32xf32>, tensor<64x32xi8>, tensor<64x1xf32> -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
 
@@ -121,7 +121,7 @@ func.func @parallel_columns(%x: tensor<?x32xf32>, %d: tensor<64x32xi8>, %s: tens
 // CHECK-NOT: linalg.copy
 // CHECK-LABEL: func.func @gemv_packed_weight
 func.func @padded_input_rows(%x: tensor<?x512xf32>, %d: tensor<16x512xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x512xf32>, tensor<16x512xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x512xf32>, tensor<16x512xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 
@@ -136,7 +136,7 @@ func.func @padded_input_rows(%x: tensor<?x512xf32>, %d: tensor<16x512xi8>, %s: t
 // CHECK: }
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]{{.*}} ins(%[[PARTIAL]] : tensor<1x16x16xf32>)
 func.func @gemv_packed_weight(%x: tensor<1x64xf32>, %d: tensor<64x16xi8>, %s: tensor<16x1xf32>) -> tensor<1x16xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s weight_transposed : tensor<1x64xf32>, tensor<64x16xi8>, tensor<16x1xf32> -> tensor<1x16xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s weight_transposed : tensor<1x64xf32>, tensor<64x16xi8>, tensor<16x1xf32> -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
@@ -150,6 +150,6 @@ func.func @gemv_packed_weight(%x: tensor<1x64xf32>, %d: tensor<64x16xi8>, %s: te
 // CHECK-NOT: qtensor.weight_panel
 // CHECK: return
 func.func @no_panel_for_deep_weights(%x: tensor<?x4160xf32>, %d: tensor<16x4160xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
-  %y = qtensor.fused_int8_matmul %x, %d, %s : tensor<?x4160xf32>, tensor<16x4160xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x4160xf32>, tensor<16x4160xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }

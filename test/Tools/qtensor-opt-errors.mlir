@@ -18,7 +18,7 @@
 // A verifier failure leaves no partial output file behind.
 // RUN: %expect_exit 2 qtensor-opt %s -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=VERIFY
 // RUN: not test -e %t/out.mlir
-// VERIFY: error: 'qtensor.int8_mm' op rhs must have 8 rows (lhs columns), got 6
+// VERIFY: error: 'qtensor.mixed_mm' op rhs must have 8 rows (lhs columns), got 6
 
 // Garbage that is not MLIR at all.
 // RUN: printf '\x00\x01garbage' > %t/garbage.mlir
@@ -41,6 +41,6 @@
 // EMPTY: module {
 
 func.func @bad(%x: tensor<2x8xf32>, %d: tensor<6x4xi8>) -> tensor<2x4xf32> {
-  %y = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<6x4xi8> -> tensor<2x4xf32>
+  %y = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<6x4xi8> -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }

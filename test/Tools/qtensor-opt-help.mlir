@@ -9,7 +9,7 @@
 // CHECK-DAG: --qtensor-cpu-pipeline
 // CHECK-DAG: --qtensor-decompose-linear
 // CHECK-DAG: --qtensor-extract-parameters
-// CHECK-DAG: --qtensor-fuse-int8-matmul
+// CHECK-DAG: --qtensor-fuse-mixed-matmul
 // CHECK-DAG: --qtensor-lower-to-linalg
 // CHECK-DAG: --qtensor-pack-weights
 // CHECK-DAG: --qtensor-quantize-weights

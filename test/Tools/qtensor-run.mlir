@@ -52,7 +52,7 @@
 // RUN: ls %t/stages | FileCheck %s --check-prefix=STAGES
 // STAGES: 01-qtensor-quantize-weights.mlir
 // STAGES: 02-qtensor-decompose-linear.mlir
-// STAGES: 03-qtensor-fuse-int8-matmul.mlir
+// STAGES: 03-qtensor-fuse-mixed-matmul.mlir
 
 // Bad input.
 // RUN: %expect_exit 2 qtensor-run %t/missing.pt --input-shape 4x64 2>&1 | FileCheck %s --check-prefix=MISSING

@@ -97,7 +97,7 @@ TEST_F(OpBuilderTest, VerifierRejectsMismatchedBuilderTypes) {
       makeFunction({RankedTensorType::get({4, 64}, f32),
                     RankedTensorType::get({64, 8}, builder.getI8Type())});
   // The result claims 16 columns where the rhs has 8.
-  Int8MmOp::create(builder, loc, RankedTensorType::get({4, 16}, f32), args[0],
+  MixedMmOp::create(builder, loc, RankedTensorType::get({4, 16}, f32), args[0],
                    args[1]);
   func::ReturnOp::create(builder, loc);
   std::string message;
@@ -106,7 +106,7 @@ TEST_F(OpBuilderTest, VerifierRejectsMismatchedBuilderTypes) {
     return success();
   });
   EXPECT_TRUE(failed(verify(*module)));
-  EXPECT_EQ(message, "'qtensor.int8_mm' op result must have type "
+  EXPECT_EQ(message, "'qtensor.mixed_mm' op result must have type "
                      "'tensor<4x8xf32>' ([M, N] in the lhs element type), "
                      "got 'tensor<4x16xf32>'");
 }

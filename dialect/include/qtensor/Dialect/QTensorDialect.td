@@ -26,7 +26,7 @@ def QTensor_Dialect : Dialect {
     `qtensor.linear` accepts a float or a quantized weight (type-based
     dispatch, like `__torch_dispatch__`). With a quantized weight it
     decomposes into the ops the tensor subclass receives from PyTorch:
-    `qtensor.transpose` (`aten.t`), `qtensor.int8_mm` (`aten.mm` on the int8
+    `qtensor.transpose` (`aten.t`), `qtensor.mixed_mm` (`aten.mm` on the int8
     values converted to the float type) and `qtensor.scale_mul` (the scale
     applied once after the reduction).
   }];

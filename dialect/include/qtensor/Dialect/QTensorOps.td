@@ -208,7 +208,7 @@ def QTensor_TransposeOp : QTensor_Op<"transpose", [Pure]> {
   let hasFolder = 1;
 }
 
-def QTensor_Int8MmOp : QTensor_Op<"int8_mm", [Pure]> {
+def QTensor_MixedMmOp : QTensor_Op<"mixed_mm", [Pure]> {
   let summary = "float [M, K] x int8 [K, N] matrix product, without scale";
   let description = [{
     Computes `mm(lhs, rhs.to(lhs.dtype))`: every int8 value of `rhs` is
@@ -219,7 +219,7 @@ def QTensor_Int8MmOp : QTensor_Op<"int8_mm", [Pure]> {
     Example:
 
     ```mlir
-    %acc = qtensor.int8_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8>
+    %acc = qtensor.mixed_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8>
              -> tensor<?x128xf32>
     ```
   }];
@@ -258,10 +258,10 @@ def QTensor_ScaleMulOp : QTensor_Op<"scale_mul", [Pure]> {
 // Kernel-level ops
 //===----------------------------------------------------------------------===//
 
-def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
+def QTensor_FusedMixedMatmulOp : QTensor_Op<"fused_mixed_matmul", [Pure]> {
   let summary = "one kernel: x [M, K] times int8 weight [N, K] transposed, then scale, bias, relu";
   let description = [{
-    The fused form of `transpose` + `int8_mm` + `scale_mul` (+ bias, + relu):
+    The fused form of `transpose` + `mixed_mm` + `scale_mul` (+ bias, + relu):
 
     ```
     result[m, n] = act((sum_k x[m, k] * float(weight_data[n, k]))
@@ -280,7 +280,7 @@ def QTensor_FusedInt8MatmulOp : QTensor_Op<"fused_int8_matmul", [Pure]> {
     Example:
 
     ```mlir
-    %y = qtensor.fused_int8_matmul %x, %d, %s, %b relu
+    %y = qtensor.fused_mixed_matmul %x, %d, %s, %b relu
            : tensor<?x64xf32>, tensor<128x64xi8>, tensor<128x1xf32>,
              tensor<128xf32> -> tensor<?x128xf32>
     ```

@@ -18,7 +18,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init("int8")};
   PassOptions::Option<bool> fuse{
       *this, "fuse",
-      llvm::cl::desc("Fuse transpose + int8_mm + scale_mul (+ bias, relu) "
+      llvm::cl::desc("Fuse transpose + mixed_mm + scale_mul (+ bias, relu) "
                      "into one kernel (stage 3); off compiles the unfused "
                      "stage-2 program"),
       llvm::cl::init(true)};

@@ -21,7 +21,7 @@ namespace qtensor {
 #define GEN_PASS_DECL
 #include "qtensor/Passes/Passes.h.inc"
 
-/// Adds the rewrite of quantized linears into transpose + int8_mm +
+/// Adds the rewrite of quantized linears into transpose + mixed_mm +
 /// scale_mul (qtensor-decompose-linear) to `patterns`.
 void populateDecomposeLinearPatterns(RewritePatternSet &patterns);
 

@@ -50,7 +50,7 @@ def QTensorQuantizeWeights : Pass<"qtensor-quantize-weights", "ModuleOp"> {
 }
 
 def QTensorDecomposeLinear : Pass<"qtensor-decompose-linear"> {
-  let summary = "Rewrite quantized linears into transpose + int8_mm + scale_mul (stage 1 -> 2)";
+  let summary = "Rewrite quantized linears into transpose + mixed_mm + scale_mul (stage 1 -> 2)";
   let description = [{
     Rewrites `qtensor.linear(x, q[, b])` with a quantized weight into the ops
     the reference tensor subclass receives from PyTorch:
@@ -58,7 +58,7 @@ def QTensorDecomposeLinear : Pass<"qtensor-decompose-linear"> {
     ```
     x2  = x flattened to [M, K]            (tensor.collapse_shape / expand_shape)
     t   = qtensor.transpose q              ([K, N], per_column: aten.t)
-    acc = qtensor.int8_mm x2, data(t)      (aten.mm on int8 converted to float)
+    acc = qtensor.mixed_mm x2, data(t)      (aten.mm on int8 converted to float)
     y   = qtensor.scale_mul acc, scale(t)  (the scale after the reduction)
     y   = y + b                            (linalg.generic, when there is a bias)
     y reshaped back to x's leading dimensions, then N
@@ -74,15 +74,15 @@ def QTensorDecomposeLinear : Pass<"qtensor-decompose-linear"> {
   ];
 }
 
-def QTensorFuseInt8Matmul : Pass<"qtensor-fuse-int8-matmul"> {
-  let summary = "Fuse transpose + int8_mm + scale_mul (+ bias, + relu) into one op (stage 2 -> 3)";
+def QTensorFuseMixedMatmul : Pass<"qtensor-fuse-mixed-matmul"> {
+  let summary = "Fuse transpose + mixed_mm + scale_mul (+ bias, + relu) into one op (stage 2 -> 3)";
   let description = [{
-    Matches `qtensor.scale_mul(qtensor.int8_mm(x, data(transpose(q))),
+    Matches `qtensor.scale_mul(qtensor.mixed_mm(x, data(transpose(q))),
     scale(transpose(q)))`, optionally followed by the bias add that
     `qtensor-decompose-linear` emits and by a relu (a `linalg.generic`
     computing `max(v, 0)`, possibly behind the reshape back to the input's
     leading dimensions), and replaces it with one
-    `qtensor.fused_int8_matmul`. The fused op reads the weight data in its
+    `qtensor.fused_mixed_matmul`. The fused op reads the weight data in its
     original `[N, K]` layout (the transpose becomes indexing), converts int8
     to float inside the reduction and applies scale, bias and relu once per
     output element after it.
@@ -96,7 +96,7 @@ def QTensorFuseInt8Matmul : Pass<"qtensor-fuse-int8-matmul"> {
 def QTensorPackWeights : Pass<"qtensor-pack-weights", "ModuleOp"> {
   let summary = "Store the constant int8 weights of fused kernels as [K, N]";
   let description = [{
-    Compile-time packing: the CPU kernel of `qtensor.fused_int8_matmul`
+    Compile-time packing: the CPU kernel of `qtensor.fused_mixed_matmul`
     reads, for each step of the reduction, one weight row of N contiguous
     values. For every fused op whose `weight_data` is a constant `[N, K]`,
     this pass creates the transposed constant `[K, N]` (once per weight) and
@@ -142,13 +142,13 @@ def QTensorLowerToLinalg : Pass<"qtensor-lower-to-linalg", "ModuleOp"> {
     - `pack` / `data` / `scale` disappear into the data and scale values;
     - `transpose` becomes a `linalg.transpose` of the data and a reshape of
       the scale (`[N, 1]` <-> `[1, N]`);
-    - `int8_mm`, `scale_mul`, `dequantize` and the float path of `linear`
+    - `mixed_mm`, `scale_mul`, `dequantize` and the float path of `linear`
       become `linalg.generic`s (int8 converted with `arith.sitofp` inside the
       reduction); a quantized `linear` is first decomposed as by
       `qtensor-decompose-linear`, and one that has no decomposed form (a
       scale varying along K, such as `per_group`) is computed from its
       dequantized weight;
-    - `fused_int8_matmul` becomes a contraction `linalg.generic` that reads the
+    - `fused_mixed_matmul` becomes a contraction `linalg.generic` that reads the
       weight through the `(m, n, k) -> (n, k)` map, followed by one
       elementwise epilogue (scale, bias, relu), marked `qtensor.epilogue` for
       the tiling that fuses the two;

@@ -1,7 +1,7 @@
-//===- FuseInt8Matmul.cpp - one kernel per quantized linear ---------------===//
+//===- FuseMixedMatmul.cpp - one kernel per quantized linear ---------------===//
 //
-// Stage 2 -> 3: transpose + int8_mm + scale_mul (+ bias add, + relu) become
-// one qtensor.fused_int8_matmul that reads the weight in its [N, K] layout.
+// Stage 2 -> 3: transpose + mixed_mm + scale_mul (+ bias add, + relu) become
+// one qtensor.fused_mixed_matmul that reads the weight in its [N, K] layout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,7 +17,7 @@
 
 namespace mlir {
 namespace qtensor {
-#define GEN_PASS_DEF_QTENSORFUSEINT8MATMUL
+#define GEN_PASS_DEF_QTENSORFUSEMIXEDMATMUL
 #include "qtensor/Passes/Passes.h.inc"
 } // namespace qtensor
 } // namespace mlir
@@ -74,15 +74,15 @@ static void redirectShapeQueries(PatternRewriter &rewriter, Value value,
   }
 }
 
-struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
+struct FuseScaledMixedMatmul : OpRewritePattern<ScaleMulOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(ScaleMulOp scaleMul,
                                 PatternRewriter &rewriter) const override {
-    // scale_mul(int8_mm(x, data(t)), scale(t)) with t = transpose(q).
-    auto matmul = scaleMul.getInput().getDefiningOp<Int8MmOp>();
+    // scale_mul(mixed_mm(x, data(t)), scale(t)) with t = transpose(q).
+    auto matmul = scaleMul.getInput().getDefiningOp<MixedMmOp>();
     if (!matmul || !matmul->hasOneUse())
-      return rewriter.notifyMatchFailure(scaleMul, "input is not an int8_mm");
+      return rewriter.notifyMatchFailure(scaleMul, "input is not an mixed_mm");
     auto data = matmul.getRhs().getDefiningOp<DataOp>();
     auto scale = scaleMul.getScale().getDefiningOp<ScaleOp>();
     if (!data || !scale || data.getInput() != scale.getInput())
@@ -134,7 +134,7 @@ struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
         DataOp::create(rewriter, loc, weightType.getDataType(), weight);
     Value weightScale =
         ScaleOp::create(rewriter, loc, weightType.getScaleType(), weight);
-    Value fused = FusedInt8MatmulOp::create(rewriter, loc, scaleMul.getType(),
+    Value fused = FusedMixedMatmulOp::create(rewriter, loc, scaleMul.getType(),
                                             matmul.getLhs(), weightData,
                                             weightScale, bias, relu);
     if (reshape) {
@@ -147,12 +147,12 @@ struct FuseScaledInt8Matmul : OpRewritePattern<ScaleMulOp> {
   }
 };
 
-class FuseInt8MatmulPass
-    : public qtensor::impl::QTensorFuseInt8MatmulBase<FuseInt8MatmulPass> {
+class FuseMixedMatmulPass
+    : public mlir::qtensor::impl::QTensorFuseMixedMatmulBase<FuseMixedMatmulPass> {
 public:
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseScaledInt8Matmul>(&getContext());
+    patterns.add<FuseScaledMixedMatmul>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

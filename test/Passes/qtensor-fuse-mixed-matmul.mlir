@@ -1,20 +1,20 @@
-// RUN: qtensor-opt --qtensor-fuse-int8-matmul --split-input-file %s | FileCheck %s
+// RUN: qtensor-opt --qtensor-fuse-mixed-matmul --split-input-file %s | FileCheck %s
 
-// Tests that transpose + int8_mm + scale_mul become one fused op that reads
+// Tests that transpose + mixed_mm + scale_mul become one fused op that reads
 // the weight data and scale in their [N, K] / [N, 1] layout: no transpose.
 // CHECK-LABEL: func.func @scaled_matmul
 // CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: !qtensor.tensor<128x64xi8, f32, per_row>)
 // CHECK-DAG: %[[D:.*]] = qtensor.data %[[W]] : !qtensor.tensor<128x64xi8, f32, per_row> -> tensor<128x64xi8>
 // CHECK-DAG: %[[S:.*]] = qtensor.scale %[[W]] : !qtensor.tensor<128x64xi8, f32, per_row> -> tensor<128x1xf32>
-// CHECK: %[[Y:.*]] = qtensor.fused_int8_matmul %[[X]], %[[D]], %[[S]] : tensor<?x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> -> tensor<?x128xf32>
+// CHECK: %[[Y:.*]] = qtensor.fused_mixed_matmul %[[X]], %[[D]], %[[S]] : tensor<?x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> -> tensor<?x128xf32>
 // CHECK-NOT: qtensor.transpose
-// CHECK-NOT: qtensor.int8_mm
+// CHECK-NOT: qtensor.mixed_mm
 // CHECK: return %[[Y]]
 func.func @scaled_matmul(%x: tensor<?x64xf32>, %w: !qtensor.tensor<128x64xi8, f32, per_row>) -> tensor<?x128xf32> {
   %t = qtensor.transpose %w : !qtensor.tensor<128x64xi8, f32, per_row> -> !qtensor.tensor<64x128xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<64x128xi8, f32, per_column> -> tensor<64x128xi8>
   %s = qtensor.scale %t : !qtensor.tensor<64x128xi8, f32, per_column> -> tensor<1x128xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8> -> tensor<?x128xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<?x64xf32>, tensor<64x128xi8> -> tensor<?x128xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<?x128xf32>, tensor<1x128xf32> -> tensor<?x128xf32>
   return %y : tensor<?x128xf32>
 }
@@ -29,7 +29,7 @@ func.func @scaled_matmul(%x: tensor<?x64xf32>, %w: !qtensor.tensor<128x64xi8, f3
 // leading dimensions join the fused op, and the reshape moves after it.
 // CHECK-LABEL: func.func @bias_reshape_relu
 // CHECK-SAME: (%[[X:.*]]: tensor<12x8xf32>, %[[W:.*]]: !qtensor.tensor<4x8xi8, f32, per_row>, %[[B:.*]]: tensor<4xf32>)
-// CHECK: %[[Y:.*]] = qtensor.fused_int8_matmul %[[X]], %{{.*}}, %{{.*}}, %[[B]] relu : tensor<12x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<12x4xf32>
+// CHECK: %[[Y:.*]] = qtensor.fused_mixed_matmul %[[X]], %{{.*}}, %{{.*}}, %[[B]] relu : tensor<12x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<12x4xf32>
 // CHECK: %[[E:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2]] output_shape [4, 3, 4]
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[E]]
@@ -38,7 +38,7 @@ func.func @bias_reshape_relu(%x: tensor<12x8xf32>, %w: !qtensor.tensor<4x8xi8, f
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<8x4xi8>
   %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<1x4xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<12x8xf32>, tensor<8x4xi8> -> tensor<12x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<12x8xf32>, tensor<8x4xi8> -> tensor<12x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<12x4xf32>, tensor<1x4xf32> -> tensor<12x4xf32>
   %e0 = tensor.empty() : tensor<12x4xf32>
   %biased = linalg.generic {indexing_maps = [#id2, #col, #id2], iterator_types = ["parallel", "parallel"]}
@@ -69,9 +69,9 @@ func.func @bias_reshape_relu(%x: tensor<12x8xf32>, %w: !qtensor.tensor<4x8xi8, f
 // is answered from the input instead, and the last size from the type.
 // CHECK-LABEL: func.func @dynamic_bias_relu
 // CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[W:.*]]: !qtensor.tensor<4x8xi8, f32, per_row>, %[[B:.*]]: tensor<4xf32>)
-// CHECK: %[[Y:.*]] = qtensor.fused_int8_matmul %[[X]], %{{.*}}, %{{.*}}, %[[B]] relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
+// CHECK: %[[Y:.*]] = qtensor.fused_mixed_matmul %[[X]], %{{.*}}, %{{.*}}, %[[B]] relu : tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4xf32> -> tensor<?x4xf32>
 // CHECK-NOT: linalg.generic
-// CHECK-NOT: qtensor.int8_mm
+// CHECK-NOT: qtensor.mixed_mm
 // CHECK: return %[[Y]]
 func.func @dynamic_bias_relu(%x: tensor<?x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_row>,
                              %b: tensor<4xf32>) -> tensor<?x4xf32> {
@@ -80,7 +80,7 @@ func.func @dynamic_bias_relu(%x: tensor<?x8xf32>, %w: !qtensor.tensor<4x8xi8, f3
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<8x4xi8>
   %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<1x4xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<?x8xf32>, tensor<8x4xi8> -> tensor<?x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<?x8xf32>, tensor<8x4xi8> -> tensor<?x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x4xf32>
   %m0 = tensor.dim %y, %c0 : tensor<?x4xf32>
   %e0 = tensor.empty(%m0) : tensor<?x4xf32>
@@ -110,13 +110,13 @@ func.func @dynamic_bias_relu(%x: tensor<?x8xf32>, %w: !qtensor.tensor<4x8xi8, f3
 // Tests that a relu written as compare + select (as torch-style lowerings
 // emit it) directly on the scaled result is fused too.
 // CHECK-LABEL: func.func @select_relu
-// CHECK: qtensor.fused_int8_matmul %{{.*}}, %{{.*}}, %{{.*}} relu : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
+// CHECK: qtensor.fused_mixed_matmul %{{.*}}, %{{.*}}, %{{.*}} relu : tensor<2x8xf32>, tensor<4x8xi8>, tensor<4x1xf32> -> tensor<2x4xf32>
 // CHECK-NOT: linalg.generic
 func.func @select_relu(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_row>) -> tensor<2x4xf32> {
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<8x4xi8>
   %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<1x4xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<2x4xf32>, tensor<1x4xf32> -> tensor<2x4xf32>
   %e = tensor.empty() : tensor<2x4xf32>
   %relu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
@@ -136,14 +136,14 @@ func.func @select_relu(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per
 
 // Tests that an elementwise op that is not a relu (max with 1) stays out.
 // CHECK-LABEL: func.func @not_relu
-// CHECK: qtensor.fused_int8_matmul %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8xf32>
+// CHECK: qtensor.fused_mixed_matmul %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8xf32>
 // CHECK: linalg.generic
 // CHECK: arith.maximumf
 func.func @not_relu(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_row>) -> tensor<2x4xf32> {
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<8x4xi8>
   %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<1x4xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<2x4xf32>, tensor<1x4xf32> -> tensor<2x4xf32>
   %e = tensor.empty() : tensor<2x4xf32>
   %m = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
@@ -158,17 +158,17 @@ func.func @not_relu(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_ro
 
 // -----
 
-// Tests that an int8_mm whose result is also used elsewhere is not fused
+// Tests that an mixed_mm whose result is also used elsewhere is not fused
 // (the unscaled product must stay available).
 // CHECK-LABEL: func.func @shared_product
-// CHECK: qtensor.int8_mm
+// CHECK: qtensor.mixed_mm
 // CHECK: qtensor.scale_mul
-// CHECK-NOT: qtensor.fused_int8_matmul
+// CHECK-NOT: qtensor.fused_mixed_matmul
 func.func @shared_product(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_row>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_row> -> !qtensor.tensor<8x4xi8, f32, per_column>
   %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<8x4xi8>
   %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_column> -> tensor<1x4xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<2x4xf32>, tensor<1x4xf32> -> tensor<2x4xf32>
   return %acc, %y : tensor<2x4xf32>, tensor<2x4xf32>
 }
@@ -178,13 +178,13 @@ func.func @shared_product(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, 
 // Tests that a per-tensor weight stays unfused (the fused op takes [N, 1]
 // scales) but still valid.
 // CHECK-LABEL: func.func @per_tensor_weight
-// CHECK: qtensor.int8_mm
-// CHECK-NOT: qtensor.fused_int8_matmul
+// CHECK: qtensor.mixed_mm
+// CHECK-NOT: qtensor.fused_mixed_matmul
 func.func @per_tensor_weight(%x: tensor<2x8xf32>, %w: !qtensor.tensor<4x8xi8, f32, per_tensor>) -> tensor<2x4xf32> {
   %t = qtensor.transpose %w : !qtensor.tensor<4x8xi8, f32, per_tensor> -> !qtensor.tensor<8x4xi8, f32, per_tensor>
   %d = qtensor.data %t : !qtensor.tensor<8x4xi8, f32, per_tensor> -> tensor<8x4xi8>
   %s = qtensor.scale %t : !qtensor.tensor<8x4xi8, f32, per_tensor> -> tensor<1x1xf32>
-  %acc = qtensor.int8_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
+  %acc = qtensor.mixed_mm %x, %d : tensor<2x8xf32>, tensor<8x4xi8> -> tensor<2x4xf32>
   %y = qtensor.scale_mul %acc, %s : tensor<2x4xf32>, tensor<1x1xf32> -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
