@@ -24,7 +24,14 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   buildFrontEnd(pm, options.quantization, options.fuse, options.packWeights,
                 options.parameters);
 
-  // Register tiles, fused producers, vectors.
+  // Each kernel's shape and tile sizes, then register tiles, fused
+  // producers, vectors.
+  QTensorConfigureCpuKernelsOptions kernels;
+  kernels.tileM = options.tileM;
+  kernels.tileN = options.tileN;
+  kernels.tileK = options.tileK;
+  kernels.parallelChunk = options.parallelChunk;
+  pm.addNestedPass<func::FuncOp>(createQTensorConfigureCpuKernels(kernels));
   QTensorTileAndVectorizeOptions tiling;
   tiling.tileM = options.tileM;
   tiling.tileN = options.tileN;

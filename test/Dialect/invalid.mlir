@@ -423,3 +423,31 @@ func.func private @gpu_kernel_5() attributes {qtensor.gpu_kernels = [#qtensor.gp
 
 // expected-error @+1 {{'mma_ksplit' takes no tile_m}}
 func.func private @gpu_kernel_6() attributes {qtensor.gpu_kernels = [#qtensor.gpu_kernel<mma_ksplit, tile_m = 4, chunks = 4>]}
+//===----------------------------------------------------------------------===//
+// #qtensor.cpu_kernel
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// expected-error @+1 {{tile sizes must be positive, got tile_m = 4, tile_n = 0, tile_k = 16}}
+func.func @cpu_kernel_tile() attributes {k = #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 0, tile_k = 16>}
+
+// -----
+
+// expected-error @+1 {{a gemv kernel has one row per tile, got tile_m = 4}}
+func.func @cpu_kernel_gemv_rows() attributes {k = #qtensor.cpu_kernel<gemv, tile_m = 4, tile_n = 16, tile_k = 16>}
+
+// -----
+
+// expected-error @+1 {{only a register_tiled kernel has weight panels}}
+func.func @cpu_kernel_panels() attributes {k = #qtensor.cpu_kernel<small_m, tile_m = 3, tile_n = 16, tile_k = 16, panel_rows = 3>}
+
+// -----
+
+// expected-error @+1 {{panel_rows and column_chunk must not be negative}}
+func.func @cpu_kernel_chunk() attributes {k = #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, column_chunk = -16>}
+
+// -----
+
+// expected-error @+1 {{remainder_tile_m must be positive, got 0}}
+func.func @cpu_kernel_remainder() attributes {k = #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, remainder_tile_m = 0>}

@@ -166,10 +166,58 @@ def QTensorLowerToLinalg : Pass<"qtensor-lower-to-linalg", "ModuleOp"> {
   ];
 }
 
+def QTensorConfigureCpuKernels
+    : Pass<"qtensor-configure-cpu-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Choose the shape and tile sizes of each CPU kernel";
+  let description = [{
+    Records on every kernel root of the function (a 2-D elementwise
+    `linalg.generic` directly in its body: the epilogue of a fused kernel,
+    or the scale multiply / bias add of an unfused one) how
+    `qtensor-tile-and-vectorize` tiles it, as
+    `qtensor.cpu_kernel = #qtensor.cpu_kernel<...>`:
+
+    - the shape: `gemv` for a static batch of one row, `small_m` for a
+      static batch smaller than `tile-m` (one tile of all its rows),
+      `register_tiled` otherwise (a dynamic batch included);
+    - `tile_m`, `tile_n`, `tile_k`: the register tile and the K step (also
+      the lanes of the GEMV form of one-row tiles), `tile-m` and `tile-n`
+      clamped to static sizes;
+    - `panel_rows` (register_tiled fused kernels whose weights are `[N, K]`,
+      with a static N, when a float panel `[K, tile-n]` takes at most
+      256 KiB): the rows per block whose register tiles share converted
+      weight panels (256, or M when smaller);
+    - `remainder_tile_m`: 4 when `tile-m` > 4, so the rows after the last
+      full tile go 4 at a time before the one-row GEMVs;
+    - `column_chunk` (`parallel-chunk` > 0): the largest multiple of
+      `tile-n` up to `parallel-chunk` that divides N into at least two
+      parallel tasks.
+
+    Kernels with an empty dimension get no attribute. The CPU pipeline runs
+    this pass right before `qtensor-tile-and-vectorize`, with the same
+    options.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
+           "Rows of the output per register tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"16",
+           "Columns of the output per register tile">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
+           "Reduction step inside a tile">,
+    Option<"parallelChunk", "parallel-chunk", "int64_t", /*default=*/"0",
+           "At most this many columns per parallel task; 0: sequential">
+  ];
+  let dependentDialects = ["::mlir::qtensor::QTensorDialect"];
+}
+
 def QTensorTileAndVectorize
     : Pass<"qtensor-tile-and-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile linalg kernels for registers, fuse producers, vectorize the tiles";
   let description = [{
+    Tiles every kernel as the `qtensor.cpu_kernel` attribute of its root
+    says (`qtensor-configure-cpu-kernels`), and removes the attribute; a
+    root without one is configured here from this pass's options, as that
+    pass would. What follows describes the kernels those decisions give.
+
     For every 2-D elementwise `linalg.generic` (the epilogue of a fused
     kernel, or the scale multiply / bias add of an unfused one), tiles its
     `[M, N]` space by `tile-m` x `tile-n` and fuses into each tile the
@@ -217,6 +265,7 @@ def QTensorTileAndVectorize
   ];
   let dependentDialects = [
     "::mlir::math::MathDialect",
+    "::mlir::qtensor::QTensorDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
   ];

@@ -1,0 +1,143 @@
+//===- ConfigureCpuKernels.cpp - shape and tile sizes of CPU kernels ------===//
+//
+// Decides, for every kernel of a function, how qtensor-tile-and-vectorize
+// tiles it, and records the decision as a #qtensor.cpu_kernel attribute on
+// the kernel's root. All the tiling choices of the CPU code generator are
+// made here; the emitters under CpuKernels/ only follow them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtensor/Passes/CpuKernelConfig.h"
+
+#include "CpuKernels/CpuKernels.h"
+#include "qtensor/Passes/PassUtils.h"
+#include "qtensor/Passes/Passes.h"
+
+namespace mlir {
+namespace qtensor {
+#define GEN_PASS_DEF_QTENSORCONFIGURECPUKERNELS
+#include "qtensor/Passes/Passes.h.inc"
+} // namespace qtensor
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::qtensor;
+
+bool mlir::qtensor::isCpuKernelRoot(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  return generic && generic.getNumLoops() == 2 &&
+         generic.getNumReductionLoops() == 0 &&
+         generic.hasPureTensorSemantics();
+}
+
+LogicalResult
+mlir::qtensor::checkCpuKernelOptions(const CpuKernelOptions &options,
+                                     Location loc, StringRef passName) {
+  if (options.tileM > 0 && options.tileN > 0 && options.tileK > 0)
+    return success();
+  return emitError(loc) << passName
+                        << ": tile sizes must be positive, got tile-m="
+                        << options.tileM << " tile-n=" << options.tileN
+                        << " tile-k=" << options.tileK;
+}
+
+/// A tile never exceeds a static dimension, so a small layer is one tile
+/// with static sizes rather than a partial one.
+static int64_t clampTile(int64_t tile, int64_t range) {
+  return ShapedType::isDynamic(range) ? tile : std::min(tile, range);
+}
+
+/// The columns per parallel task: the largest multiple of tile-n up to
+/// parallel-chunk that divides N into at least two chunks; 0 when there is
+/// none (a dynamic or too narrow N).
+static int64_t chooseColumnChunk(int64_t columns,
+                                 const CpuKernelOptions &options) {
+  if (options.parallelChunk <= 0 || ShapedType::isDynamic(columns))
+    return 0;
+  for (int64_t size = options.parallelChunk / options.tileN * options.tileN;
+       size >= options.tileN; size -= options.tileN)
+    if (columns % size == 0 && columns / size >= 2)
+      return size;
+  return 0;
+}
+
+/// True when the register tiles of a fused kernel (weights in torch's
+/// [N, K] layout) should share converted weights: when a panel and the
+/// input rows of a register tile fit in L2 together. A 704 KiB panel
+/// (K = 11008) made 11008 x 4096 at M = 256 slower (97 ms) than converting
+/// per tile (75 ms) on a 1 MiB L2.
+static bool fitsWeightPanel(linalg::GenericOp root, int64_t columns,
+                            const CpuKernelOptions &options) {
+  constexpr int64_t kMaxPanelBytes = 256 * 1024;
+  linalg::GenericOp contraction = cpu::findWeightContraction(root);
+  if (!contraction || ShapedType::isDynamic(columns))
+    return false;
+  int64_t depth = contraction.getStaticLoopRanges()[2];
+  int64_t elementBytes = cast<ShapedType>(contraction.getResult(0).getType())
+                             .getElementTypeBitWidth() /
+                         8;
+  return !ShapedType::isDynamic(depth) &&
+         depth * options.tileN * elementBytes <= kMaxPanelBytes;
+}
+
+CpuKernelAttr mlir::qtensor::decideCpuKernel(linalg::GenericOp root,
+                                             const CpuKernelOptions &options) {
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  // Kernels with an empty dimension compute nothing: they stay untiled
+  // (loops without iterations once lowered).
+  if (llvm::is_contained(ranges, 0))
+    return {};
+  int64_t rows = ranges[0], columns = ranges[1];
+
+  // A batch that can fill a register tile (a dynamic one, at run time) is
+  // tiled in full register tiles; a static smaller one is one tile of all
+  // its rows, a GEMV for one row.
+  CpuKernelShape shape = CpuKernelShape::RegisterTiled;
+  if (!ShapedType::isDynamic(rows) && rows < options.tileM)
+    shape = rows == 1 ? CpuKernelShape::Gemv : CpuKernelShape::SmallM;
+
+  // Rows per block of a kernel with weight panels: the register tiles of a
+  // block reuse each column tile's panel; a block of inputs (256 rows of K
+  // floats) stays in the caches while all column tiles go by.
+  constexpr int64_t kBlockRows = 256;
+  int64_t panelRows = 0;
+  if (shape == CpuKernelShape::RegisterTiled &&
+      fitsWeightPanel(root, columns, options))
+    panelRows = clampTile(kBlockRows, rows);
+
+  // The rows after the last full tile (a dynamic batch's remainder, all of
+  // it when the batch is smaller than tile-m) go 4 rows at a time, then one:
+  // 4-row tiles read each weight tile once for 4 rows.
+  int64_t remainderTileM = options.tileM > 4 ? 4 : 1;
+
+  return CpuKernelAttr::get(
+      root.getContext(), shape, clampTile(options.tileM, rows),
+      clampTile(options.tileN, columns), options.tileK, panelRows,
+      remainderTileM, chooseColumnChunk(columns, options));
+}
+
+namespace {
+
+class ConfigureCpuKernelsPass
+    : public mlir::qtensor::impl::QTensorConfigureCpuKernelsBase<
+          ConfigureCpuKernelsPass> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override {
+    CpuKernelOptions options{tileM, tileN, tileK, parallelChunk};
+    if (failed(checkCpuKernelOptions(options, getOperation().getLoc(),
+                                     getArgument())))
+      return signalPassFailure();
+    // Kernel roots are directly in the function body; ops in loops are
+    // tiles already. Weight conversions are fused into the kernels that
+    // read them.
+    for (Operation &op : getOperation().getBody().getOps())
+      if (isCpuKernelRoot(&op) && !op.hasAttr(kWeightConvertAttr))
+        if (CpuKernelAttr config =
+                decideCpuKernel(cast<linalg::GenericOp>(op), options))
+          op.setAttr(kCpuKernelAttr, config);
+  }
+};
+
+} // namespace

@@ -1,0 +1,140 @@
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --qtensor-configure-cpu-kernels | FileCheck %s
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --qtensor-configure-cpu-kernels="tile-m=16 tile-n=8 parallel-chunk=20" | FileCheck %s --check-prefix=OPTIONS
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-configure-cpu-kernels{tile-m=8 tile-n=8 tile-k=8},qtensor-tile-and-vectorize),canonicalize,cse)' | FileCheck %s --check-prefix=FOLLOW
+// RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --qtensor-configure-cpu-kernels="tile-n=0" 2>&1 | FileCheck %s --check-prefix=BAD-TILE
+
+// Tests that a static batch of one row is a GEMV (1 x 16 tiles), that the
+// decision goes on the kernel's epilogue and not on its weight conversion,
+// and that tile-n is clamped to a narrower N.
+// CHECK-LABEL: func.func @one_row
+// CHECK-NOT: qtensor.cpu_kernel
+// CHECK: attrs = {qtensor.weight_convert}
+// CHECK: attrs = {qtensor.cpu_kernel = #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 16, tile_k = 16>, qtensor.epilogue}
+// CHECK-LABEL: func.func @one_row_narrow
+// CHECK: #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 8, tile_k = 16>
+// OPTIONS-LABEL: func.func @one_row
+// OPTIONS: #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 8, tile_k = 16, remainder_tile_m = 4, column_chunk = 16>
+func.func @one_row(%x: tensor<1x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<1x32xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<1x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+func.func @one_row_narrow(%x: tensor<1x64xf32>, %d: tensor<8x64xi8>, %s: tensor<8x1xf32>) -> tensor<1x8xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<1x64xf32>, tensor<8x64xi8>, tensor<8x1xf32> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// Tests that a static batch smaller than tile-m is one tile of all its
+// rows, without weight panels (no register tile would share them).
+// CHECK-LABEL: func.func @small_batch
+// CHECK: #qtensor.cpu_kernel<small_m, tile_m = 3, tile_n = 16, tile_k = 16>
+// OPTIONS-LABEL: func.func @small_batch
+// OPTIONS: #qtensor.cpu_kernel<small_m, tile_m = 3, tile_n = 8, tile_k = 16, remainder_tile_m = 4, column_chunk = 16>
+func.func @small_batch(%x: tensor<3x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<3x32xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<3x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<3x32xf32>
+  return %y : tensor<3x32xf32>
+}
+
+// Tests that batches holding full register tiles share weight panels, in
+// blocks of 256 rows or of the whole batch when it is smaller; that with
+// tile-m = 16 the rows after the last full tile go 4 at a time; and that
+// parallel-chunk splits N = 32 into chunks of 16 (the largest multiple of
+// tile-n = 8 up to 20 that divides N in two or more).
+// CHECK-LABEL: func.func @large_batch
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 64>
+// CHECK-LABEL: func.func @larger_batch
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 256>
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 256>
+// OPTIONS-LABEL: func.func @large_batch
+// OPTIONS: #qtensor.cpu_kernel<register_tiled, tile_m = 16, tile_n = 8, tile_k = 16, panel_rows = 64, remainder_tile_m = 4, column_chunk = 16>
+// OPTIONS-LABEL: func.func @dynamic_batch
+// OPTIONS: #qtensor.cpu_kernel<register_tiled, tile_m = 16, tile_n = 8, tile_k = 16, panel_rows = 256, remainder_tile_m = 4, column_chunk = 16>
+func.func @large_batch(%x: tensor<64x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<64x32xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<64x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<64x32xf32>
+  return %y : tensor<64x32xf32>
+}
+func.func @larger_batch(%x: tensor<300x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<300x32xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<300x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<300x32xf32>
+  return %y : tensor<300x32xf32>
+}
+func.func @dynamic_batch(%x: tensor<?x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// Tests that a weight panel [K, tile-n] takes at most 256 KiB: f32 with
+// K = 4096 fits exactly, K = 4112 does not; bf16 fits twice the depth
+// (K = 8192), f16 not beyond it (K = 8208).
+// CHECK-LABEL: func.func @panel_f32_fits
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 256>
+// CHECK-LABEL: func.func @panel_f32_too_deep
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16>
+// CHECK-LABEL: func.func @panel_bf16_fits
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 256>
+// CHECK-LABEL: func.func @panel_f16_too_deep
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16>
+func.func @panel_f32_fits(%x: tensor<?x4096xf32>, %d: tensor<16x4096xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x4096xf32>, tensor<16x4096xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+func.func @panel_f32_too_deep(%x: tensor<?x4112xf32>, %d: tensor<16x4112xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x4112xf32>, tensor<16x4112xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+func.func @panel_bf16_fits(%x: tensor<?x8192xbf16>, %d: tensor<16x8192xi8>, %s: tensor<16x1xbf16>) -> tensor<?x16xbf16> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x8192xbf16>, tensor<16x8192xi8>, tensor<16x1xbf16> -> tensor<?x16xbf16>
+  return %y : tensor<?x16xbf16>
+}
+func.func @panel_f16_too_deep(%x: tensor<?x8208xf16>, %d: tensor<16x8208xi8>, %s: tensor<16x1xf16>) -> tensor<?x16xf16> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x8208xf16>, tensor<16x8208xi8>, tensor<16x1xf16> -> tensor<?x16xf16>
+  return %y : tensor<?x16xf16>
+}
+
+// Tests that weights packed as [K, N] get no panel (their rows are already
+// the ones a register tile reads).
+// CHECK-LABEL: func.func @packed_weights
+// CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16>
+func.func @packed_weights(%x: tensor<?x64xf32>, %d: tensor<64x32xi8>, %s: tensor<32x1xf32>) -> tensor<?x32xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s weight_transposed : tensor<?x64xf32>, tensor<64x32xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// Tests that both elementwise ops of an unfused kernel (scale, bias) are
+// configured, without panels: their contraction is no fused kernel's.
+// CHECK-LABEL: func.func @unfused
+// CHECK-COUNT-2: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 4, tile_k = 16>
+// CHECK-NOT: qtensor.cpu_kernel
+// CHECK: return
+func.func @unfused(%x: tensor<8x16xf32>, %d: tensor<16x4xi8>, %s: tensor<1x4xf32>, %b: tensor<4xf32>) -> tensor<8x4xf32> {
+  %acc = qtensor.mixed_mm %x, %d : tensor<8x16xf32>, tensor<16x4xi8> -> tensor<8x4xf32>
+  %y = qtensor.scale_mul %acc, %s : tensor<8x4xf32>, tensor<1x4xf32> -> tensor<8x4xf32>
+  %e = tensor.empty() : tensor<8x4xf32>
+  %z = linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (n)>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]} ins(%y, %b : tensor<8x4xf32>, tensor<4xf32>) outs(%e : tensor<8x4xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %sum = arith.addf %v, %c : f32
+    linalg.yield %sum : f32
+  } -> tensor<8x4xf32>
+  return %z : tensor<8x4xf32>
+}
+
+// Tests that a kernel with an empty dimension is left alone.
+// CHECK-LABEL: func.func @empty_batch
+// CHECK-NOT: qtensor.cpu_kernel
+// CHECK: return
+func.func @empty_batch(%x: tensor<0x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<0x32xf32> {
+  %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<0x64xf32>, tensor<32x64xi8>, tensor<32x1xf32> -> tensor<0x32xf32>
+  return %y : tensor<0x32xf32>
+}
+
+// Tests that qtensor-tile-and-vectorize follows the recorded decision (8 x 8
+// register tiles, K steps of 8) over its own options (4 x 16 x 16), and
+// drops it.
+// FOLLOW-NOT: qtensor.cpu_kernel
+// FOLLOW-LABEL: func.func @dynamic_batch
+// FOLLOW: scf.for %{{.*}} step %c256
+// FOLLOW:   scf.for %{{.*}} step %c8
+// FOLLOW:     scf.for %{{.*}} = %c0 to %c64 step %c8
+// FOLLOW:       vector.contract {{.*}} : vector<8x8xf32>, vector<8x8xf32> into vector<8x8xf32>
+// FOLLOW-NOT: qtensor.cpu_kernel
+
+// BAD-TILE: error: qtensor-configure-cpu-kernels: tile sizes must be positive, got tile-m=4 tile-n=0 tile-k=16
