@@ -98,7 +98,7 @@ TEST_F(OpBuilderTest, VerifierRejectsMismatchedBuilderTypes) {
                     RankedTensorType::get({64, 8}, builder.getI8Type())});
   // The result claims 16 columns where the rhs has 8.
   MixedMmOp::create(builder, loc, RankedTensorType::get({4, 16}, f32), args[0],
-                   args[1]);
+                    args[1]);
   func::ReturnOp::create(builder, loc);
   std::string message;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {

@@ -5,6 +5,45 @@
 using namespace llvm;
 using namespace mlir::qtensor;
 
+namespace {
+
+Expected<::qtensor::QuantScheme> parseQuantizeOption(StringRef value) {
+  ::qtensor::QuantScheme scheme;
+  std::string problem;
+  if (!::qtensor::parseQuantScheme(value.str(), scheme, problem))
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --quantize '" + value + "' (expected " +
+                                 ::qtensor::kQuantSchemeSpellings + ")");
+  if (!scheme.isImplemented())
+    return createStringError(inconvertibleErrorCode(),
+                             "--quantize '" + value + "': " +
+                                 ::qtensor::notImplementedMessage(scheme));
+  return scheme;
+}
+
+Expected<std::vector<::qtensor::InputSpec>>
+parseInputOptions(ArrayRef<std::string> shapes, StringRef dtype) {
+  std::optional<::qtensor::ElementType> elementType =
+      ::qtensor::parseElementType(dtype.str());
+  if (!elementType)
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --input-dtype '" + dtype +
+                                 "' (expected " +
+                                 ::qtensor::kElementTypeSpellings + ")");
+  std::vector<::qtensor::InputSpec> inputs;
+  for (const std::string &text : shapes) {
+    std::string problem;
+    if (!::qtensor::parseInputSpec(text, *elementType, inputs.emplace_back(),
+                                   problem))
+      return createStringError(inconvertibleErrorCode(),
+                               "invalid --input-shape '" + text +
+                                   "': " + problem);
+  }
+  return inputs;
+}
+
+} // namespace
+
 InputOptions::InputOptions(cl::OptionCategory &category, StringRef shapeHelp)
     : shapes("input-shape", cl::cat(category), cl::desc(shapeHelp),
              cl::value_desc("SHAPE[:DTYPE]")),
@@ -23,41 +62,4 @@ QuantizeOption::QuantizeOption(cl::OptionCategory &category)
 
 Expected<::qtensor::QuantScheme> QuantizeOption::parse() const {
   return parseQuantizeOption(spelling);
-}
-
-Expected<::qtensor::QuantScheme>
-mlir::qtensor::parseQuantizeOption(StringRef value) {
-  ::qtensor::QuantScheme scheme;
-  std::string problem;
-  if (!::qtensor::parseQuantScheme(value.str(), scheme, problem))
-    return createStringError(inconvertibleErrorCode(),
-                             "unknown --quantize '" + value + "' (expected " +
-                                 ::qtensor::kQuantSchemeSpellings + ")");
-  if (!scheme.isImplemented())
-    return createStringError(inconvertibleErrorCode(),
-                             "--quantize '" + value + "': " +
-                                 ::qtensor::notImplementedMessage(scheme));
-  return scheme;
-}
-
-Expected<std::vector<::qtensor::InputSpec>>
-mlir::qtensor::parseInputOptions(ArrayRef<std::string> shapes,
-                                 StringRef dtype) {
-  std::optional<::qtensor::ElementType> elementType =
-      ::qtensor::parseElementType(dtype.str());
-  if (!elementType)
-    return createStringError(inconvertibleErrorCode(),
-                             "unknown --input-dtype '" + dtype +
-                                 "' (expected " +
-                                 ::qtensor::kElementTypeSpellings + ")");
-  std::vector<::qtensor::InputSpec> inputs;
-  for (const std::string &text : shapes) {
-    std::string problem;
-    if (!::qtensor::parseInputSpec(text, *elementType, inputs.emplace_back(),
-                                   problem))
-      return createStringError(inconvertibleErrorCode(),
-                               "invalid --input-shape '" + text +
-                                   "': " + problem);
-  }
-  return inputs;
 }

@@ -21,12 +21,6 @@ Error makeError(const Twine &message) {
   return createStringError(inconvertibleErrorCode(), message);
 }
 
-torch::jit::Module loadReference(StringRef modelPath) {
-  torch::jit::Module module = torch::jit::load(modelPath.str());
-  module.eval();
-  return module;
-}
-
 std::vector<at::Tensor> forward(torch::jit::Module &module,
                                 ArrayRef<at::Tensor> inputs) {
   return qtensor::reference::runTorch(module, inputs.vec());
@@ -41,11 +35,17 @@ void printBench(StringRef name, const std::vector<double> &samples) {
 
 } // namespace
 
+torch::jit::Module qtensor::runtool::loadFloatModel(StringRef modelPath) {
+  torch::jit::Module module = torch::jit::load(modelPath.str());
+  module.eval();
+  return module;
+}
+
 Expected<bool> qtensor::runtool::compareWithReferences(
-    StringRef modelPath, const CompileOptions &options, const Model &model,
+    StringRef modelPath, torch::jit::Module &floatModel,
+    const CompileOptions &options, const Model &model,
     ArrayRef<at::Tensor> inputs, ArrayRef<at::Tensor> outputs) {
   torch::NoGradGuard noGrad;
-  torch::jit::Module floatModel = loadReference(modelPath);
   std::string problem;
   torch::jit::Module oracle =
       reference::oracleFor(options.quantization, floatModel, model, problem);
@@ -99,7 +99,8 @@ Expected<bool> qtensor::runtool::compareWithReferences(
   return agreed;
 }
 
-Error qtensor::runtool::benchAgainstLibTorch(unsigned runs, StringRef modelPath,
+Error qtensor::runtool::benchAgainstLibTorch(unsigned runs,
+                                             torch::jit::Module &floatModel,
                                              const CompileOptions &options,
                                              const Model &model,
                                              ArrayRef<at::Tensor> inputs) {
@@ -109,7 +110,6 @@ Error qtensor::runtool::benchAgainstLibTorch(unsigned runs, StringRef modelPath,
                std::vector<at::Tensor> ignored;
                (void)qtensor::run(model, inputVector, ignored);
              }));
-  torch::jit::Module floatModel = loadReference(modelPath);
   int threads = at::get_num_threads();
   at::set_num_threads(2);
   printBench("libtorch_float", tooling::timeCalls(runs, [&] {

@@ -17,6 +17,7 @@
 #include "llvm/Support/Error.h"
 
 #include <ATen/Tensor.h>
+#include <torch/csrc/jit/api/module.h>
 
 #include <string>
 #include <vector>
@@ -43,10 +44,15 @@ llvm::Error dumpParameters(const Model &model, llvm::StringRef directory);
 llvm::Error writeOutputs(llvm::StringRef path,
                          llvm::ArrayRef<at::Tensor> outputs);
 
+/// The model at `modelPath` in LibTorch, in eval mode: what --compare and
+/// --bench measure against.
+torch::jit::Module loadFloatModel(llvm::StringRef modelPath);
+
 /// --compare: prints the agreement of `outputs` with the scheme's LibTorch
-/// oracle and the float model, and, for quantized models, with the unfused
+/// oracle and `floatModel`, and, for quantized models, with the unfused
 /// program compiled separately. Returns whether every check agreed.
 llvm::Expected<bool> compareWithReferences(llvm::StringRef modelPath,
+                                           torch::jit::Module &floatModel,
                                            const CompileOptions &options,
                                            const Model &model,
                                            llvm::ArrayRef<at::Tensor> inputs,
@@ -55,7 +61,7 @@ llvm::Expected<bool> compareWithReferences(llvm::StringRef modelPath,
 /// --bench: prints the median and minimum of `runs` calls of the compiled
 /// model, LibTorch's float model and, for int8, the seed's module swap
 /// (which quantizes every weight on every call).
-llvm::Error benchAgainstLibTorch(unsigned runs, llvm::StringRef modelPath,
+llvm::Error benchAgainstLibTorch(unsigned runs, torch::jit::Module &floatModel,
                                  const CompileOptions &options,
                                  const Model &model,
                                  llvm::ArrayRef<at::Tensor> inputs);

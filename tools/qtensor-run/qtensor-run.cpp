@@ -156,16 +156,19 @@ int runTool() {
             qtensor::runtool::dumpParameters(*model, dumpParams))
       return fail(std::move(error));
   int status = 0;
+  torch::jit::Module floatModel;
+  if (compare || bench)
+    floatModel = qtensor::runtool::loadFloatModel(modelPath);
   if (compare) {
     auto agreed = qtensor::runtool::compareWithReferences(
-        modelPath, options, *model, *inputs, outputs);
+        modelPath, floatModel, options, *model, *inputs, outputs);
     if (!agreed)
       return fail(agreed.takeError());
     status = *agreed ? 0 : 1;
   }
   if (bench)
     if (llvm::Error error = qtensor::runtool::benchAgainstLibTorch(
-            bench, modelPath, options, *model, *inputs))
+            bench, floatModel, options, *model, *inputs))
       return fail(std::move(error));
   // Results last: a failure above leaves no result file behind.
   if (!outputPath.empty())

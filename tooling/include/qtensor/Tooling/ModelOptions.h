@@ -57,16 +57,6 @@ private:
   llvm::cl::opt<std::string> spelling;
 };
 
-/// The model inputs that `shapes` (--input-shape values) describe, `dtype`
-/// giving the dtype of those that name none. What InputOptions::parse does,
-/// for callers with their own option storage.
-llvm::Expected<std::vector<::qtensor::InputSpec>>
-parseInputOptions(llvm::ArrayRef<std::string> shapes, llvm::StringRef dtype);
-
-/// The scheme a --quantize value names; see QuantizeOption::parse.
-llvm::Expected<::qtensor::QuantScheme>
-parseQuantizeOption(llvm::StringRef value);
-
 } // namespace qtensor
 } // namespace mlir
 
