@@ -59,9 +59,11 @@ GraphImporter::GraphImporter(MLIRContext &context, jit::Module &original)
   // Frozen constants keep the storage of the parameters they came from;
   // that is how they get their names back.
   for (const auto &parameter : original.named_parameters(/*recurse=*/true))
-    names[parameter.value.data_ptr()] = parameter.name;
+    names[parameter.value.data_ptr()] = {parameter.name,
+                                         parameter.value.numel()};
   for (const auto &buffer : original.named_buffers(/*recurse=*/true))
-    names.emplace(buffer.value.data_ptr(), buffer.name);
+    names.emplace(buffer.value.data_ptr(),
+                  NamedStorage{buffer.name, buffer.value.numel()});
 }
 
 //===----------------------------------------------------------------------===//
@@ -105,6 +107,20 @@ Location GraphImporter::locationOf(const jit::Node *node) {
 // Values
 //===----------------------------------------------------------------------===//
 
+Item Item::number(const at::Tensor &scalar) {
+  Item item;
+  if (scalar.is_floating_point()) {
+    item.kind = Kind::Float;
+    item.floatValue = scalar.item<double>();
+  } else if (scalar.scalar_type() == at::kBool) {
+    item.kind = Kind::Bool;
+    item.boolValue = scalar.item<bool>();
+  } else {
+    item = integer(scalar.item<int64_t>());
+  }
+  return item;
+}
+
 Item &GraphImporter::lookup(const jit::Value *value) {
   auto it = items.find(value);
   if (it == items.end())
@@ -124,8 +140,10 @@ std::string GraphImporter::nameOf(const at::Tensor &tensor,
                                   const jit::Value *value) {
   auto it = names.find(tensor.data_ptr());
   std::string name;
-  if (it != names.end()) {
-    name = it->second;
+  // A view of all of a parameter's elements (a frozen `w.t()`) is that
+  // parameter; a slice of one is not.
+  if (it != names.end() && it->second.numel == tensor.numel()) {
+    name = it->second.name;
   } else {
     name = value->debugName();
     if (StringRef(name).starts_with("self."))
@@ -178,11 +196,23 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
   case at::kBFloat16:
     elementType = builder.getBF16Type();
     break;
+  case at::kLong:
+    elementType = builder.getI64Type();
+    break;
+  case at::kInt:
+    elementType = builder.getI32Type();
+    break;
+  case at::kChar:
+    elementType = builder.getI8Type();
+    break;
+  case at::kBool:
+    elementType = builder.getI1Type();
+    break;
   default:
     throw ImportError{"constant '" + name + "' has element type " +
                       std::string(c10::toString(source.scalar_type())) +
-                      ", only float32, float16 and bfloat16 tensors are "
-                      "supported"};
+                      ", only float32, float16, bfloat16, int64, int32, int8 "
+                      "and bool tensors are supported"};
   }
   // LibTorch does not check an archive's tensor records against their
   // storage: a corrupted one can describe a view that reaches past it.
@@ -200,7 +230,12 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
   // Scalars are ordinary literals (upstream lowerings of rank-0 globals
   // cannot read a dense_resource); every tensor is a named blob.
   ElementsAttr attr;
-  if (tensor.dim() == 0) {
+  if (elementType.isInteger(1)) {
+    // Masks: i1 has no byte layout a blob could share.
+    const bool *data = tensor.data_ptr<bool>();
+    attr = DenseElementsAttr::get(
+        type, ArrayRef<bool>(data, static_cast<size_t>(tensor.numel())));
+  } else if (tensor.dim() == 0) {
     attr = DenseElementsAttr::getFromRawBuffer(type, bytes);
   } else {
     AsmResourceBlob blob(
@@ -389,6 +424,8 @@ OwningOpRef<ModuleOp> GraphImporter::run(jit::Graph &graph,
 void GraphImporter::importNode(jit::Node *node) {
   const char *kind = node->kind().toQualString();
   Location loc = locationOf(node);
+  if (foldAtImport(*this, node))
+    return;
   if (OpHandler handler = OpTable::get().lookup(kind))
     return handler(*this, node, loc);
   fail(node, "unsupported operator '" + std::string(kind) + "'");

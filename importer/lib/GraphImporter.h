@@ -67,6 +67,8 @@ struct Item {
     item.intValue = value;
     return item;
   }
+  /// The number a 0-D tensor holds, as an Int, Float or Bool item.
+  static Item number(const at::Tensor &scalar);
   bool isScalar() const {
     return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool;
   }
@@ -124,8 +126,8 @@ public:
   /// Emits `tensor` as a named `arith.constant` at the top of the function.
   Value emitConstant(const at::Tensor &tensor, const std::string &name,
                      Location loc);
-  /// The name of a constant tensor: the parameter or buffer whose storage it
-  /// shares, else the TorchScript value's name.
+  /// The name of a constant tensor: the parameter or buffer whose elements
+  /// it views, else the TorchScript value's name.
   std::string nameOf(const at::Tensor &tensor, const jit::Value *value);
 
   /// The name that the inputs' descriptions give dynamic dimension `dim` of
@@ -158,11 +160,20 @@ private:
   /// Constants go after the last one emitted, so they stay at the top of the
   /// function in the order they were first used.
   Operation *lastConstant = nullptr;
-  /// Parameter and buffer names by data pointer.
-  std::unordered_map<void *, std::string> names;
+  /// Parameter and buffer names and sizes by data pointer.
+  struct NamedStorage {
+    std::string name;
+    int64_t numel;
+  };
+  std::unordered_map<void *, NamedStorage> names;
   llvm::DenseMap<const jit::Value *, Item> items;
   llvm::DenseMap<Value, SmallVector<std::string>> dimNames;
 };
+
+/// Runs `node` with LibTorch when all its inputs are known at import time
+/// and defines its outputs as import-time values; false when it cannot
+/// (ConstantFolding.cpp).
+bool foldAtImport(GraphImporter &importer, jit::Node *node);
 
 //===----------------------------------------------------------------------===//
 // Emit helpers, each defined with the op family it belongs to
@@ -180,6 +191,11 @@ Value emitLinear(GraphImporter &importer, jit::Node *node, Value input,
 Value emitMatmul(GraphImporter &importer, jit::Node *node, unsigned lhsIndex,
                  unsigned rhsIndex);
 
+/// [..., M, K] x [..., K, N] with broadcast batch dimensions, 1-D operands
+/// as in PyTorch's matmul, as `linalg.batch_matmul` (LinearOps.cpp).
+Value emitBatchedMatmul(GraphImporter &importer, jit::Node *node, Value lhs,
+                        Value rhs);
+
 /// `linalg.transpose` by `perm`, or `input` itself for the identity
 /// (ShapeOps.cpp).
 Value emitTranspose(GraphImporter &importer, Location loc, Value input,
@@ -194,9 +210,23 @@ Value emitReshape(GraphImporter &importer, jit::Node *node, Value input,
 using ElementwiseBody =
     function_ref<Value(OpBuilder &, Location, Type, ArrayRef<Value>)>;
 /// An elementwise `linalg.generic` over tensors and numbers, broadcast as
-/// PyTorch does (ElementwiseOps.cpp).
+/// PyTorch does (ElementwiseOps.cpp). By default all tensors have one float
+/// element type, which numbers and the result take. With `scalarType` and
+/// `resultType` set, tensors may differ (a bool mask beside a float tensor),
+/// numbers are constants of `scalarType` and the result has `resultType`.
 Value emitElementwise(GraphImporter &importer, jit::Node *node,
-                      ArrayRef<Item> operands, ElementwiseBody body);
+                      ArrayRef<Item> operands, ElementwiseBody body,
+                      Type scalarType = {}, Type resultType = {});
+/// `value` converted to the element type `to` as PyTorch's `to(dtype)` does:
+/// floats round, floats to integers truncate, nonzero is true
+/// (ElementwiseOps.cpp).
+Value convertElement(OpBuilder &builder, Location loc, Value value, Type to);
+/// `input` with its elements converted to `elementType` (ElementwiseOps.cpp).
+Value emitConvert(GraphImporter &importer, jit::Node *node, Value input,
+                  Type elementType);
+/// `input` broadcast to `shape` (PyTorch's expand; ShapeOps.cpp).
+Value emitBroadcast(GraphImporter &importer, jit::Node *node, Value input,
+                    ArrayRef<int64_t> shape);
 /// emitElementwise on the node's input 0 (ElementwiseOps.cpp).
 Value emitUnary(GraphImporter &importer, jit::Node *node,
                 function_ref<Value(OpBuilder &, Location, Value)> body);
@@ -206,6 +236,18 @@ Value emitUnary(GraphImporter &importer, jit::Node *node,
 Value emitReduction(
     GraphImporter &importer, Location loc, Value input, int64_t dim, Value init,
     function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
+/// The same along several dimensions at once, all dropped.
+Value emitReduction(
+    GraphImporter &importer, Location loc, Value input, ArrayRef<int64_t> dims,
+    Value init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
+/// Softmax of `input` along `dim` (ReductionOps.cpp).
+Value emitSoftmax(GraphImporter &importer, jit::Node *node, Value input,
+                  int64_t dim);
+/// layer_norm of `input` over its last dimension, with optional `weight`
+/// and `bias` (ReductionOps.cpp).
+Value emitLayerNorm(GraphImporter &importer, jit::Node *node, Value input,
+                    Value weight, Value bias, double eps);
 
 } // namespace mlir::qtensor::importer
 

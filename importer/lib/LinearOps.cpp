@@ -62,6 +62,107 @@ Value mlir::qtensor::importer::emitLinear(GraphImporter &importer,
   return result;
 }
 
+/// The product of two batches of matrices, [..., M, K] x [..., K, N], with
+/// PyTorch's broadcasting of the batch dimensions; a 1-D operand is a
+/// matrix of one row (lhs) or column (rhs), dropped from the result. The
+/// batches are broadcast, flattened into one and multiplied with
+/// linalg.batch_matmul.
+Value mlir::qtensor::importer::emitBatchedMatmul(GraphImporter &importer,
+                                                 jit::Node *node, Value lhs,
+                                                 Value rhs) {
+  OpBuilder &builder = importer.getBuilder();
+  Location loc = importer.locationOf(node);
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  std::string shapes = formatShape(lhsType.getShape()) + " and " +
+                       formatShape(rhsType.getShape());
+  bool lhsVector = lhsType.getRank() == 1, rhsVector = rhsType.getRank() == 1;
+  if (lhsVector) {
+    lhs = emitReshape(importer, node, lhs, {1, lhsType.getDimSize(0)});
+    lhsType = cast<RankedTensorType>(lhs.getType());
+  }
+  if (rhsVector) {
+    rhs = emitReshape(importer, node, rhs, {rhsType.getDimSize(0), 1});
+    rhsType = cast<RankedTensorType>(rhs.getType());
+  }
+  Type elementType = lhsType.getElementType();
+  int64_t lhsRank = lhsType.getRank(), rhsRank = rhsType.getRank();
+  int64_t m = lhsType.getDimSize(lhsRank - 2);
+  int64_t k = lhsType.getDimSize(lhsRank - 1);
+  int64_t n = rhsType.getDimSize(rhsRank - 1);
+  if (ShapedType::isDynamic(k) != rhsType.isDynamicDim(rhsRank - 2) ||
+      (!ShapedType::isDynamic(k) && k != rhsType.getDimSize(rhsRank - 2)))
+    importer.fail(node, "matmul shapes " + shapes + " do not fit");
+  importer.checkSameDynamicSize(node, lhs, lhsRank - 1, rhs, rhsRank - 2);
+  // The broadcast batch shape, aligned on the right.
+  int64_t batchRank = std::max(lhsRank, rhsRank) - 2;
+  SmallVector<int64_t> batch(batchRank, 1);
+  SmallVector<std::string> batchNames(batchRank);
+  for (Value operand : {lhs, rhs}) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    int64_t offset = batchRank - (type.getRank() - 2);
+    for (int64_t i = 0; i + 2 < type.getRank(); ++i) {
+      int64_t size = type.getDimSize(i), &out = batch[offset + i];
+      if (ShapedType::isDynamic(size)) {
+        if (out != 1 && !ShapedType::isDynamic(out))
+          importer.fail(node, "matmul batch dimensions of " + shapes +
+                                  " do not broadcast");
+        batchNames[offset + i] = importer.mergeDimNames(
+            node, batchNames[offset + i], importer.dimNameOf(operand, i));
+        out = size;
+      } else if (size != 1) {
+        if (out != 1 && out != size)
+          importer.fail(node, "matmul batch dimensions of " + shapes +
+                                  " do not broadcast");
+        out = size;
+      }
+    }
+  }
+  // Each operand broadcast to the batch, with its batch flattened.
+  auto prepare = [&](Value operand) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<int64_t> shape(batch);
+    shape.append(type.getShape().take_back(2).begin(),
+                 type.getShape().take_back(2).end());
+    Value full = emitBroadcast(importer, node, operand, shape);
+    SmallVector<int64_t> flat = {1, shape[batchRank], shape[batchRank + 1]};
+    for (int64_t size : batch)
+      flat[0] = ShapedType::isDynamic(size) || ShapedType::isDynamic(flat[0])
+                    ? ShapedType::kDynamic
+                    : flat[0] * size;
+    return emitReshape(importer, node, full, flat);
+  };
+  Value lhsFlat = prepare(lhs), rhsFlat = prepare(rhs);
+  int64_t flatBatch = cast<RankedTensorType>(lhsFlat.getType()).getDimSize(0);
+  auto productType = RankedTensorType::get({flatBatch, m, n}, elementType);
+  SmallVector<Value> dynamicSizes;
+  if (productType.isDynamicDim(0))
+    dynamicSizes.push_back(dimSize(importer, loc, lhsFlat, 0));
+  if (productType.isDynamicDim(1))
+    dynamicSizes.push_back(dimSize(importer, loc, lhsFlat, 1));
+  if (productType.isDynamicDim(2))
+    dynamicSizes.push_back(dimSize(importer, loc, rhsFlat, 2));
+  Value empty =
+      tensor::EmptyOp::create(builder, loc, productType, dynamicSizes);
+  Value zero =
+      arith::ConstantOp::create(builder, loc, builder.getZeroAttr(elementType));
+  Value init = linalg::FillOp::create(builder, loc, zero, empty).getResult(0);
+  Value product =
+      linalg::BatchMatmulOp::create(builder, loc, productType,
+                                    ValueRange{lhsFlat, rhsFlat}, init)
+          .getResult(0);
+  importer.setDimNames(product, {importer.dimNameOf(lhsFlat, 0).str(),
+                                 importer.dimNameOf(lhsFlat, 1).str(),
+                                 importer.dimNameOf(rhsFlat, 2).str()});
+  // Back to the batch shape, without the vectors' unit dimensions.
+  SmallVector<int64_t> shape(batch);
+  if (!lhsVector)
+    shape.push_back(m);
+  if (!rhsVector)
+    shape.push_back(n);
+  return emitReshape(importer, node, product, shape);
+}
+
 Value mlir::qtensor::importer::emitMatmul(GraphImporter &importer,
                                           jit::Node *node, unsigned lhsIndex,
                                           unsigned rhsIndex) {
@@ -87,55 +188,11 @@ Value mlir::qtensor::importer::emitMatmul(GraphImporter &importer,
   if (rhsType.getElementType() != elementType)
     importer.fail(node, "matmul operands have different element types");
   int64_t lhsRank = lhsType.getRank(), rhsRank = rhsType.getRank();
-  if (lhsRank < 2 || rhsRank != 2) {
-    if (lhsRank == 3 && rhsRank == 3) {
-      if (!ShapedType::isDynamic(lhsType.getDimSize(2)) &&
-          lhsType.getDimSize(2) != rhsType.getDimSize(1))
-        importer.fail(node, "matmul shapes " + formatShape(lhsType.getShape()) +
-                                " and " + formatShape(rhsType.getShape()) +
-                                " do not fit");
-      // The batches and the contraction are assumed equal.
-      if (lhsType.getDimSize(0) != rhsType.getDimSize(0) &&
-          !(lhsType.isDynamicDim(0) && rhsType.isDynamicDim(0)))
-        importer.fail(node, "matmul shapes " + formatShape(lhsType.getShape()) +
-                                " and " + formatShape(rhsType.getShape()) +
-                                " have different batch sizes");
-      importer.checkSameDynamicSize(node, lhs, 0, rhs, 0);
-      importer.checkSameDynamicSize(node, lhs, 2, rhs, 1);
-      if (ShapedType::isDynamic(lhsType.getDimSize(2)) !=
-          ShapedType::isDynamic(rhsType.getDimSize(1)))
-        importer.fail(node, "matmul shapes " + formatShape(lhsType.getShape()) +
-                                " and " + formatShape(rhsType.getShape()) +
-                                " contract a dynamic size with a static one");
-      auto resultType = RankedTensorType::get(
-          {lhsType.getDimSize(0), lhsType.getDimSize(1), rhsType.getDimSize(2)},
-          elementType);
-      SmallVector<Value> dynamicSizes;
-      if (resultType.isDynamicDim(0))
-        dynamicSizes.push_back(dimSize(importer, loc, lhs, 0));
-      if (resultType.isDynamicDim(1))
-        dynamicSizes.push_back(dimSize(importer, loc, lhs, 1));
-      if (resultType.isDynamicDim(2))
-        dynamicSizes.push_back(dimSize(importer, loc, rhs, 2));
-      Value empty =
-          tensor::EmptyOp::create(builder, loc, resultType, dynamicSizes);
-      Value zero = arith::ConstantOp::create(builder, loc,
-                                             builder.getZeroAttr(elementType));
-      Value init =
-          linalg::FillOp::create(builder, loc, zero, empty).getResult(0);
-      Value product = linalg::BatchMatmulOp::create(builder, loc, resultType,
-                                                    ValueRange{lhs, rhs}, init)
-                          .getResult(0);
-      importer.setDimNames(product, {importer.dimNameOf(lhs, 0).str(),
-                                     importer.dimNameOf(lhs, 1).str(),
-                                     importer.dimNameOf(rhs, 2).str()});
-      return product;
-    }
-    importer.fail(node, "matmul of shapes " + formatShape(lhsType.getShape()) +
-                            " and " + formatShape(rhsType.getShape()) +
-                            " is not supported (supported: [..., M, K] x "
-                            "[K, N] and batched [B, M, K] x [B, K, N])");
-  }
+  if (lhsRank == 0 || rhsRank == 0)
+    importer.fail(node, "matmul of a 0-D tensor");
+  // Vectors and batches; [..., M, K] x [K, N] below.
+  if (lhsRank == 1 || rhsRank != 2)
+    return emitBatchedMatmul(importer, node, lhs, rhs);
   int64_t contraction = lhsType.getShape().back();
   if (ShapedType::isDynamic(contraction) ||
       ShapedType::isDynamic(rhsType.getDimSize(0)))
@@ -236,25 +293,80 @@ static void importMatmul(GraphImporter &importer, jit::Node *node, Location) {
   importer.setResult(node, emitMatmul(importer, node, 0, 1));
 }
 
-/// aten::addmm(bias, a, b) with beta = alpha = 1: the product, then the bias
-/// added with broadcasting.
+/// The number operand `index` of `node`, `fallback` when absent or None.
+static double scalarOf(GraphImporter &importer, jit::Node *node, unsigned index,
+                       double fallback) {
+  if (importer.isNone(node, index))
+    return fallback;
+  Item &item = importer.lookup(node->input(index));
+  if (!item.isScalar())
+    importer.fail(node, std::string(node->kind().toQualString()) + " operand " +
+                            std::to_string(index) + " must be a number");
+  return item.scalar();
+}
+
+/// beta * input + alpha * product, broadcast; beta = 0 ignores the input
+/// (NaN included), as PyTorch does.
+static Value emitScaledSum(GraphImporter &importer, jit::Node *node,
+                           Value product, double alpha, double beta) {
+  Item input = importer.lookup(node->input(0));
+  if (beta == 0.0)
+    input = Item::tensor(product);
+  Item operands[] = {Item::tensor(product), input};
+  return emitElementwise(
+      importer, node, operands,
+      [&](OpBuilder &b, Location l, Type t, ArrayRef<Value> args) {
+        Value scaled = args[0];
+        if (alpha != 1.0)
+          scaled = arith::MulFOp::create(
+              b, l, scaled,
+              arith::ConstantOp::create(b, l, b.getFloatAttr(t, alpha)));
+        if (beta == 0.0)
+          return scaled;
+        Value addend = args[1];
+        if (beta != 1.0)
+          addend = arith::MulFOp::create(
+              b, l, addend,
+              arith::ConstantOp::create(b, l, b.getFloatAttr(t, beta)));
+        return arith::AddFOp::create(b, l, scaled, addend).getResult();
+      });
+}
+
+/// aten::addmm(input, a, b, beta, alpha): beta * input + alpha * (a @ b).
 static void importAddmm(GraphImporter &importer, jit::Node *node, Location) {
   checkMatrixOperands(importer, node, 1);
-  if ((!importer.isNone(node, 3) &&
-       importer.lookup(node->input(3)).scalar() != 1.0) ||
-      (!importer.isNone(node, 4) &&
-       importer.lookup(node->input(4)).scalar() != 1.0))
-    importer.fail(node, "aten::addmm with beta or alpha other than 1 is not "
-                        "supported");
   Value product = emitMatmul(importer, node, 1, 2);
-  Item sum[] = {Item::tensor(product), importer.lookup(node->input(0))};
-  importer.setResult(
-      node,
-      emitElementwise(
-          importer, node, sum,
-          [](OpBuilder &b, Location l, Type, ArrayRef<Value> args) {
-            return arith::AddFOp::create(b, l, args[0], args[1]).getResult();
-          }));
+  importer.setResult(node, emitScaledSum(importer, node, product,
+                                         scalarOf(importer, node, 4, 1.0),
+                                         scalarOf(importer, node, 3, 1.0)));
+}
+
+/// The 3-D operands `first` and `first + 1` of bmm or baddbmm, multiplied.
+static Value emitBmm(GraphImporter &importer, jit::Node *node, unsigned first) {
+  Value lhs = importer.tensorOf(node, first);
+  Value rhs = importer.tensorOf(node, first + 1);
+  for (Value operand : {lhs, rhs})
+    if (cast<RankedTensorType>(operand.getType()).getRank() != 3)
+      importer.fail(node, std::string(node->kind().toQualString()) +
+                              " needs 3-D operands");
+  if (cast<RankedTensorType>(lhs.getType()).getDimSize(0) !=
+      cast<RankedTensorType>(rhs.getType()).getDimSize(0))
+    importer.fail(node, std::string(node->kind().toQualString()) +
+                            " operands have different batch sizes");
+  return emitBatchedMatmul(importer, node, lhs, rhs);
+}
+
+/// aten::bmm(a, b).
+static void importBmm(GraphImporter &importer, jit::Node *node, Location) {
+  importer.setResult(node, emitBmm(importer, node, 0));
+}
+
+/// aten::baddbmm(input, a, b, beta, alpha).
+static void importBaddbmm(GraphImporter &importer, jit::Node *node, Location) {
+  Value product = emitBmm(importer, node, 1);
+  importer.setResult(node, emitScaledSum(importer, node, product,
+                                         scalarOf(importer, node, 4, 1.0),
+                                         scalarOf(importer, node, 3, 1.0)));
 }
 
 void mlir::qtensor::importer::registerLinearOps(OpTable &table) {
@@ -262,4 +374,6 @@ void mlir::qtensor::importer::registerLinearOps(OpTable &table) {
   table.add("aten::mm", importMm);
   table.add("aten::addmm", importAddmm);
   table.add("aten::matmul", importMatmul);
+  table.add("aten::bmm", importBmm);
+  table.add("aten::baddbmm", importBaddbmm);
 }

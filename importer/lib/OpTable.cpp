@@ -32,8 +32,10 @@ const OpTable &OpTable::get() {
     registerPrimOps(table);
     registerLinearOps(table);
     registerShapeOps(table);
+    registerIndexingOps(table);
     registerElementwiseOps(table);
     registerReductionOps(table);
+    registerAttentionOps(table);
     return table;
   }();
   return table;

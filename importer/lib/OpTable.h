@@ -49,9 +49,16 @@ void registerPrimOps(OpTable &table);
 void registerLinearOps(OpTable &table);
 /// Transposes, reshapes and views (ShapeOps.cpp).
 void registerShapeOps(OpTable &table);
-/// Activations and arithmetic (ElementwiseOps.cpp).
+/// PyTorch's fused transformer inference ops, decomposed
+/// (AttentionOps.cpp).
+void registerAttentionOps(OpTable &table);
+/// Slicing, joining and gathering (IndexingOps.cpp).
+void registerIndexingOps(OpTable &table);
+/// Activations, math, arithmetic, comparisons and masks
+/// (ElementwiseOps.cpp).
 void registerElementwiseOps(OpTable &table);
-/// Reductions and normalization: softmax (ReductionOps.cpp).
+/// Reductions and normalization: sum, mean, softmax, layer_norm
+/// (ReductionOps.cpp).
 void registerReductionOps(OpTable &table);
 
 } // namespace mlir::qtensor::importer

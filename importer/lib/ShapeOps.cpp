@@ -320,6 +320,215 @@ static void importSqueeze(GraphImporter &importer, jit::Node *node, Location) {
   importer.setResult(node, emitReshape(importer, node, input, target));
 }
 
+//===----------------------------------------------------------------------===//
+// Broadcasts and repeats
+//===----------------------------------------------------------------------===//
+
+Value mlir::qtensor::importer::emitBroadcast(GraphImporter &importer,
+                                             jit::Node *node, Value input,
+                                             ArrayRef<int64_t> shape) {
+  OpBuilder &builder = importer.getBuilder();
+  Location loc = importer.locationOf(node);
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = shape.size(), offset = rank - type.getRank();
+  if (offset < 0)
+    importer.fail(node, "cannot expand " + formatShape(type.getShape()) +
+                            " to the lower rank of " + formatShape(shape));
+  SmallVector<AffineExpr> exprs;
+  SmallVector<Value> dynamicSizes;
+  SmallVector<std::string> names(rank);
+  for (int64_t i = 0; i < rank; ++i) {
+    if (ShapedType::isDynamic(shape[i])) {
+      // Only a dimension the input already has may stay dynamic.
+      if (i < offset || !type.isDynamicDim(i - offset))
+        importer.fail(node, "expand to a dynamic size is not supported");
+      dynamicSizes.push_back(dimSize(importer, loc, input, i - offset));
+      names[i] = importer.dimNameOf(input, i - offset).str();
+    }
+    if (i < offset)
+      continue;
+    int64_t size = type.getDimSize(i - offset);
+    if (size == shape[i]) {
+      exprs.push_back(builder.getAffineDimExpr(i));
+      continue;
+    }
+    if (size != 1)
+      importer.fail(node, "cannot expand " + formatShape(type.getShape()) +
+                              " to " + formatShape(shape));
+    exprs.push_back(builder.getAffineConstantExpr(0));
+  }
+  if (offset == 0 && llvm::equal(type.getShape(), shape))
+    return input;
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  Value init = tensor::EmptyOp::create(builder, loc, resultType, dynamicSizes);
+  auto generic = linalg::GenericOp::create(
+      builder, loc, resultType, input, init,
+      {AffineMap::get(rank, 0, exprs, &importer.getContext()),
+       builder.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, args[0]);
+      });
+  importer.setDimNames(generic.getResult(0), names);
+  return generic.getResult(0);
+}
+
+/// aten::expand(x, sizes, implicit) and aten::broadcast_to(x, sizes): -1
+/// keeps a size.
+static void importExpand(GraphImporter &importer, jit::Node *node, Location) {
+  Value input = importer.tensorOf(node, 0);
+  auto type = cast<RankedTensorType>(input.getType());
+  std::vector<int64_t> sizes = importer.intListOf(node, 1);
+  int64_t offset = static_cast<int64_t>(sizes.size()) - type.getRank();
+  if (offset < 0)
+    importer.fail(node, "cannot expand " + formatShape(type.getShape()) +
+                            " to the lower rank of " + formatShape(sizes));
+  SmallVector<int64_t> shape;
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    int64_t dim = static_cast<int64_t>(i) - offset;
+    if (size == -1 && dim >= 0)
+      size = type.getDimSize(dim);
+    else if (size < 0 && !ShapedType::isDynamic(size))
+      importer.fail(node, "expand to a negative size");
+    shape.push_back(size);
+  }
+  importer.setResult(node, emitBroadcast(importer, node, input, shape));
+}
+
+/// aten::expand_as(x, other).
+static void importExpandAs(GraphImporter &importer, jit::Node *node, Location) {
+  Value input = importer.tensorOf(node, 0);
+  Value other = importer.tensorOf(node, 1);
+  importer.setResult(
+      node, emitBroadcast(importer, node, input,
+                          cast<RankedTensorType>(other.getType()).getShape()));
+}
+
+/// aten::repeat_interleave(x, repeats, dim) with a number of repeats (the
+/// grouped-query attention form): a new dimension after `dim`, expanded and
+/// merged into it.
+static void importRepeatInterleave(GraphImporter &importer, jit::Node *node,
+                                   Location) {
+  Value input = importer.tensorOf(node, 0);
+  auto type = cast<RankedTensorType>(input.getType());
+  Item &repeatsItem = importer.lookup(node->input(1));
+  if (repeatsItem.kind != Item::Kind::Int || importer.isNone(node, 2))
+    importer.fail(node, "aten::repeat_interleave is supported with a number "
+                        "of repeats and a dimension");
+  int64_t repeats = repeatsItem.intValue;
+  int64_t rank = type.getRank();
+  int64_t dim = importer.intOf(node, 2);
+  dim = dim < 0 ? dim + rank : dim;
+  if (dim < 0 || dim >= rank || repeats < 1 || type.isDynamicDim(dim))
+    importer.fail(node, "aten::repeat_interleave dimension or repeats out of "
+                        "range");
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + dim + 1, 1);
+  Value unsqueezed = emitReshape(importer, node, input, shape);
+  shape[dim + 1] = repeats;
+  Value expanded = emitBroadcast(importer, node, unsqueezed, shape);
+  shape[dim] *= repeats;
+  shape.erase(shape.begin() + dim + 1);
+  importer.setResult(node, emitReshape(importer, node, expanded, shape));
+}
+
+/// aten::repeat(x, repeats): the tiles as a broadcast over new dimensions
+/// before each repeated one, merged into it.
+static void importRepeat(GraphImporter &importer, jit::Node *node, Location) {
+  Value input = importer.tensorOf(node, 0);
+  auto type = cast<RankedTensorType>(input.getType());
+  std::vector<int64_t> repeats = importer.intListOf(node, 1);
+  int64_t rank = repeats.size(), offset = rank - type.getRank();
+  if (offset < 0)
+    importer.fail(node, "aten::repeat needs at least as many repeats as "
+                        "dimensions");
+  // [a, b] repeated [r, s] is [r, a, s, b] (broadcast) reshaped to [ra, sb].
+  SmallVector<int64_t> source, tiled, result;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t size = i < offset ? 1 : type.getDimSize(i - offset);
+    if (ShapedType::isDynamic(size) || repeats[i] < 0)
+      importer.fail(node, "aten::repeat of a dynamic dimension or a negative "
+                          "repeat is not supported");
+    source.append({1, size});
+    tiled.append({repeats[i], size});
+    result.push_back(repeats[i] * size);
+  }
+  Value spread = emitReshape(importer, node, input, source);
+  Value broadcast = emitBroadcast(importer, node, spread, tiled);
+  importer.setResult(node, emitReshape(importer, node, broadcast, result));
+}
+
+/// aten::unflatten(x, dim, sizes).
+static void importUnflatten(GraphImporter &importer, jit::Node *node,
+                            Location) {
+  Value input = importer.tensorOf(node, 0);
+  auto shape = cast<RankedTensorType>(input.getType()).getShape();
+  int64_t rank = shape.size();
+  int64_t dim = importer.intOf(node, 1);
+  dim = dim < 0 ? dim + rank : dim;
+  if (dim < 0 || dim >= rank)
+    importer.fail(node, "aten::unflatten dimension out of range");
+  std::vector<int64_t> sizes = importer.intListOf(node, 2);
+  SmallVector<int64_t> target(shape.begin(), shape.begin() + dim);
+  target.append(sizes.begin(), sizes.end());
+  target.append(shape.begin() + dim + 1, shape.end());
+  importer.setResult(node, emitReshape(importer, node, input, target));
+}
+
+//===----------------------------------------------------------------------===//
+// Filled tensors
+//===----------------------------------------------------------------------===//
+
+/// aten::zeros_like, ones_like (x, dtype, ...) and full_like (x, value,
+/// dtype, ...): a tensor of x's shape, filled; x's dtype unless one is given.
+template <int Fill>
+static void importFilledLike(GraphImporter &importer, jit::Node *node,
+                             Location loc) {
+  OpBuilder &builder = importer.getBuilder();
+  Value input = importer.tensorOf(node, 0);
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned dtypeIndex = Fill < 0 ? 2 : 1;
+  Type elementType = type.getElementType();
+  if (!importer.isNone(node, dtypeIndex)) {
+    int64_t code = importer.intOf(node, dtypeIndex);
+    if (code != static_cast<int64_t>(c10::ScalarType::Float) &&
+        code != static_cast<int64_t>(c10::ScalarType::Long) &&
+        code != static_cast<int64_t>(c10::ScalarType::Bool))
+      importer.fail(node, std::string(node->kind().toQualString()) +
+                              " is supported with dtype float32, int64 or "
+                              "bool");
+    elementType = code == static_cast<int64_t>(c10::ScalarType::Float)
+                      ? builder.getF32Type()
+                  : code == static_cast<int64_t>(c10::ScalarType::Long)
+                      ? Type(builder.getI64Type())
+                      : Type(builder.getI1Type());
+  }
+  double value = Fill;
+  if (Fill < 0) {
+    Item &fill = importer.lookup(node->input(1));
+    if (!fill.isScalar())
+      importer.fail(node, "aten::full_like value must be a number");
+    value = fill.scalar();
+  }
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynamicSizes.push_back(dimSize(importer, loc, input, i));
+  auto resultType = RankedTensorType::get(type.getShape(), elementType);
+  Value empty = tensor::EmptyOp::create(builder, loc, resultType, dynamicSizes);
+  TypedAttr attr = isa<FloatType>(elementType)
+                       ? TypedAttr(builder.getFloatAttr(elementType, value))
+                       : TypedAttr(builder.getIntegerAttr(
+                             elementType, elementType.isInteger(1)
+                                              ? int64_t(value != 0)
+                                              : static_cast<int64_t>(value)));
+  Value constant = arith::ConstantOp::create(builder, loc, attr);
+  Value result =
+      linalg::FillOp::create(builder, loc, constant, empty).getResult(0);
+  importer.setDimNames(result, importer.dimNamesOf(input));
+  importer.setResult(node, result);
+}
+
 void mlir::qtensor::importer::registerShapeOps(OpTable &table) {
   table.add("aten::t", importT);
   table.add("aten::transpose", importTranspose);
@@ -330,4 +539,13 @@ void mlir::qtensor::importer::registerShapeOps(OpTable &table) {
   table.add("aten::flatten", importFlatten);
   table.add("aten::unsqueeze", importUnsqueeze);
   table.add("aten::squeeze", importSqueeze);
+  table.add("aten::unflatten", importUnflatten);
+  table.add("aten::expand", importExpand);
+  table.add("aten::broadcast_to", importExpand);
+  table.add("aten::expand_as", importExpandAs);
+  table.add("aten::repeat", importRepeat);
+  table.add("aten::repeat_interleave", importRepeatInterleave);
+  table.add("aten::zeros_like", importFilledLike<0>);
+  table.add("aten::ones_like", importFilledLike<1>);
+  table.add("aten::full_like", importFilledLike<-1>);
 }

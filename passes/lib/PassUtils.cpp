@@ -53,6 +53,13 @@ mlir::qtensor::getRawElementBytes(ElementsAttr value,
   auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense)
     return failure();
+  if (dense.getElementType().isInteger(1)) {
+    // i1 attributes are bit-packed; buffers hold one byte per bool.
+    storage.clear();
+    for (bool element : dense.getValues<bool>())
+      storage.push_back(element ? 1 : 0);
+    return ArrayRef<char>(storage);
+  }
   if (!dense.isSplat())
     return dense.getRawData();
   ArrayRef<char> element = dense.getRawData();

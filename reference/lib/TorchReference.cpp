@@ -60,10 +60,15 @@ torch::jit::Module moduleSwap(const torch::jit::Module &module,
   }
 
   // The frozen graph shares the parameters' storage; each linear, matmul,
-  // mm and addmm use of a quantized weight gets the seed's data times scale
-  // in its place. Other uses (a weight summed, say) keep the float weight,
+  // mm and addmm use of a quantized weight, and each projection weight of
+  // PyTorch's fused transformer ops, gets the seed's data times scale in its
+  // place. Other uses (a weight summed, say) keep the float weight,
   // as the quantized tensor subclass would.
-  torch::jit::Module clone = module.clone();
+  // Cloned in place: the clone shares the parameters' tensors, so a weight
+  // tied to two modules (GPT's embedding and lm_head) stays one tensor under
+  // the name qtensor gave it. A deep clone would copy it twice, and freezing
+  // could pool the two equal copies under the other name.
+  torch::jit::Module clone = module.clone(/*inplace=*/true);
   clone.eval();
   std::map<void *, std::string> names;
   for (const auto &named : clone.named_parameters(/*recurse=*/true))
@@ -75,36 +80,40 @@ torch::jit::Module moduleSwap(const torch::jit::Module &module,
   torch::NoGradGuard noGrad;
   for (torch::jit::Node *node : graph->nodes()) {
     std::string kind = node->kind().toQualString();
-    size_t index;
-    bool torchLayout; // the weight operand is [N, K] (linear) or [K, N]
-    if (kind == "aten::linear") {
-      index = 1;
-      torchLayout = true;
-    } else if (kind == "aten::matmul" || kind == "aten::mm") {
-      index = 1;
-      torchLayout = false;
-    } else if (kind == "aten::addmm") {
-      index = 2;
-      torchLayout = false;
-    } else {
-      continue;
+    // The weight operands of the op, and whether each is [N, K] (linear's
+    // layout) or [K, N]. The fused transformer ops' projections are linear.
+    std::vector<std::pair<size_t, bool>> weights;
+    if (kind == "aten::linear")
+      weights = {{1, true}};
+    else if (kind == "aten::matmul" || kind == "aten::mm")
+      weights = {{1, false}};
+    else if (kind == "aten::addmm")
+      weights = {{2, false}};
+    else if (kind == "aten::_transformer_encoder_layer_fwd")
+      weights = {{3, true}, {5, true}, {14, true}, {16, true}};
+    else if (kind == "aten::_native_multi_head_attention")
+      weights = {{5, true}, {7, true}};
+    for (auto [index, torchLayout] : weights) {
+      if (index >= node->inputs().size())
+        continue;
+      torch::jit::Value *operand = node->input(index);
+      if (operand->node()->kind() != c10::prim::Constant ||
+          !operand->type()->cast<c10::TensorType>())
+        continue;
+      at::Tensor weight = torch::jit::toIValue(operand)->toTensor();
+      auto it = names.find(weight.data_ptr());
+      if (weight.dim() != 2 || it == names.end() ||
+          !quantized.count(it->second))
+        continue;
+      at::Tensor rows = torchLayout ? weight : weight.t();
+      auto [data, scale] = seedQuantize(rows.to(at::kFloat));
+      at::Tensor dequantized =
+          (data.to(at::kFloat) * scale).to(weight.scalar_type());
+      torch::jit::WithInsertPoint guard(node);
+      node->replaceInput(
+          index, graph->insertConstant(
+                     torchLayout ? dequantized : dequantized.t().contiguous()));
     }
-    torch::jit::Value *operand = node->input(index);
-    if (operand->node()->kind() != c10::prim::Constant ||
-        !operand->type()->cast<c10::TensorType>())
-      continue;
-    at::Tensor weight = torch::jit::toIValue(operand)->toTensor();
-    auto it = names.find(weight.data_ptr());
-    if (weight.dim() != 2 || it == names.end() || !quantized.count(it->second))
-      continue;
-    at::Tensor rows = torchLayout ? weight : weight.t();
-    auto [data, scale] = seedQuantize(rows.to(at::kFloat));
-    at::Tensor dequantized =
-        (data.to(at::kFloat) * scale).to(weight.scalar_type());
-    torch::jit::WithInsertPoint guard(node);
-    node->replaceInput(
-        index, graph->insertConstant(
-                   torchLayout ? dequantized : dequantized.t().contiguous()));
   }
   return frozen;
 }
