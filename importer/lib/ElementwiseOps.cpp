@@ -712,6 +712,9 @@ void mlir::qtensor::importer::registerElementwiseOps(OpTable &table) {
   table.add("aten::bitwise_and", importLogical<Logical::And>);
   table.add("aten::bitwise_or", importLogical<Logical::Or>);
   table.add("aten::bitwise_xor", importLogical<Logical::Xor>);
+  table.add("aten::__and__", importLogical<Logical::And>);
+  table.add("aten::__or__", importLogical<Logical::Or>);
+  table.add("aten::__xor__", importLogical<Logical::Xor>);
   table.add("aten::masked_fill", importMaskedFill);
   table.add("aten::masked_fill_", importMaskedFill);
   table.add("aten::where", importWhere);

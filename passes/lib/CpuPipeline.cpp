@@ -49,6 +49,8 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  // A result that is a view of an argument is returned as a clone.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   // Accumulators stay in registers across each tile's K loop.
   if (options.vectorize)
     pm.addNestedPass<func::FuncOp>(createQTensorHoistAccumulators());
@@ -78,6 +80,7 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   // lowering, which then lowers the extracts the libm calls need.
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createQTensorExpandBf16());
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   // Outer products keep N in vector lanes: one FMA per (m, k) pair.
   vectorToLLVM.vectorContractLowering =

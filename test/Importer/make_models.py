@@ -158,6 +158,23 @@ class SameTwice(torch.nn.Module):
         return h, h
 
 
+class Identity(torch.nn.Module):
+    """Returns its input: the result aliases the argument."""
+
+    def forward(self, x):
+        return x
+
+
+class IdentityView(torch.nn.Module):
+    def forward(self, x):
+        return x.t().contiguous().view(-1)
+
+
+class IdentityTuple(torch.nn.Module):
+    def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
+        return x.detach(), torch.flatten(x)
+
+
 def main():
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -177,6 +194,9 @@ def main():
         "reshapes": Reshapes(),
         # Another checkpoint of the ToyModel: same architecture, new weights.
         "toy_other": ToyModel(64, 128, 32),
+        "identity": Identity(),
+        "identity_view": IdentityView(),
+        "identity_tuple": IdentityTuple(),
     }
     wanted = set(sys.argv[2:]) or set(models) | {"bad"}
     for name, model in models.items():

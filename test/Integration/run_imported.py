@@ -1,12 +1,14 @@
 """Prepares an imported model for mlir-runner and computes its references.
 
-    python3 run_imported.py MODEL.pt IMPORTED.mlir OUTDIR SHAPE [SHAPE ...]
+    python3 run_imported.py MODEL.pt IMPORTED.mlir OUTDIR SHAPE[:i64] [...]
 
 Writes OUTDIR/run.mlir: IMPORTED.mlir with a `main` that calls @forward on
-seeded random inputs of the given shapes ("4x8x64") and prints each result;
+seeded random inputs of the given shapes ("4x8x64"; "1x16:i64" for token
+ids in [0, 16)) and prints each result;
 OUTDIR/float.npz: LibTorch eager on the float model; OUTDIR/int8.npz: the
-oracle of docs/dialect.md, LibTorch eager with every 2-D weight replaced by
-the seed's int8_symmetric_quantize data times scale (the module-swap model).
+oracle of docs/dialect.md, LibTorch eager with every linear weight replaced
+by the seed's int8_symmetric_quantize data times scale (the module-swap
+model; see module_swap).
 """
 
 import sys
@@ -23,20 +25,61 @@ def ttype(shape, dtype="f32"):
     return "tensor<" + "x".join(str(d) for d in shape) + f"x{dtype}>"
 
 
+# The weight operands of the ops whose weights qtensor quantizes: index, and
+# whether the weight is [N, K] (linear's layout) rather than [K, N].
+WEIGHT_OPERANDS = {
+    "aten::linear": [(1, True)],
+    "aten::matmul": [(1, False)],
+    "aten::mm": [(1, False)],
+    "aten::addmm": [(2, False)],
+    "aten::_transformer_encoder_layer_fwd": [(3, True), (5, True), (14, True), (16, True)],
+    "aten::_native_multi_head_attention": [(5, True), (7, True)],
+}
+
+
+def module_swap(model):
+    """The frozen model with each 2-D constant weight operand of the ops above
+    replaced by the seed's data times scale; other uses of the same tensor (an
+    embedding table tied to lm_head) keep the float values."""
+    frozen = torch.jit.freeze(model)
+    graph = frozen.graph
+    torch._C._jit_pass_inline(graph)
+    for node in list(graph.nodes()):
+        for index, torch_layout in WEIGHT_OPERANDS.get(node.kind(), []):
+            inputs = list(node.inputs())
+            if index >= len(inputs) or inputs[index].node().kind() != "prim::Constant":
+                continue
+            weight = inputs[index].toIValue()
+            if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
+                continue
+            rows = weight if torch_layout else weight.t()
+            data, scale = int8_symmetric_quantize(rows.float())
+            dequantized = (data.float() * scale).to(weight.dtype)
+            if not torch_layout:
+                dequantized = dequantized.t().contiguous()
+            with graph.insert_point_guard(node):
+                node.replaceInput(index, graph.insertConstant(dequantized))
+    return frozen
+
+
+def element(x):
+    return "i64" if x.dtype == torch.long else "f32"
+
+
 def main():
     model_path, imported, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    shapes = [[int(d) for d in s.split("x")] for s in sys.argv[4:]]
     torch.manual_seed(11)
-    inputs = [torch.randn(*shape) for shape in shapes]
+    inputs = []
+    for spec in sys.argv[4:]:
+        shape, _, dtype = spec.partition(":")
+        shape = [int(d) for d in shape.split("x")]
+        # Token ids: below every test model's vocabulary.
+        inputs.append(torch.randint(0, 16, shape) if dtype == "i64" else torch.randn(*shape))
 
     model = torch.jit.load(model_path).eval()
     with torch.no_grad():
         float_out = model(*inputs)
-        for _, parameter in model.named_parameters():
-            if parameter.dim() == 2:
-                data, scale = int8_symmetric_quantize(parameter.float())
-                parameter.copy_((data.float() * scale).to(parameter.dtype))
-        int8_out = model(*inputs)
+        int8_out = module_swap(model)(*inputs)
     as_list = lambda o: list(o) if isinstance(o, (tuple, list)) else [o]
     np.savez(out / "float.npz", *[o.numpy() for o in as_list(float_out)])
     np.savez(out / "int8.npz", *[o.numpy() for o in as_list(int8_out)])
@@ -52,9 +95,9 @@ def main():
     args = []
     for i, x in enumerate(inputs):
         raw = x.contiguous().view(-1).view(torch.uint8).numpy().tobytes().hex().upper()
-        body.append(f'    %x{i} = arith.constant dense<"0x{raw}"> : {ttype(x.shape)}')
+        body.append(f'    %x{i} = arith.constant dense<"0x{raw}"> : {ttype(x.shape, element(x))}')
         args.append(f"%x{i}")
-    arg_types = ", ".join(ttype(x.shape) for x in inputs)
+    arg_types = ", ".join(ttype(x.shape, element(x)) for x in inputs)
     names = ", ".join(f"%y{i}" for i in range(len(result_types)))
     body.append(f"    {names} = func.call @forward({', '.join(args)}) : ({arg_types}) -> ({', '.join(result_types)})")
     for i, t in enumerate(result_types):

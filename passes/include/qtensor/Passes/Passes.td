@@ -288,6 +288,17 @@ def QTensorHoistAccumulators
   ];
 }
 
+def QTensorExpandBf16 : Pass<"qtensor-expand-bf16"> {
+  let summary = "Expand f32 <-> bf16 conversions into integer arithmetic";
+  let description = [{
+    Rewrites `arith.truncf` to bf16 (round to nearest even, NaN kept) and
+    `arith.extf` from bf16 into shifts and adds on the bits. CPUs without
+    native bf16 conversions would otherwise have LLVM call `__truncsfbf2`,
+    which the JIT does not provide. Scalars and vectors alike.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def QTensorCheckGpuTarget : Pass<"qtensor-check-gpu-target", "ModuleOp"> {
   let summary = "Validate the GPU target options before any code is generated";
   let description = [{
