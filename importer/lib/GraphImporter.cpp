@@ -21,6 +21,9 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
 #include <functional>
 
 using namespace mlir;
@@ -456,15 +459,88 @@ Value mlir::qtensor::importer::dimSize(GraphImporter &importer, Location loc,
 // Graph
 //===----------------------------------------------------------------------===//
 
-OwningOpRef<ModuleOp> GraphImporter::run(jit::Graph &graph,
-                                         const ImportOptions &options) {
-  // Input 0 is the module itself.
-  size_t numInputs = graph.inputs().size() - 1;
-  if (numInputs != options.inputs.size())
-    throw ImportError{"the model's forward takes " + std::to_string(numInputs) +
-                      " input(s), but " +
-                      std::to_string(options.inputs.size()) +
-                      " --input-shape given"};
+/// The inputs of `schema` (self left out) as a message lists them:
+/// "src, mask = None".
+static std::string describeInputs(const c10::FunctionSchema &schema) {
+  std::string text;
+  for (const c10::Argument &argument :
+       llvm::ArrayRef(schema.arguments()).drop_front()) {
+    if (!text.empty())
+      text += ", ";
+    text += argument.name();
+    if (argument.default_value() && argument.default_value()->isNone())
+      text += " = None";
+  }
+  return text;
+}
+
+/// Fixes what `graph` knows of the Optional[Tensor] inputs of forward: the
+/// first `numGiven` inputs are tensors, the others None. Each `x is None`
+/// and `x is not None` on them becomes a constant, and constant propagation
+/// keeps only the branches those decide, so that `if mask is not None:`
+/// imports as the branch the inputs take (control flow is not imported).
+static void specializeOptionalInputs(std::shared_ptr<jit::Graph> graph,
+                                     size_t numGiven) {
+  bool changed = false;
+  for (size_t i = 1; i < graph->inputs().size(); ++i) {
+    jit::Value *input = graph->inputs()[i];
+    auto optional = input->type()->cast<c10::OptionalType>();
+    if (!optional || !optional->getElementType()->cast<c10::TensorType>())
+      continue;
+    bool isNone = i - 1 >= numGiven;
+    changed = true;
+    if (!isNone)
+      input->setType(optional->getElementType());
+    std::vector<jit::Use> uses = input->uses();
+    for (const jit::Use &use : uses) {
+      jit::Node *user = use.user;
+      if (user->kind() == c10::prim::unchecked_cast && !isNone) {
+        user->output()->replaceAllUsesWith(input);
+        continue;
+      }
+      bool is = user->kind() == c10::aten::__is__;
+      if ((!is && user->kind() != c10::aten::__isnot__) ||
+          !user->input(1 - use.offset)->mustBeNone())
+        continue;
+      jit::WithInsertPoint guard(user);
+      user->output()->replaceAllUsesWith(graph->insertConstant(is == isNone));
+    }
+    if (isNone) {
+      jit::WithInsertPoint guard(graph->block()->nodes().front());
+      input->replaceAllUsesWith(graph->insertConstant(c10::IValue()));
+    }
+  }
+  if (!changed)
+    return;
+  jit::ConstantPropagation(graph);
+  jit::EliminateDeadCode(graph);
+}
+
+OwningOpRef<ModuleOp>
+GraphImporter::run(const std::shared_ptr<jit::Graph> &graphPointer,
+                   const ImportOptions &options) {
+  // Input 0 is the module itself. Inputs with a None default may be left
+  // out at the end; they import as None.
+  size_t numInputs = graphPointer->inputs().size() - 1;
+  size_t numGiven = options.inputs.size();
+  const c10::FunctionSchema &schema =
+      original.get_method("forward").function().getSchema();
+  auto countError = [&](const std::string &why) {
+    return ImportError{"the model's forward takes " +
+                       std::to_string(numInputs) + " input(s), but " +
+                       std::to_string(numGiven) + " --input-shape given" + why +
+                       " (inputs: " + describeInputs(schema) + ")"};
+  };
+  if (numGiven > numInputs)
+    throw countError("");
+  for (size_t i = numGiven; i < numInputs; ++i) {
+    const c10::Argument &argument = schema.arguments()[i + 1];
+    if (!argument.default_value() || !argument.default_value()->isNone())
+      throw countError("; input '" + argument.name() +
+                       "' has no None default, so it needs one");
+  }
+  specializeOptionalInputs(graphPointer, numGiven);
+  jit::Graph &graph = *graphPointer;
   SmallVector<Type> argTypes;
   for (const ::qtensor::InputSpec &input : options.inputs) {
     SmallVector<int64_t> shape;
@@ -481,7 +557,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(jit::Graph &graph,
                                    builder.getFunctionType(argTypes, {}));
   entry = func.addEntryBlock();
   builder.setInsertionPointToEnd(entry);
-  for (size_t i = 0; i < numInputs; ++i) {
+  for (size_t i = 0; i < numGiven; ++i) {
     const jit::Value *input = graph.inputs()[i + 1];
     if (!input->type()->cast<c10::TensorType>())
       throw ImportError{"input '" + input->debugName() +

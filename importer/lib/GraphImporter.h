@@ -84,8 +84,10 @@ class GraphImporter {
 public:
   GraphImporter(MLIRContext &context, jit::Module &original);
 
-  /// Imports `graph`, the graph of `original`'s forward.
-  OwningOpRef<ModuleOp> run(jit::Graph &graph, const ImportOptions &options);
+  /// Imports `graph`, the graph of `original`'s forward. Optional inputs
+  /// left out become None, and `graph` is specialized to that.
+  OwningOpRef<ModuleOp> run(const std::shared_ptr<jit::Graph> &graph,
+                            const ImportOptions &options);
 
   //===--------------------------------------------------------------------===//
   // Handler API
