@@ -30,6 +30,7 @@ using namespace mlir;
 using namespace mlir::qtensor;
 using namespace mlir::qtensor::importer;
 
+namespace {
 /// A position in the user's Python source. `column` is 1-based, 0 where
 /// unknown: a traced model records lines only.
 struct SourcePosition {
@@ -41,6 +42,7 @@ struct SourcePosition {
     return file == other.file && line == other.line && column == other.column;
   }
 };
+} // namespace
 
 /// The range that generated `range`: a loaded archive's ranges point into
 /// its serialized code, and each remembers the original one.
