@@ -21,41 +21,126 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
 #include <functional>
 
 using namespace mlir;
 using namespace mlir::qtensor;
 using namespace mlir::qtensor::importer;
 
-/// The file, line and column of `range` in the user's Python source. A
-/// loaded archive's ranges point into its serialized code; each remembers the
-/// original range that generated it.
-static std::optional<std::tuple<std::string, size_t, size_t>>
-originalPosition(const jit::SourceRange &range) {
+namespace {
+/// A position in the user's Python source. `column` is 1-based, 0 where
+/// unknown: a traced model records lines only.
+struct SourcePosition {
+  std::string file;
+  size_t line = 0;
+  size_t column = 0;
+
+  bool operator==(const SourcePosition &other) const {
+    return file == other.file && line == other.line && column == other.column;
+  }
+};
+} // namespace
+
+/// The range that generated `range`: a loaded archive's ranges point into
+/// its serialized code, and each remembers the original one.
+static jit::SourceRange originalRange(const jit::SourceRange &range) {
   if (auto original = range.findSourceRangeThatGenerated())
-    if (auto position = original->file_line_col())
-      return *position;
-  if (auto position = range.file_line_col())
-    return *position;
-  return std::nullopt;
+    return *original;
+  return range;
 }
 
-/// The user-facing position of a node: the outermost frame of its inlined
-/// call stack (the line in the user's `forward` that called nn.Linear),
-/// else its own source range.
-static std::optional<std::tuple<std::string, size_t, size_t>>
-userPosition(const jit::Node *node) {
+/// The position of `range` in the user's Python source, if it has one (the
+/// ranges of a traced model's inlined calls are empty and name no file).
+static std::optional<SourcePosition>
+scriptedPosition(const jit::SourceRange &range) {
+  auto position = originalRange(range).file_line_col();
+  if (!position || std::get<0>(*position).empty())
+    return std::nullopt;
+  return SourcePosition{std::get<0>(*position), std::get<1>(*position),
+                        std::get<2>(*position) + 1};
+}
+
+/// The Python stack that torch.jit.trace recorded for a traced node, innermost
+/// frame first, as lines "FILE(LINE): FUNCTION"; empty when `range` is not
+/// such a stack (a scripted model's range is its source text).
+static std::vector<SourcePosition> tracedFrames(const jit::SourceRange &range) {
+  jit::SourceRange original = originalRange(range);
+  if (!original.source())
+    return {};
+  std::vector<SourcePosition> frames;
+  std::string text = original.text().str();
+  llvm::SmallVector<StringRef> lines;
+  StringRef(text).split(lines, '\n', -1, false);
+  for (StringRef line : lines) {
+    auto [location, function] = line.split("): ");
+    size_t open = location.rfind('(');
+    size_t number = 0;
+    if (function.empty() || open == StringRef::npos || open == 0 ||
+        location.drop_front(open + 1).getAsInteger(10, number))
+      return {};
+    frames.push_back({location.take_front(open).str(), number, 0});
+  }
+  return frames;
+}
+
+/// True for a file of PyTorch itself: the installed package, below
+/// site-packages or dist-packages.
+static bool isTorchFile(StringRef file) {
+  return file.contains("site-packages/torch/") ||
+         file.contains("dist-packages/torch/");
+}
+
+/// The user-facing position of a node. Traced: its innermost frame outside
+/// PyTorch's files (an nn.Linear is located at the user's line that called
+/// it). Scripted: the outermost frame of its inlined call stack (the line in
+/// the user's `forward` that called nn.Linear), else its own source range.
+static std::optional<SourcePosition> userPosition(const jit::Node *node) {
+  std::vector<SourcePosition> traced = tracedFrames(node->sourceRange());
+  if (!traced.empty()) {
+    for (const SourcePosition &frame : traced)
+      if (!isTorchFile(frame.file))
+        return frame;
+    return traced.front();
+  }
   if (auto callstack = node->callstack()) {
     std::vector<jit::InlinedCallStackEntry> frames = (*callstack)->vec();
     if (!frames.empty())
-      if (auto position = originalPosition(std::get<1>(frames.front())))
+      if (auto position = scriptedPosition(std::get<1>(frames.front())))
         return position;
   }
-  return originalPosition(node->sourceRange());
+  return scriptedPosition(node->sourceRange());
+}
+
+/// The node's own position: the innermost traced frame, or its source range.
+static std::optional<SourcePosition> ownPosition(const jit::Node *node) {
+  std::vector<SourcePosition> traced = tracedFrames(node->sourceRange());
+  if (!traced.empty())
+    return traced.front();
+  return scriptedPosition(node->sourceRange());
+}
+
+/// A class name without the "___torch_mangle_N." that TorchScript adds to
+/// each copy of a type (freezing copies every module's type).
+static std::string unmangledClassName(const c10::ClassTypePtr &type) {
+  if (!type || !type->name())
+    return "";
+  std::string name = type->name()->qualifiedName();
+  StringRef text(name);
+  std::string result;
+  while (!text.empty()) {
+    auto [part, rest] = text.split('.');
+    if (!part.starts_with("___torch_mangle_"))
+      result += (result.empty() ? "" : ".") + part.str();
+    text = rest;
+  }
+  return result;
 }
 
 GraphImporter::GraphImporter(MLIRContext &context, jit::Module &original)
-    : context(context), builder(&context) {
+    : context(context), builder(&context), original(original) {
   // Frozen constants keep the storage of the parameters they came from;
   // that is how they get their names back.
   for (const auto &parameter : original.named_parameters(/*recurse=*/true))
@@ -70,12 +155,61 @@ GraphImporter::GraphImporter(MLIRContext &context, jit::Module &original)
 // Errors and locations
 //===----------------------------------------------------------------------===//
 
+std::string GraphImporter::modulePath(const jit::Node *node) {
+  auto callstack = node->callstack();
+  if (!callstack)
+    return "";
+  auto [cached, inserted] = modulePaths.try_emplace(callstack->get());
+  if (!inserted)
+    return cached->second;
+  // Each frame of a method call names the attribute its module was read
+  // from ("attn") and the module's class. A container that is indexed but
+  // never called (nn.ModuleList) has no frame: `blocks.0` arrives as "0",
+  // found below the current module by its name and class.
+  jit::Module current = original;
+  std::string path;
+  for (const jit::InlinedCallStackEntry &frame : (*callstack)->vec()) {
+    const auto &instance = std::get<2>(frame);
+    if (!instance || instance->instance_name() == "SELF")
+      continue;
+    const std::string &name = instance->instance_name();
+    std::string className = unmangledClassName(instance->class_type());
+    std::optional<jit::NameModule> found;
+    bool ambiguous = false;
+    for (const jit::NameModule &candidate : current.named_modules()) {
+      StringRef candidatePath(candidate.name);
+      if (candidatePath != name && !candidatePath.ends_with("." + name))
+        continue;
+      if (unmangledClassName(candidate.value.type()) != className)
+        continue;
+      // A direct child wins over deeper modules of the same name.
+      if (candidatePath == name) {
+        found = candidate;
+        ambiguous = false;
+        break;
+      }
+      ambiguous |= found.has_value();
+      found = candidate;
+    }
+    if (!found || ambiguous)
+      break;
+    current = found->value;
+    path += (path.empty() ? "" : ".") + found->name;
+  }
+  cached->second = path;
+  return path;
+}
+
 std::string GraphImporter::where(const jit::Node *node) {
-  if (auto position = userPosition(node))
-    return " at " + std::get<0>(*position) + ":" +
-           std::to_string(std::get<1>(*position)) + ":" +
-           std::to_string(std::get<2>(*position) + 1);
-  return "";
+  std::string text;
+  if (auto position = userPosition(node)) {
+    text = " at " + position->file + ":" + std::to_string(position->line);
+    if (position->column)
+      text += ":" + std::to_string(position->column);
+  }
+  if (std::string path = modulePath(node); !path.empty())
+    text += " (module " + path + ")";
+  return text;
 }
 
 void GraphImporter::fail(const jit::Node *node, const llvm::Twine &message) {
@@ -83,24 +217,24 @@ void GraphImporter::fail(const jit::Node *node, const llvm::Twine &message) {
 }
 
 Location GraphImporter::locationOf(const jit::Node *node) {
-  auto toLoc =
-      [&](const std::tuple<std::string, size_t, size_t> &position) -> Location {
-    return FileLineColLoc::get(&context, std::get<0>(position),
-                               std::get<1>(position),
-                               std::get<2>(position) + 1);
+  auto toLoc = [&](const SourcePosition &position) -> Location {
+    return FileLineColLoc::get(&context, position.file, position.line,
+                               position.column);
   };
-  std::optional<Location> user;
-  if (auto position = userPosition(node))
-    user = toLoc(*position);
-  std::optional<Location> own;
-  if (auto position = originalPosition(node->sourceRange()))
-    own = toLoc(*position);
-  if (user && own && *user != *own)
-    // The user's line first: diagnostics report the first file location.
-    return FusedLoc::get(&context, {*user, *own});
-  if (user)
-    return *user;
-  return UnknownLoc::get(&context);
+  std::optional<SourcePosition> user = userPosition(node);
+  if (!user)
+    return UnknownLoc::get(&context);
+  SmallVector<Location, 2> locations = {toLoc(*user)};
+  // The user's line first: diagnostics report the first file location.
+  if (std::optional<SourcePosition> own = ownPosition(node);
+      own && !(*own == *user))
+    locations.push_back(toLoc(*own));
+  Attribute module;
+  if (std::string path = modulePath(node); !path.empty())
+    module = StringAttr::get(&context, path);
+  if (locations.size() == 1 && !module)
+    return locations.front();
+  return FusedLoc::get(locations, module, &context);
 }
 
 //===----------------------------------------------------------------------===//
@@ -362,15 +496,88 @@ Value mlir::qtensor::importer::dimSize(GraphImporter &importer, Location loc,
 // Graph
 //===----------------------------------------------------------------------===//
 
-OwningOpRef<ModuleOp> GraphImporter::run(jit::Graph &graph,
-                                         const ImportOptions &options) {
-  // Input 0 is the module itself.
-  size_t numInputs = graph.inputs().size() - 1;
-  if (numInputs != options.inputs.size())
-    throw ImportError{"the model's forward takes " + std::to_string(numInputs) +
-                      " input(s), but " +
-                      std::to_string(options.inputs.size()) +
-                      " --input-shape given"};
+/// The inputs of `schema` (self left out) as a message lists them:
+/// "src, mask = None".
+static std::string describeInputs(const c10::FunctionSchema &schema) {
+  std::string text;
+  for (const c10::Argument &argument :
+       llvm::ArrayRef(schema.arguments()).drop_front()) {
+    if (!text.empty())
+      text += ", ";
+    text += argument.name();
+    if (argument.default_value() && argument.default_value()->isNone())
+      text += " = None";
+  }
+  return text;
+}
+
+/// Fixes what `graph` knows of the Optional[Tensor] inputs of forward: the
+/// first `numGiven` inputs are tensors, the others None. Each `x is None`
+/// and `x is not None` on them becomes a constant, and constant propagation
+/// keeps only the branches those decide, so that `if mask is not None:`
+/// imports as the branch the inputs take (control flow is not imported).
+static void specializeOptionalInputs(std::shared_ptr<jit::Graph> graph,
+                                     size_t numGiven) {
+  bool changed = false;
+  for (size_t i = 1; i < graph->inputs().size(); ++i) {
+    jit::Value *input = graph->inputs()[i];
+    auto optional = input->type()->cast<c10::OptionalType>();
+    if (!optional || !optional->getElementType()->cast<c10::TensorType>())
+      continue;
+    bool isNone = i - 1 >= numGiven;
+    changed = true;
+    if (!isNone)
+      input->setType(optional->getElementType());
+    std::vector<jit::Use> uses = input->uses();
+    for (const jit::Use &use : uses) {
+      jit::Node *user = use.user;
+      if (user->kind() == c10::prim::unchecked_cast && !isNone) {
+        user->output()->replaceAllUsesWith(input);
+        continue;
+      }
+      bool is = user->kind() == c10::aten::__is__;
+      if ((!is && user->kind() != c10::aten::__isnot__) ||
+          !user->input(1 - use.offset)->mustBeNone())
+        continue;
+      jit::WithInsertPoint guard(user);
+      user->output()->replaceAllUsesWith(graph->insertConstant(is == isNone));
+    }
+    if (isNone) {
+      jit::WithInsertPoint guard(graph->block()->nodes().front());
+      input->replaceAllUsesWith(graph->insertConstant(c10::IValue()));
+    }
+  }
+  if (!changed)
+    return;
+  jit::ConstantPropagation(graph);
+  jit::EliminateDeadCode(graph);
+}
+
+OwningOpRef<ModuleOp>
+GraphImporter::run(const std::shared_ptr<jit::Graph> &graphPointer,
+                   const ImportOptions &options) {
+  // Input 0 is the module itself. Inputs with a None default may be left
+  // out at the end; they import as None.
+  size_t numInputs = graphPointer->inputs().size() - 1;
+  size_t numGiven = options.inputs.size();
+  const c10::FunctionSchema &schema =
+      original.get_method("forward").function().getSchema();
+  auto countError = [&](const std::string &why) {
+    return ImportError{"the model's forward takes " +
+                       std::to_string(numInputs) + " input(s), but " +
+                       std::to_string(numGiven) + " --input-shape given" + why +
+                       " (inputs: " + describeInputs(schema) + ")"};
+  };
+  if (numGiven > numInputs)
+    throw countError("");
+  for (size_t i = numGiven; i < numInputs; ++i) {
+    const c10::Argument &argument = schema.arguments()[i + 1];
+    if (!argument.default_value() || !argument.default_value()->isNone())
+      throw countError("; input '" + argument.name() +
+                       "' has no None default, so it needs one");
+  }
+  specializeOptionalInputs(graphPointer, numGiven);
+  jit::Graph &graph = *graphPointer;
   SmallVector<Type> argTypes;
   for (const ::qtensor::InputSpec &input : options.inputs) {
     SmallVector<int64_t> shape;
@@ -387,7 +594,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(jit::Graph &graph,
                                    builder.getFunctionType(argTypes, {}));
   entry = func.addEntryBlock();
   builder.setInsertionPointToEnd(entry);
-  for (size_t i = 0; i < numInputs; ++i) {
+  for (size_t i = 0; i < numGiven; ++i) {
     const jit::Value *input = graph.inputs()[i + 1];
     if (!input->type()->cast<c10::TensorType>())
       throw ImportError{"input '" + input->debugName() +

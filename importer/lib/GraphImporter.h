@@ -86,8 +86,10 @@ class GraphImporter {
 public:
   GraphImporter(MLIRContext &context, jit::Module &original);
 
-  /// Imports `graph`, the graph of `original`'s forward.
-  OwningOpRef<ModuleOp> run(jit::Graph &graph, const ImportOptions &options);
+  /// Imports `graph`, the graph of `original`'s forward. Optional inputs
+  /// left out become None, and `graph` is specialized to that.
+  OwningOpRef<ModuleOp> run(const std::shared_ptr<jit::Graph> &graph,
+                            const ImportOptions &options);
 
   //===--------------------------------------------------------------------===//
   // Handler API
@@ -98,9 +100,11 @@ public:
   OpBuilder &getBuilder() { return builder; }
 
   /// Throws an ImportError: `message` followed by the node's user position
-  /// (" at model.py:12:21") when it has one.
+  /// (" at model.py:12:21"; " at model.py:12" for a traced model) and its
+  /// module (" (module blocks.0.attn)") where known.
   [[noreturn]] void fail(const jit::Node *node, const llvm::Twine &message);
-  /// The user's line fused with the node's own line (see docs/importer.md).
+  /// The user's line fused with the node's own line, with the module path as
+  /// the fusion's metadata (see docs/importer.md).
   Location locationOf(const jit::Node *node);
 
   /// What `value` imported as; fails when it has not been imported.
@@ -153,6 +157,11 @@ public:
 private:
   void importNode(jit::Node *node);
   std::string where(const jit::Node *node);
+  /// The path of the module instance whose code `node` came from
+  /// ("blocks.0.attn.c_attn"), from its inlined call stack; "" at the top
+  /// level, or the known prefix where a frame names no instance that can be
+  /// found (docs/importer.md, Locations).
+  std::string modulePath(const jit::Node *node);
 
   MLIRContext &context;
   OpBuilder builder;
@@ -160,6 +169,10 @@ private:
   /// Constants go after the last one emitted, so they stay at the top of the
   /// function in the order they were first used.
   Operation *lastConstant = nullptr;
+  /// The module as loaded, before freezing: its hierarchy names modules.
+  jit::Module original;
+  /// modulePath by inlined call stack, which the nodes of a call share.
+  llvm::DenseMap<const void *, std::string> modulePaths;
   /// Parameter and buffer names and sizes by data pointer.
   struct NamedStorage {
     std::string name;

@@ -70,7 +70,7 @@ mlir::qtensor::importTorchScript(MLIRContext &context, StringRef path,
     jit::Module original;
     std::shared_ptr<jit::Graph> graph = loadForwardGraph(path.str(), original);
     GraphImporter importer(context, original);
-    OwningOpRef<ModuleOp> module = importer.run(*graph, options);
+    OwningOpRef<ModuleOp> module = importer.run(graph, options);
 
     std::string diagnostic;
     {

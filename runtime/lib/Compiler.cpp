@@ -43,9 +43,14 @@ FirstError::FirstError(MLIRContext *context)
     : handler(context, [this](Diagnostic &diag) {
         if (diag.getSeverity() == DiagnosticSeverity::Error && text.empty()) {
           llvm::raw_string_ostream os(text);
-          if (auto file = diag.getLocation()->findInstanceOf<FileLineColLoc>())
-            os << file.getFilename() << ":" << file.getLine() << ":"
-               << file.getColumn() << ": ";
+          if (auto file =
+                  diag.getLocation()->findInstanceOf<FileLineColLoc>()) {
+            os << file.getFilename() << ":" << file.getLine();
+            // Column 0: unknown (a traced model records lines only).
+            if (file.getColumn())
+              os << ":" << file.getColumn();
+            os << ": ";
+          }
           os << diag.str();
         }
         return success();

@@ -16,14 +16,14 @@ static constexpr std::pair<DType, at::ScalarType> kScalarTypes[] = {
     {DType::I32, at::kInt},       {DType::I64, at::kLong},
     {DType::Bool, at::kBool}};
 
-static std::optional<DType> toDType(at::ScalarType type) {
+std::optional<DType> toDType(at::ScalarType type) {
   for (auto [dtype, scalarType] : kScalarTypes)
     if (scalarType == type)
       return dtype;
   return std::nullopt;
 }
 
-static at::ScalarType toScalarType(DType dtype) {
+at::ScalarType toScalarType(DType dtype) {
   for (auto [candidate, scalarType] : kScalarTypes)
     if (candidate == dtype)
       return scalarType;

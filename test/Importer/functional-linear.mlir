@@ -6,8 +6,8 @@
 // Tests that F.linear inside a custom module imports like nn.Linear, with
 // the custom module's parameter names, located at the top-level forward's
 // call (make_models.py:52, `self.proj(x)`) fused with the F.linear line
-// inside the custom module (make_models.py:43), and that gelu (erf form)
-// follows.
+// inside the custom module (make_models.py:43), the fusion naming the
+// module (proj), and that gelu (erf form) follows.
 // CHECK-LABEL: func.func @forward(
 // CHECK-SAME: %[[X:.*]]: tensor<?x24xf32> {{.*}}) -> tensor<?x16xf32>
 // CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<proj.weight> : tensor<16x24xf32>
@@ -17,5 +17,5 @@
 // CHECK:   math.erf
 // LOCS-DAG: #[[OUTER:loc[0-9]+]] = loc("{{.*}}make_models.py":52:23)
 // LOCS-DAG: #[[INNER:loc[0-9]+]] = loc("{{.*}}make_models.py":43:16)
-// LOCS-DAG: #[[LOC:loc[0-9]+]] = loc(fused[#[[OUTER]], #[[INNER]]])
+// LOCS-DAG: #[[LOC:loc[0-9]+]] = loc(fused<"proj">[#[[OUTER]], #[[INNER]]])
 // LOCS-DAG: qtensor.linear {{.*}} loc(#[[LOC]])

@@ -1,7 +1,8 @@
 //===- RuntimeTest.cpp - the C++ runtime API end to end -------------------===//
 //
-// Compiles the fixture models of test/Importer/make_models.py (written by
-// the runtime-models ctest fixture into $QTENSOR_TEST_MODELS) and checks
+// Compiles the fixture models of test/Importer/make_models.py and
+// make_input_models.py (written by the runtime-models and
+// runtime-input-models ctest fixtures into $QTENSOR_TEST_MODELS) and checks
 // results against LibTorch, the compile cache, concurrent calls and misuse.
 //
 //===----------------------------------------------------------------------===//
@@ -336,6 +337,77 @@ TEST(RuntimeTest, OneTensorReturnedTwiceIsCopiedTwice) {
     ASSERT_EQ(outputs.size(), 2u);
     EXPECT_TRUE(at::equal(outputs[0], outputs[1]));
   }
+}
+
+TEST(RuntimeTest, IntegerAndBoolInputsThroughTheRawApi) {
+  qtensor::CompileOptions options;
+  options.target = qtensor::Target::Cpu;
+  options.inputs = {
+      qtensor::InputSpec::fromShape({4, 8}),
+      qtensor::InputSpec::fromShape({2, 3}, qtensor::DType::I64),
+      qtensor::InputSpec::fromShape({3, 1}, qtensor::DType::Bool)};
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("ids"), options, model);
+  ASSERT_TRUE(status) << status.message();
+  std::vector<float> x(32, 0.5f);
+  // Ids beyond 2^24, which a float copy would round.
+  std::vector<int64_t> ids = {0, 1, (int64_t(1) << 40) + 1, 3, 4, -5};
+  // Bools are one byte each, 0 or 1.
+  std::vector<uint8_t> flags = {1, 0, 1};
+  std::vector<qtensor::Tensor> outputs;
+  auto runWith = [&](qtensor::TensorView idsView, qtensor::DType flagsType) {
+    return model->run({{x.data(), qtensor::DType::F32, {4, 8}},
+                       idsView,
+                       {flags.data(), flagsType, {3, 1}}},
+                      outputs);
+  };
+  status =
+      runWith({ids.data(), qtensor::DType::I64, {2, 3}}, qtensor::DType::Bool);
+  ASSERT_TRUE(status) << status.message();
+  ASSERT_EQ(outputs.size(), 3u);
+  EXPECT_EQ(outputs[1].dtype, qtensor::DType::I64);
+  EXPECT_EQ(outputs[1].shape, (std::vector<int64_t>{3, 2}));
+  std::vector<int64_t> transposed(6);
+  std::memcpy(transposed.data(), outputs[1].bytes.data(), 48);
+  EXPECT_EQ(transposed,
+            (std::vector<int64_t>{0, 3, 1, 4, (int64_t(1) << 40) + 1, -5}));
+  EXPECT_EQ(outputs[2].dtype, qtensor::DType::Bool);
+  EXPECT_EQ(outputs[2].bytes, (std::vector<unsigned char>{1, 0, 1}));
+  // Ids of another integer width are refused, not converted.
+  std::vector<int32_t> narrow(6);
+  EXPECT_EQ(runWith({narrow.data(), qtensor::DType::I32, {2, 3}},
+                    qtensor::DType::Bool)
+                .message(),
+            "input 1 has dtype i32, the model expects i64");
+  EXPECT_EQ(
+      runWith({ids.data(), qtensor::DType::I64, {2, 3}}, qtensor::DType::I8)
+          .message(),
+      "input 2 has dtype i8, the model expects bool");
+  std::vector<at::Tensor> viaTorch;
+  EXPECT_EQ(qtensor::run(*model,
+                         {at::randn({4, 8}), at::zeros({2, 3}),
+                          at::ones({3, 1}, at::kBool)},
+                         viaTorch)
+                .message(),
+            "input 1 has dtype f32, the model expects i64");
+}
+
+TEST(RuntimeTest, OptionalInputsLeftOutAreNone) {
+  // forward(x, mask=None, bias=None) with x alone, then with x and mask.
+  auto model =
+      compileOrFail("optional", {{4, 8}}, qtensor::QuantScheme::none());
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->numInputs(), 1u);
+  expectMatchesLibTorch("optional", *model, {at::randn({4, 8})},
+                        qtensor::QuantScheme::none());
+  model =
+      compileOrFail("optional", {{4, 8}, {4, 8}}, qtensor::QuantScheme::none());
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->numInputs(), 2u);
+  expectMatchesLibTorch("optional", *model,
+                        {at::randn({4, 8}), at::randn({4, 8})},
+                        qtensor::QuantScheme::none());
 }
 
 TEST(RuntimeTest, CompileErrorsAreValues) {

@@ -2,6 +2,10 @@
 
 #include "qtensor/Tooling/ModelOptions.h"
 
+#include "llvm/ADT/STLExtras.h"
+
+#include <limits>
+
 using namespace llvm;
 using namespace mlir::qtensor;
 
@@ -53,6 +57,53 @@ InputOptions::InputOptions(cl::OptionCategory &category, StringRef shapeHelp)
 
 Expected<std::vector<::qtensor::InputSpec>> InputOptions::parse() const {
   return parseInputOptions(shapes, dtype);
+}
+
+InputRangeOption::InputRangeOption(cl::OptionCategory &category)
+    : text("input-range", cl::cat(category),
+           cl::desc("Values of random integer inputs: LO up to HI - 1 "
+                    "(default 0:16); e.g. 0:V for token ids of a vocabulary "
+                    "of V"),
+           cl::value_desc("LO:HI")) {}
+
+Expected<IntegerRange> InputRangeOption::parse() const {
+  if (!given())
+    return IntegerRange();
+  auto [low, high] = StringRef(text).split(':');
+  IntegerRange range;
+  if (low.getAsInteger(10, range.low) || high.getAsInteger(10, range.high) ||
+      range.low >= range.high)
+    return createStringError(inconvertibleErrorCode(),
+                             "invalid --input-range '" + text +
+                                 "': expected LO:HI, two integers with LO < "
+                                 "HI (values from LO up to HI - 1)");
+  return range;
+}
+
+Error InputRangeOption::checkFits(const IntegerRange &range,
+                                  ArrayRef<::qtensor::InputSpec> inputs,
+                                  ArrayRef<std::string> texts) {
+  for (auto [input, shapeText] : llvm::zip_equal(inputs, texts)) {
+    int64_t lowest = std::numeric_limits<int64_t>::min();
+    int64_t highest = std::numeric_limits<int64_t>::max();
+    if (input.dtype == ::qtensor::ElementType::I8) {
+      lowest = std::numeric_limits<int8_t>::min();
+      highest = std::numeric_limits<int8_t>::max();
+    } else if (input.dtype == ::qtensor::ElementType::I32) {
+      lowest = std::numeric_limits<int32_t>::min();
+      highest = std::numeric_limits<int32_t>::max();
+    } else if (input.dtype != ::qtensor::ElementType::I64) {
+      continue;
+    }
+    if (range.low < lowest || range.high - 1 > highest)
+      return createStringError(
+          inconvertibleErrorCode(),
+          "--input-range " + Twine(range.low) + ":" + Twine(range.high) +
+              " does not fit --input-shape '" + shapeText +
+              "': " + ::qtensor::elementTypeName(input.dtype) + " holds " +
+              Twine(lowest) + " to " + Twine(highest));
+  }
+  return Error::success();
 }
 
 QuantizeOption::QuantizeOption(cl::OptionCategory &category)

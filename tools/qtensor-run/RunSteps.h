@@ -26,21 +26,25 @@ namespace qtensor {
 namespace runtool {
 
 /// Random inputs for `specs` (the --input-shape values `texts`), from the
-/// current LibTorch seed: floats from a standard normal, integers in
-/// [0, 16), bools fair coins. Each dynamic size is 1.
+/// current LibTorch seed: floats from a standard normal, integers from `low`
+/// up to `high` - 1 (--input-range), bools fair coins. Each dynamic size
+/// is 1.
 llvm::Expected<std::vector<at::Tensor>>
 makeRandomInputs(llvm::ArrayRef<std::string> texts,
-                 llvm::ArrayRef<InputSpec> specs);
+                 llvm::ArrayRef<InputSpec> specs, int64_t low, int64_t high);
 
-/// Reads float32 .npy inputs, appending their static shapes to `specs`.
+/// Reads .npy inputs of any dtype the runtime takes (float32, float16,
+/// bfloat16 bits, int8, int32, int64, bool), appending their static shapes
+/// and dtypes to `specs`.
 llvm::Expected<std::vector<at::Tensor>>
 readInputs(llvm::ArrayRef<std::string> paths, std::vector<InputSpec> &specs);
 
 /// Writes each parameter of `model` to DIR/NAME.npy, in the seed's layout.
 llvm::Error dumpParameters(const Model &model, llvm::StringRef directory);
 
-/// Writes the results as float32 .npy: the first to `path`, result i > 0 to
-/// `path` with ".i.npy" for ".npy".
+/// Writes the results as .npy, float results as float32, integer and bool
+/// ones in their own dtype: the first to `path`, result i > 0 to `path`
+/// with ".i.npy" for ".npy".
 llvm::Error writeOutputs(llvm::StringRef path,
                          llvm::ArrayRef<at::Tensor> outputs);
 

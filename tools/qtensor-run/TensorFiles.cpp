@@ -2,6 +2,7 @@
 
 #include "RunSteps.h"
 
+#include "qtensor/Runtime/TorchInterop.h"
 #include "qtensor/Tooling/NpyFile.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -23,20 +24,17 @@ Error makeError(const Twine &message) {
 }
 
 at::Tensor randomTensor(const std::vector<int64_t> &shape,
-                        qtensor::ElementType dtype) {
+                        qtensor::ElementType dtype, int64_t low, int64_t high) {
   switch (dtype) {
   case qtensor::ElementType::F32:
-    return torch::randn(shape);
   case qtensor::ElementType::F16:
-    return torch::randn(shape).to(at::kHalf);
   case qtensor::ElementType::BF16:
-    return torch::randn(shape).to(at::kBFloat16);
+    return torch::randn(shape).to(qtensor::toScalarType(dtype));
   case qtensor::ElementType::I8:
-    return torch::randint(0, 16, shape, at::kChar);
   case qtensor::ElementType::I32:
-    return torch::randint(0, 16, shape, at::kInt);
   case qtensor::ElementType::I64:
-    return torch::randint(0, 16, shape, at::kLong);
+    return torch::randint(low, high, shape,
+                          at::TensorOptions(qtensor::toScalarType(dtype)));
   case qtensor::ElementType::Bool:
     return torch::randint(0, 2, shape, at::kBool);
   }
@@ -47,7 +45,8 @@ at::Tensor randomTensor(const std::vector<int64_t> &shape,
 
 Expected<std::vector<at::Tensor>>
 qtensor::runtool::makeRandomInputs(ArrayRef<std::string> texts,
-                                   ArrayRef<InputSpec> specs) {
+                                   ArrayRef<InputSpec> specs, int64_t low,
+                                   int64_t high) {
   std::vector<at::Tensor> inputs;
   for (auto [text, spec] : llvm::zip_equal(texts, specs)) {
     std::vector<int64_t> concrete;
@@ -58,7 +57,7 @@ qtensor::runtool::makeRandomInputs(ArrayRef<std::string> texts,
     }
     if (bytes > 64.0 * (1 << 30))
       return makeError("--input-shape '" + text + "' needs more than 64 GiB");
-    inputs.push_back(randomTensor(concrete, spec.dtype));
+    inputs.push_back(randomTensor(concrete, spec.dtype, low, high));
   }
   return inputs;
 }
@@ -71,11 +70,11 @@ qtensor::runtool::readInputs(ArrayRef<std::string> paths,
     auto array = mlir::qtensor::readNpy(path);
     if (!array)
       return array.takeError();
-    if (array->dtype != "<f4")
-      return makeError("'" + path + "' is not float32");
-    at::Tensor tensor = at::empty(array->shape, at::kFloat);
+    // readNpy accepts only the dtypes dtypeOfNpy knows.
+    DType dtype = *dtypeOfNpy(array->dtype);
+    at::Tensor tensor = at::empty(array->shape, toScalarType(dtype));
     std::memcpy(tensor.data_ptr(), array->bytes.data(), array->bytes.size());
-    specs.push_back(InputSpec::fromShape(array->shape));
+    specs.push_back(InputSpec::fromShape(array->shape, dtype));
     inputs.push_back(tensor);
   }
   return inputs;
@@ -117,12 +116,20 @@ Error qtensor::runtool::writeOutputs(StringRef path,
     std::string file = path.str();
     if (index > 0)
       file = (path.drop_back(4) + "." + Twine(index) + ".npy").str();
+    // A float32 copy of an int64 id would lose digits above 2^24.
+    at::Tensor result =
+        (output.is_floating_point() ? output.to(at::kFloat) : output)
+            .contiguous();
+    std::optional<DType> dtype = toDType(result.scalar_type());
+    if (!dtype)
+      return makeError("result " + Twine(index) + " has dtype " +
+                       c10::toString(result.scalar_type()) +
+                       ", which .npy files here do not hold");
     NpyArray array;
-    array.dtype = "<f4";
-    at::Tensor result = output.to(at::kFloat).contiguous();
+    array.dtype = npyDType(*dtype);
     array.shape.assign(result.sizes().begin(), result.sizes().end());
     auto *data = static_cast<unsigned char *>(result.data_ptr());
-    array.bytes.assign(data, data + result.numel() * 4);
+    array.bytes.assign(data, data + result.numel() * result.element_size());
     if (Error error = mlir::qtensor::writeNpy(file, array))
       return makeError("cannot write '" + file +
                        "': " + toString(std::move(error)));

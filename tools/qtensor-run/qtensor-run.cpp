@@ -1,7 +1,8 @@
 //===- qtensor-run.cpp - compile, run, check and time a model -------------===//
 //
 //   qtensor-run MODEL (--input-shape SHAPE[:DTYPE] | --input x.npy)...
-//       [--input-dtype DTYPE] [--quantize int8|none] [--target auto|cpu|cuda]
+//       [--input-dtype DTYPE] [--input-range LO:HI] [--quantize int8|none]
+//       [--target auto|cpu|cuda]
 //       [--gpu-kernel-options "K=V ..."] [--output y.npy]
 //       [--compare] [--bench N] [--seed S] [--dump-stages DIR]
 //       [--dump-params DIR] [--cache-dir DIR] [--timing]
@@ -28,6 +29,7 @@
 
 namespace cl = llvm::cl;
 using mlir::qtensor::InputOptions;
+using mlir::qtensor::InputRangeOption;
 using mlir::qtensor::QuantizeOption;
 using mlir::qtensor::reportBadInput;
 
@@ -41,9 +43,12 @@ static InputOptions
                 "One input (random, from --seed): its shape, e.g. 4x64, and "
                 "optionally its dtype, e.g. 4x16:i64; '?' or a name such as "
                 "T compiles a dynamic size (run with 1)");
-static cl::list<std::string> inputFiles("input", cl::cat(toolOptions),
-                                        cl::desc("One input as float32 .npy"),
-                                        cl::value_desc("x.npy"));
+static cl::list<std::string>
+    inputFiles("input", cl::cat(toolOptions),
+               cl::desc("One input as .npy: float32, float16, bfloat16 bits "
+                        "(uint16), int8, int32, int64 or bool"),
+               cl::value_desc("x.npy"));
+static InputRangeOption inputRange(toolOptions);
 static QuantizeOption quantize(toolOptions);
 static cl::opt<std::string> target("target", cl::init("auto"),
                                    cl::cat(toolOptions),
@@ -126,9 +131,19 @@ int runTool() {
   auto specs = inputShapes.parse();
   if (!specs)
     return fail(specs.takeError());
+  auto range = inputRange.parse();
+  if (!range)
+    return fail(range.takeError());
+  if (inputRange.given() && !inputFiles.empty())
+    return reportBadInput("--input-range applies to random inputs "
+                          "(--input-shape), not to --input files");
+  if (llvm::Error error =
+          InputRangeOption::checkFits(*range, *specs, inputShapes.shapeTexts()))
+    return fail(std::move(error));
   auto inputs =
       inputFiles.empty()
-          ? qtensor::runtool::makeRandomInputs(inputShapes.shapeTexts(), *specs)
+          ? qtensor::runtool::makeRandomInputs(inputShapes.shapeTexts(), *specs,
+                                               range->low, range->high)
           : qtensor::runtool::readInputs(inputFiles, *specs);
   if (!inputs)
     return fail(inputs.takeError());

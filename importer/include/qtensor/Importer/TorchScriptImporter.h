@@ -28,7 +28,9 @@ using ::qtensor::InputSpec;
 struct ImportOptions {
   /// One description per input of `forward` (qtensor/Support/InputSpec.h):
   /// the arguments' shapes and element types. Dynamic sizes become `?` in
-  /// the IR; their names tell which of them must be equal.
+  /// the IR; their names tell which of them must be equal. Inputs with a
+  /// None default may be left out at the end: they are None, and take no
+  /// argument of @forward.
   std::vector<InputSpec> inputs;
   /// Load the archive in a child process first, so that a file that crashes
   /// LibTorch's loader is an error rather than the end of this process. It

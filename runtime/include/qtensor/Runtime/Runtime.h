@@ -30,7 +30,9 @@ enum class Target { Auto, Cpu, Cuda };
 struct CompileOptions {
   /// One description per input of `forward`: dimensions and dtype
   /// (qtensor/Support/InputSpec.h; parseInputSpec reads the tools'
-  /// spelling, "?x64", "1xT:i64"). Required for TorchScript models; for
+  /// spelling, "?x64", "1xT:i64"). Required for TorchScript models, where
+  /// inputs with a None default may be left out at the end (they are None
+  /// and the compiled model does not take them); for
   /// .mlir models, when given, it must match @forward's argument types and
   /// names its dynamic sizes (else every dynamic size is '?').
   std::vector<InputSpec> inputs;

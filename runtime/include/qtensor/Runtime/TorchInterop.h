@@ -7,9 +7,17 @@
 
 #include <ATen/Tensor.h>
 
+#include <optional>
 #include <vector>
 
 namespace qtensor {
+
+/// The element type of `type`, or nullopt for a type models do not take
+/// (double, uint8, complex, ...).
+std::optional<DType> toDType(at::ScalarType type);
+
+/// The at::ScalarType of `dtype` (bfloat16 as at::kBFloat16).
+at::ScalarType toScalarType(DType dtype);
 
 /// Runs `model` on CPU tensors (any strides; converted to contiguous) and
 /// returns its results as new at::Tensors. Wrong device, dtype, rank or
