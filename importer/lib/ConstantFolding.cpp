@@ -44,6 +44,8 @@ static bool isFoldableType(const c10::TypePtr &type) {
   case c10::TypeKind::IntType:
   case c10::TypeKind::FloatType:
   case c10::TypeKind::BoolType:
+  case c10::TypeKind::StringType:
+  case c10::TypeKind::DeviceObjType:
     return true;
   case c10::TypeKind::ListType: {
     c10::TypeKind element =
@@ -51,7 +53,8 @@ static bool isFoldableType(const c10::TypePtr &type) {
     return element == c10::TypeKind::TensorType ||
            element == c10::TypeKind::IntType ||
            element == c10::TypeKind::FloatType ||
-           element == c10::TypeKind::BoolType;
+           element == c10::TypeKind::BoolType ||
+           element == c10::TypeKind::StringType;
   }
   default:
     return false;
@@ -113,7 +116,9 @@ static std::optional<c10::IValue> toIValue(const Item &item,
     return c10::IValue(values);
   }
   case Item::Kind::Other:
-    return std::nullopt;
+    if (item.other.isNone())
+      return std::nullopt;
+    return item.other;
   }
   return std::nullopt;
 }
@@ -153,6 +158,16 @@ static std::optional<Item> toItem(GraphImporter &importer,
     item.boolValue = value.toBool();
     return item;
   }
+  if (value.isString()) {
+    item.kind = Item::Kind::String;
+    item.stringValue = value.toStringRef();
+    return item;
+  }
+  if (value.isDevice()) {
+    item.kind = Item::Kind::Other;
+    item.other = value;
+    return item;
+  }
   if (value.isList()) {
     item.kind = Item::Kind::List;
     for (const c10::IValue &element : value.toListRef()) {
@@ -172,9 +187,13 @@ bool mlir::qtensor::importer::foldAtImport(GraphImporter &importer,
   if (!node->kind().is_aten())
     return false;
   StringRef kind = node->kind().toQualString();
-  // In-place ops would write into the weights' storage.
-  if (kind.ends_with("_") || isNeverFolded(kind) || node->hasSideEffects() ||
-      node->isNondeterministic() || !node->maybeOperator())
+  // In-place ops would write into the weights' storage, and a mutated list
+  // (aten::append) must change where it is defined.
+  const c10::FunctionSchema *schema = node->maybeSchema();
+  bool inPlace = kind.ends_with("_") && !kind.ends_with("__");
+  if (!schema || schema->is_mutable() || inPlace || isNeverFolded(kind) ||
+      node->hasSideEffects() || node->isNondeterministic() ||
+      !node->maybeOperator())
     return false;
   for (const jit::Value *output : node->outputs())
     if (!isFoldableType(output->type()))
@@ -193,6 +212,10 @@ bool mlir::qtensor::importer::foldAtImport(GraphImporter &importer,
       return false;
     stack.push_back(std::move(*value));
   }
+  // Vararg ops (aten::format) take their operand count on top of the stack,
+  // as the interpreter pushes it.
+  if (schema->is_vararg())
+    stack.emplace_back(static_cast<int64_t>(node->inputs().size()));
   try {
     node->getOperation()(stack);
   } catch (const c10::Error &failure) {

@@ -602,7 +602,8 @@ static void importLogical(GraphImporter &importer, jit::Node *node, Location) {
 static void setInPlaceResult(GraphImporter &importer, jit::Node *node,
                              Value result) {
   importer.setResult(node, result);
-  if (StringRef(node->kind().toQualString()).ends_with("_"))
+  StringRef kind = node->kind().toQualString();
+  if (kind.ends_with("_") && !kind.ends_with("__"))
     importer.define(node->input(0), Item::tensor(result));
 }
 

@@ -607,8 +607,7 @@ GraphImporter::run(const std::shared_ptr<jit::Graph> &graphPointer,
     setDimNames(entry->getArgument(i), names);
   }
 
-  for (jit::Node *node : graph.nodes())
-    importNode(node);
+  importBlock(graph.block());
 
   // Outputs: a tensor or a (nested) tuple of tensors.
   SmallVector<Value> results;
@@ -626,6 +625,11 @@ GraphImporter::run(const std::shared_ptr<jit::Graph> &graphPointer,
   func.setFunctionType(
       builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
   return module;
+}
+
+void GraphImporter::importBlock(jit::Block *block) {
+  for (jit::Node *node : block->nodes())
+    importNode(node);
 }
 
 void GraphImporter::importNode(jit::Node *node) {

@@ -54,6 +54,9 @@ struct Item {
   bool boolValue = false;
   std::string stringValue;
   std::vector<Item> elements;
+  /// Another value known at import time (a device), as LibTorch holds it;
+  /// None for a value that is not known (prim::Uninitialized).
+  c10::IValue other;
 
   static Item tensor(Value value) {
     Item item;
@@ -153,6 +156,10 @@ public:
                             Value b, int64_t bDim);
   /// The same for two names directly; returns the known one.
   std::string mergeDimNames(const jit::Node *node, StringRef a, StringRef b);
+
+  /// Imports the nodes of `block` in order (a graph's, or the branch of a
+  /// prim::If that is taken).
+  void importBlock(jit::Block *block);
 
 private:
   void importNode(jit::Node *node);

@@ -30,6 +30,7 @@ const OpTable &OpTable::get() {
   static const OpTable table = [] {
     OpTable table;
     registerPrimOps(table);
+    registerControlFlowOps(table);
     registerLinearOps(table);
     registerShapeOps(table);
     registerIndexingOps(table);

@@ -45,6 +45,9 @@ private:
 
 /// prim::Constant, lists and tuples, aten::size, identities (PrimOps.cpp).
 void registerPrimOps(OpTable &table);
+/// prim::If, prim::Loop and the queries their conditions ask, decided at
+/// import (ControlFlowOps.cpp).
+void registerControlFlowOps(OpTable &table);
 /// linear, mm, addmm, matmul (LinearOps.cpp).
 void registerLinearOps(OpTable &table);
 /// Transposes, reshapes and views (ShapeOps.cpp).

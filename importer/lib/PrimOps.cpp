@@ -49,11 +49,22 @@ static void importConstant(GraphImporter &importer, jit::Node *node, Location) {
     if (value.isIntList()) {
       for (int64_t element : value.toIntVector())
         item.elements.push_back(Item::integer(element));
+    } else if (value.isList() &&
+               llvm::all_of(value.toListRef(), [](const c10::IValue &element) {
+                 return element.isString();
+               })) {
+      for (const c10::IValue &element : value.toListRef()) {
+        Item string;
+        string.kind = Item::Kind::String;
+        string.stringValue = element.toStringRef();
+        item.elements.push_back(std::move(string));
+      }
     } else {
       importer.fail(node, "unsupported constant list of type " + type->str());
     }
   } else if (type->kind() == c10::TypeKind::DeviceObjType) {
     item.kind = Item::Kind::Other;
+    item.other = *jit::toIValue(output);
   } else {
     importer.fail(node, "unsupported constant of type " + type->str());
   }
@@ -118,7 +129,7 @@ static void importSize(GraphImporter &importer, jit::Node *node, Location) {
   importer.define(node->output(), Item::integer(type.getDimSize(dim)));
 }
 
-/// prim::NumToTensor, aten::Int, aten::contiguous, aten::detach,
+/// prim::NumToTensor, prim::unchecked_cast, aten::contiguous, aten::detach,
 /// aten::clone: the output is the input.
 static void importIdentity(GraphImporter &importer, jit::Node *node, Location) {
   Item same = importer.lookup(node->input(0));
@@ -143,7 +154,7 @@ void mlir::qtensor::importer::registerPrimOps(OpTable &table) {
   table.add("prim::TupleIndex", importGetItem);
   table.add("aten::size", importSize);
   table.add("prim::NumToTensor", importIdentity);
-  table.add("aten::Int", importIdentity);
+  table.add("prim::unchecked_cast", importIdentity);
   table.add("aten::contiguous", importIdentity);
   table.add("aten::detach", importIdentity);
   table.add("aten::clone", importIdentity);

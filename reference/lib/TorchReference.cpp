@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/runtime/graph_iterator.h>
 #include <torch/script.h>
 
 #include <map>
@@ -78,7 +79,9 @@ torch::jit::Module moduleSwap(const torch::jit::Module &module,
       frozen.get_method("forward").graph();
   torch::jit::Inline(*graph);
   torch::NoGradGuard noGrad;
-  for (torch::jit::Node *node : graph->nodes()) {
+  // Every block: a scripted model's layers sit in prim::If branches.
+  torch::jit::DepthFirstGraphNodeIterator nodes(graph);
+  while (torch::jit::Node *node = nodes.next()) {
     std::string kind = node->kind().toQualString();
     // The weight operands of the op, and whether each is [N, K] (linear's
     // layout) or [K, N]. The fused transformer ops' projections are linear.

@@ -19,10 +19,13 @@ small modules, one per operator form, traced. Nothing binary is checked in.
                                   no_grad (PyTorch's fused fast path) and with
                                   grad (the Python path). Input [1, 16, 64].
     encoder_prenorm.pt            the same with norm_first and GELU, fast path.
+    encoder_scripted.pt,          both encoders scripted: the fast-path checks
+    encoder_prenorm_scripted.pt   become control flow decided at import.
     mha.pt, mha_weights.pt        nn.MultiheadAttention as self-attention,
                                   returning the output, or the output and the
                                   head-averaged attention weights.
     op_<name>.pt                  the operator forms of OP_MODULES.
+    cf_<name>.pt                  the scripted control flow of SCRIPTED_MODULES.
     bad_<name>.pt                 the refused models of ERROR_MODULES.
 """
 
@@ -364,6 +367,41 @@ class PaddedEncoder(nn.Module):
         return self.encoder(x, src_key_padding_mask=padding)
 
 
+class RankCheck(nn.Module):
+    """A scripted shape check: the raise is dropped when the rank fits."""
+
+    def forward(self, x):
+        if not x.dim() == 3:
+            raise ValueError("expected a 3-D input, got " + str(x.dim()) + "-D")
+        return x * 2
+
+
+class DataBranch(nn.Module):
+    """A branch on the input's values: undecidable at import."""
+
+    def forward(self, x):
+        if bool(x.sum() > 0):
+            return x
+        return -x
+
+
+class UnrolledLoop(nn.Module):
+    """A loop over a size known at import, carrying a tensor."""
+
+    def forward(self, x):
+        y = x
+        for i in range(x.size(0)):
+            y = y + x[i]
+        return y
+
+
+# Scripted models with control flow: name: (module, example inputs).
+SCRIPTED_MODULES = {
+    "rank_check": (RankCheck(), None),
+    "data_branch": (DataBranch(), None),
+    "unrolled_loop": (UnrolledLoop(), None),
+}
+
 # Models that are refused: name: (module, example inputs).
 ERROR_MODULES = {
     "complex_rotary": (ComplexRotary(), [((1, 4, 8), F32)]),
@@ -402,6 +440,11 @@ def main():
         torch.jit.trace(SelfAttention().eval(), x, check_trace=False).save(str(out / "mha.pt"))
         torch.jit.trace(SelfAttention(True).eval(), x, check_trace=False).save(str(out / "mha_weights.pt"))
     torch.jit.trace(encoder(), x, check_trace=False).save(str(out / "encoder_slow.pt"))
+    # Scripted: 191 prim::If after freezing, decided at import.
+    torch.jit.script(encoder()).save(str(out / "encoder_scripted.pt"))
+    torch.jit.script(encoder(True, "gelu")).save(str(out / "encoder_prenorm_scripted.pt"))
+    for name, (module, _) in SCRIPTED_MODULES.items():
+        torch.jit.script(module.eval()).save(str(out / f"cf_{name}.pt"))
     for prefix, modules in (("op", OP_MODULES), ("bad", ERROR_MODULES)):
         for name, (module, inputs) in modules.items():
             args = tuple(example(shape, dtype) for shape, dtype in inputs)
