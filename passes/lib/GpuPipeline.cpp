@@ -120,13 +120,12 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = options.format;
   // The toolkit where the target check found ptxas, so that the serializer
-  // finds it even where it only looks in PATH and $CUDA_*.
-  if (options.format != "isa")
-    if (std::optional<std::string> ptxas =
-            findCudaTool("ptxas", options.toolkit))
-      binary.toolkitPath =
-          llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas))
-              .str();
+  // finds it even where it only looks in PATH and $CUDA_*; PTX output needs
+  // it too, for libdevice (rsqrt, erf, exp, ... are __nv_* calls).
+  if (std::optional<std::string> ptxas = findCudaTool("ptxas", options.toolkit))
+    binary.toolkitPath =
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas))
+            .str();
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

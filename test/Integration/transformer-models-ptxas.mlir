@@ -1,0 +1,21 @@
+// REQUIRES: ptxas
+// Tests that the transformer models compile through the GPU pipeline at its
+// default options and that ptxas assembles every kernel (the fused int8
+// linears and the generic mapping of everything else) for sm_80 and sm_90
+// without spills or local memory.
+
+// RUN: rm -rf %t && mkdir -p %t && %torch_python %S/../Importer/make_transformer_models.py %t
+// RUN: qtensor-import %t/gpt_traced.pt --input-shape 1x16:i64 -o %t/gpt.mlir
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90" %t/gpt.mlir -o %t/gpt.sm90.mlir
+// RUN: %extract_ptx %t/gpt.sm90.mlir --ptxas %ptxas --gpu-name sm_90 | FileCheck %s --implicit-check-not=lmem
+// RUN: qtensor-import %t/llama_scripted.pt --input-shape 1x16x64 -o %t/llama.mlir
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_80" %t/llama.mlir -o %t/llama.sm80.mlir
+// RUN: %extract_ptx %t/llama.sm80.mlir --ptxas %ptxas --gpu-name sm_80 | FileCheck %s --implicit-check-not=lmem
+// RUN: qtensor-import %t/encoder_fast.pt --input-shape 1x16x64 -o %t/encoder.mlir
+// RUN: qtensor-opt --qtensor-gpu-pipeline="chip=sm_90" %t/encoder.mlir -o %t/encoder.sm90.mlir
+// RUN: %extract_ptx %t/encoder.sm90.mlir --ptxas %ptxas --gpu-name sm_90 | FileCheck %s --implicit-check-not=lmem
+
+// Every kernel: its spill line, all zero.
+// CHECK: Compiling entry function
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: {{[1-9][0-9]* bytes (stack frame|spill)}}
