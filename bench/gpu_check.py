@@ -23,6 +23,12 @@ of qtensor's build dependencies. For the ToyModel and for 4096x4096 and
   the fp32 tiled kernel at M = 16), checked and timed as CUDA-graph
   replays, to choose those options' defaults.
 
+- transformer models (bench/make_gpu_check.sh's transformers/: traced
+  nanoGPT- and Llama-style decoders, nn.TransformerEncoder's fused fast
+  path; 16 tokens, fp32): qtensor's int8 output against the module-swap
+  oracle (module_swap.py) run by PyTorch on the same input, timed next to
+  the float model in PyTorch eager on this GPU.
+
 Prints one table; every row names the GPU and the dtype. Exit status 0 when
 every output matches, 1 otherwise, 2 when there is no GPU.
 """
@@ -278,6 +284,57 @@ def matches(ours, reference):
     return diff <= tolerance * scale, diff
 
 
+# name, input shape, input dtype (bench/make_gpu_check.sh compiles them).
+TRANSFORMERS = (
+    ("gpt_traced", (1, 16), torch.long),
+    ("llama_traced", (1, 16, 64), torch.float32),
+    ("encoder_fast", (1, 16, 64), torch.float32),
+)
+
+
+def transformer_input(shape, dtype):
+    if dtype == torch.long:
+        return torch.randint(0, 16, shape)
+    return torch.randn(*shape)
+
+
+def transformer_rows(row, qtensor_rows, work):
+    """The transformer models' rows; returns the number of failures."""
+    sys.path.insert(0, str(HERE))
+    from module_swap import module_swap
+
+    failures = 0
+    folder = HERE / "transformers"
+    for name, shape, dtype in TRANSFORMERS:
+        tokens = shape[1]
+        x = transformer_input(shape, dtype)
+        try:
+            model = torch.jit.load(str(folder / f"{name}.pt")).eval()
+            with torch.no_grad():
+                ref = module_swap(model)(x)
+            y, times = run_qtensor(folder / f"{name}.qta", x, None, work, 20)
+            ok, diff = matches(y.float().cpu(), ref)
+            failures += not ok
+            qtensor_rows(name, "f32", tokens, times, 0,
+                         f"{'match' if ok else 'MISMATCH'} "
+                         f"max_abs_diff={diff:.2e}")
+        except Exception as error:  # one row, not a traceback
+            failures += 1
+            row(name, "f32", tokens, "qtensor", 0, 0, f"ERROR {error}"[:160])
+            continue
+        try:
+            gpu_model = torch.jit.load(str(folder / f"{name}.pt"),
+                                       map_location="cuda").eval()
+            x_gpu = x.cuda()
+            with torch.no_grad():
+                row(name, "f32", tokens, "PyTorch eager (float)",
+                    time_eager(lambda: gpu_model(x_gpu)), 0)
+        except Exception as error:
+            row(name, "f32", tokens, "PyTorch eager (float)", 0, 0,
+                f"ERROR {type(error).__name__}: {error}"[:120])
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true",
@@ -394,6 +451,8 @@ def main():
                         row(layer, name, m, "seed subclass, torch.compile",
                             0, 0, f"ERROR {type(error).__name__}: {error}"
                             [:120])
+
+    failures += transformer_rows(row, qtensor_rows, work)
 
     header = ("GPU", "dtype", "layer", "M", "implementation", "median_us",
               "weight GB/s", "of read BW", "note")

@@ -4,7 +4,8 @@
 # runtime libraries from the build, CUDA artifacts compiled here for sm_90
 # (the ToyModel with its weights; 4096x4096 and 4096x11008 layers in fp32 and
 # bf16 without weights: gpu_check.py makes them there from a seed; again with
-# other kernel options, gpu_check.py's VARIANTS), and the scripts. Needs a
+# other kernel options, gpu_check.py's VARIANTS; small transformer models
+# with their weights), and the scripts. Needs a
 # build (scripts/test.sh or cmake --build build) and the CUDA toolkit for
 # cubins (PTX alone otherwise).
 #
@@ -74,6 +75,21 @@ for shape in 4096x4096 4096x11008; do
   variant t1 tile-m=1 "$shape" f32
   variant t2 tile-m=2 "$shape" f32
 done
+# Transformer models (traced nanoGPT- and Llama-style decoders and
+# nn.TransformerEncoder's fused fast path, small): artifacts with their
+# weights, the .pt files for the references, and the module-swap oracle.
+mkdir -p "$out/transformers"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+"$python" "$root/test/Importer/make_transformer_models.py" "$scratch" > /dev/null 2>&1
+for spec in gpt_traced:1x16:i64 llama_traced:1x16x64:f32 encoder_fast:1x16x64:f32; do
+  IFS=: read -r model shape dtype <<< "$spec"
+  cp "$scratch/$model.pt" "$out/transformers/"
+  "$build/bin/qtensor-compile" "$out/transformers/$model.pt" \
+    --input-shape "$shape:$dtype" --target "cuda:$chip" --gpu-binary "$binary" \
+    -o "$out/transformers/$model.qta"
+done
+cp "$root/test/reference/module_swap.py" "$root/test/reference/seed_quantize.py" "$out/"
 # The layer models' weights are not needed there (the manifests say what
 # the parameters are); the ToyModel's .pt is, for its reference.
 rm -f "$out"/models/linear_*.pt

@@ -71,9 +71,11 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Whatever is not a fused linear (an unfused program, a bias add or an
-  // activation that did not fuse) becomes plain parallel loops: with
+  // activation that did not fuse, a copy into a slice) becomes plain
+  // parallel loops: with
   // emulate they run as they are, else blocks of 128 threads along the
   // innermost dimension.
+  pm.addNestedPass<func::FuncOp>(createQTensorStridedCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   if (!options.emulate) {
     pm.addNestedPass<func::FuncOp>(

@@ -9,7 +9,8 @@ manifest names its parameters, weights drawn and quantized as there are
 written in the manifest's layout, and qtensor-exec (from the folder, with
 its libraries) runs every artifact on the fake driver with those weights,
 giving results of the right shape and dtype and the three timing lines the
-check parses. The fake runs no kernels: values are checked on a GPU only.
+check parses; the transformer artifacts run on their inputs next to the
+module-swap oracle. The fake runs no kernels: values are checked on a GPU only.
 """
 
 import json
@@ -85,4 +86,22 @@ for layer, dtype, m, impl, ms, weight_bytes, note in rows:
     assert not note.startswith("ERROR") and "max_abs_diff" in note, note
     checked += 1
 print("variant rows: " + "; ".join(f"{r[1]} M={r[2]} {r[3]}" for r in rows))
+
+# The transformer rows, as gpu_check.py makes them: each artifact runs on
+# its input with the weights it carries, and the module-swap oracle runs in
+# PyTorch; the qtensor row carries a time and a correctness note, never an
+# ERROR (the eager GPU baseline cannot run here).
+transformer = []
+gpu_check.transformer_rows(
+    lambda *fields: transformer.append(("row",) + fields),
+    lambda *fields: transformer.append(("qtensor",) + fields), work)
+for kind, name, *fields in transformer:
+    if kind == "qtensor":
+        times, note = fields[2], fields[4]
+        assert "max_abs_diff" in note and "inf" not in note, (name, note)
+        assert all(isinstance(ms, float) for ms in times.values()), times
+        checked += 1
+assert checked and sum(kind == "qtensor" for kind, *_ in transformer) == len(
+    gpu_check.TRANSFORMERS), transformer
+print("transformer rows: " + "; ".join(r[1] for r in transformer if r[0] == "qtensor"))
 print(f"gpu-check package: {checked} runs on the fake driver")

@@ -8,7 +8,7 @@ ids in [0, 16)) and prints each result;
 OUTDIR/float.npz: LibTorch eager on the float model; OUTDIR/int8.npz: the
 oracle of docs/dialect.md, LibTorch eager with every linear weight replaced
 by the seed's int8_symmetric_quantize data times scale (the module-swap
-model; see module_swap).
+model; test/reference/module_swap.py).
 """
 
 import sys
@@ -18,48 +18,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reference"))
-from seed_quantize import int8_symmetric_quantize  # noqa: E402
+from module_swap import module_swap  # noqa: E402
 
 
 def ttype(shape, dtype="f32"):
     return "tensor<" + "x".join(str(d) for d in shape) + f"x{dtype}>"
-
-
-# The weight operands of the ops whose weights qtensor quantizes: index, and
-# whether the weight is [N, K] (linear's layout) rather than [K, N].
-WEIGHT_OPERANDS = {
-    "aten::linear": [(1, True)],
-    "aten::matmul": [(1, False)],
-    "aten::mm": [(1, False)],
-    "aten::addmm": [(2, False)],
-    "aten::_transformer_encoder_layer_fwd": [(3, True), (5, True), (14, True), (16, True)],
-    "aten::_native_multi_head_attention": [(5, True), (7, True)],
-}
-
-
-def module_swap(model):
-    """The frozen model with each 2-D constant weight operand of the ops above
-    replaced by the seed's data times scale; other uses of the same tensor (an
-    embedding table tied to lm_head) keep the float values."""
-    frozen = torch.jit.freeze(model)
-    graph = frozen.graph
-    torch._C._jit_pass_inline(graph)
-    for node in list(graph.nodes()):
-        for index, torch_layout in WEIGHT_OPERANDS.get(node.kind(), []):
-            inputs = list(node.inputs())
-            if index >= len(inputs) or inputs[index].node().kind() != "prim::Constant":
-                continue
-            weight = inputs[index].toIValue()
-            if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
-                continue
-            rows = weight if torch_layout else weight.t()
-            data, scale = int8_symmetric_quantize(rows.float())
-            dequantized = (data.float() * scale).to(weight.dtype)
-            if not torch_layout:
-                dequantized = dequantized.t().contiguous()
-            with graph.insert_point_guard(node):
-                node.replaceInput(index, graph.insertConstant(dequantized))
-    return frozen
 
 
 def element(x):

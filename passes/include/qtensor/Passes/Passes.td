@@ -299,6 +299,20 @@ def QTensorExpandBf16 : Pass<"qtensor-expand-bf16"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def QTensorStridedCopiesToLinalg : Pass<"qtensor-strided-copies-to-linalg"> {
+  let summary = "Rewrite memref.copy between strided views into linalg.copy";
+  let description = [{
+    Bufferization writes `tensor.insert_slice` (cat, stack) and copies of
+    slices as `memref.copy`. In the GPU pipeline, copies between contiguous
+    buffers become `gpu.memcpy`, but a copy into or out of a strided view (a
+    slice of a larger buffer) has no memcpy form. This pass rewrites those
+    into `linalg.copy`, which the pipeline then maps to parallel loops and
+    a GPU kernel like any other linalg op. Copies between contiguous buffers
+    stay.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def QTensorCheckGpuTarget : Pass<"qtensor-check-gpu-target", "ModuleOp"> {
   let summary = "Validate the GPU target options before any code is generated";
   let description = [{
