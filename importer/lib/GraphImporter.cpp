@@ -487,6 +487,17 @@ void GraphImporter::checkSameDynamicSize(const jit::Node *node, Value a,
   mergeDimNames(node, dimNameOf(a, aDim), dimNameOf(b, bDim));
 }
 
+int64_t mlir::qtensor::importer::normalizeDim(GraphImporter &importer,
+                                              const jit::Node *node,
+                                              int64_t dim, int64_t rank) {
+  int64_t normalized = dim < 0 ? dim + rank : dim;
+  if (normalized < 0 || normalized >= rank)
+    importer.fail(node, std::string(node->kind().toQualString()) +
+                            " dimension " + std::to_string(dim) +
+                            " out of range for rank " + std::to_string(rank));
+  return normalized;
+}
+
 Value mlir::qtensor::importer::dimSize(GraphImporter &importer, Location loc,
                                        Value tensor, int64_t dim) {
   return tensor::DimOp::create(importer.getBuilder(), loc, tensor, dim);

@@ -199,6 +199,10 @@ bool foldAtImport(GraphImporter &importer, jit::Node *node);
 // Emit helpers, each defined with the op family it belongs to
 //===----------------------------------------------------------------------===//
 
+/// `dim` with Python's negative dimensions, checked against `rank`; fails
+/// naming the node's op (GraphImporter.cpp).
+int64_t normalizeDim(GraphImporter &importer, const jit::Node *node,
+                     int64_t dim, int64_t rank);
 /// The size of dimension `dim` of `tensor` as an index (GraphImporter.cpp).
 Value dimSize(GraphImporter &importer, Location loc, Value tensor, int64_t dim);
 

@@ -24,17 +24,6 @@ using namespace mlir;
 using namespace mlir::qtensor;
 using namespace mlir::qtensor::importer;
 
-/// `dim` with Python's negative dimensions, checked against `rank`.
-static int64_t normalizeDim(GraphImporter &importer, const jit::Node *node,
-                            int64_t dim, int64_t rank) {
-  int64_t normalized = dim < 0 ? dim + rank : dim;
-  if (normalized < 0 || normalized >= rank)
-    importer.fail(node, std::string(node->kind().toQualString()) +
-                            " dimension " + std::to_string(dim) +
-                            " out of range for rank " + std::to_string(rank));
-  return normalized;
-}
-
 static RankedTensorType tensorType(Value value) {
   return cast<RankedTensorType>(value.getType());
 }

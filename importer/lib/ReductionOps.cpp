@@ -73,18 +73,6 @@ static Value addCombine(OpBuilder &b, Location l, Value x, Value acc) {
   return arith::AddFOp::create(b, l, acc, x);
 }
 
-/// `dim` of a tensor of rank `rank` with Python's negative dimensions.
-static int64_t normalizeDim(GraphImporter &importer, const jit::Node *node,
-                            int64_t dim, int64_t rank) {
-  int64_t normalized = dim < 0 ? dim + rank : dim;
-  if (normalized < 0 || normalized >= std::max<int64_t>(rank, 1))
-    importer.fail(node, std::string(node->kind().toQualString()) +
-                            " dimension " + llvm::Twine(dim).str() +
-                            " out of range for rank " +
-                            llvm::Twine(rank).str());
-  return normalized;
-}
-
 /// `reduced`, which lost dimension `dim` of `like`, with that dimension back
 /// as size 1, for broadcasting against `like`.
 static Item keptDim(GraphImporter &importer, jit::Node *node, Value reduced,
@@ -181,7 +169,8 @@ static Value softmaxInput(GraphImporter &importer, jit::Node *node,
                           int64_t &dim) {
   Value input = importer.tensorOf(node, 0);
   int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
-  dim = normalizeDim(importer, node, importer.intOf(node, 1), rank);
+  dim = normalizeDim(importer, node, importer.intOf(node, 1),
+                     std::max<int64_t>(rank, 1));
   if (!importer.isNone(node, 2)) {
     // Like aten::to's dtype: convert first.
     Item &dtype = importer.lookup(node->input(2));
@@ -245,7 +234,8 @@ static void importSumOrMean(GraphImporter &importer, jit::Node *node,
   if (withDims) {
     if (!importer.isNone(node, 1))
       for (int64_t dim : importer.intListOf(node, 1))
-        dims.push_back(normalizeDim(importer, node, dim, rank));
+        dims.push_back(
+            normalizeDim(importer, node, dim, std::max<int64_t>(rank, 1)));
     keepdim = importer.intOf(node, 2);
   }
   unsigned dtypeIndex = withDims ? 3 : 1;

@@ -24,8 +24,9 @@ std::string getLocationName(Location loc);
 std::string getConstantName(Operation *constant, ElementsAttr value);
 
 /// The raw bytes of every element of `value`, row-major. A splat, and bools
-/// (one byte each), are expanded into `storage`. Fails when the data is not available (an elided
-/// dense_resource blob) or a blob's size does not fit its type.
+/// (one byte each), are expanded into `storage`. Fails when the data is not
+/// available (an elided dense_resource blob) or a blob's size does not fit its
+/// type.
 FailureOr<ArrayRef<char>> getRawElementBytes(ElementsAttr value,
                                              SmallVectorImpl<char> &storage);
 
