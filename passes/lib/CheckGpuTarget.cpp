@@ -60,6 +60,33 @@ std::optional<std::string> mlir::qtensor::findCudaTool(StringRef name,
   return std::nullopt;
 }
 
+std::optional<std::string>
+mlir::qtensor::findCudaToolkitRoot(StringRef toolkit) {
+  std::optional<std::string> ptxas = findCudaTool("ptxas", toolkit);
+  std::string aboveTool;
+  if (ptxas)
+    aboveTool =
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas))
+            .str();
+  SmallVector<std::string> roots = {toolkit.str(), aboveTool};
+  for (const char *variable : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+    if (const char *root = std::getenv(variable))
+      roots.push_back(root);
+  roots.push_back("/usr/local/cuda");
+  roots.push_back("/usr/lib/cuda");
+  for (const std::string &root : roots) {
+    if (root.empty())
+      continue;
+    SmallString<256> libdevice(root);
+    llvm::sys::path::append(libdevice, "nvvm", "libdevice", "libdevice.10.bc");
+    if (llvm::sys::fs::exists(libdevice))
+      return root;
+  }
+  if (ptxas)
+    return aboveTool;
+  return std::nullopt;
+}
+
 namespace {
 
 class CheckGpuTargetPass

@@ -15,7 +15,6 @@
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::qtensor;
@@ -121,13 +120,11 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createGpuToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = options.format;
-  // The toolkit where the target check found ptxas, so that the serializer
-  // finds it even where it only looks in PATH and $CUDA_*; PTX output needs
-  // it too, for libdevice (rsqrt, erf, exp, ... are __nv_* calls).
-  if (std::optional<std::string> ptxas = findCudaTool("ptxas", options.toolkit))
-    binary.toolkitPath =
-        llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas))
-            .str();
+  // The toolkit root, so that the serializer finds ptxas even where it only
+  // looks in PATH and $CUDA_*; PTX output needs it too, for libdevice
+  // (rsqrt, erf, exp, ... are __nv_* calls).
+  if (std::optional<std::string> root = findCudaToolkitRoot(options.toolkit))
+    binary.toolkitPath = *root;
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -102,6 +102,14 @@ std::optional<std::string> getGpuChipFeatures(llvm::StringRef chip);
 std::optional<std::string> findCudaTool(llvm::StringRef name,
                                         llvm::StringRef toolkit);
 
+/// The toolkit root gpu-module-to-binary is given: the first of `toolkit`,
+/// the root above the ptxas findCudaTool finds, $CUDA_ROOT, $CUDA_HOME,
+/// $CUDA_PATH, /usr/local/cuda and /usr/lib/cuda that holds libdevice (the
+/// __nv_* math functions of rsqrt, exp, erf). The ptxas in PATH may be a
+/// wrapper script outside the toolkit (/usr/local/bin/ptxas), whose root
+/// has no libdevice. Falls back to the root above ptxas, else nullopt.
+std::optional<std::string> findCudaToolkitRoot(llvm::StringRef toolkit);
+
 } // namespace qtensor
 } // namespace mlir
 
