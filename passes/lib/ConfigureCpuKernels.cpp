@@ -33,12 +33,31 @@ bool mlir::qtensor::isCpuKernelRoot(Operation *op) {
 LogicalResult
 mlir::qtensor::checkCpuKernelOptions(const CpuKernelOptions &options,
                                      Location loc, StringRef passName) {
-  if (options.tileM > 0 && options.tileN > 0 && options.tileK > 0)
+  if (options.tileM > 0 && options.tileN > 0 && options.tileK > 0 &&
+      options.gemvTileN >= 0 && options.maxPanelKiB >= 0)
     return success();
   return emitError(loc) << passName
                         << ": tile sizes must be positive, got tile-m="
                         << options.tileM << " tile-n=" << options.tileN
-                        << " tile-k=" << options.tileK;
+                        << " tile-k=" << options.tileK
+                        << " gemv-tile-n=" << options.gemvTileN
+                        << " max-panel-kib=" << options.maxPanelKiB;
+}
+
+CpuKernelOptions mlir::qtensor::getCpuKernelDefaults(int64_t vectorBits) {
+  CpuKernelOptions options;
+  options.tileK = 16;
+  if (vectorBits >= 512) {
+    options.tileM = 16;
+    options.tileN = 16;
+    options.maxPanelKiB = 256;
+  } else {
+    options.tileM = 8;
+    options.tileN = 8;
+    options.gemvTileN = 8;
+    options.maxPanelKiB = 384;
+  }
+  return options;
 }
 
 /// A tile never exceeds a static dimension, so a small layer is one tile
@@ -62,13 +81,10 @@ static int64_t chooseColumnChunk(int64_t columns,
 }
 
 /// True when the register tiles of a fused kernel (weights in torch's
-/// [N, K] layout) should share converted weights: when a panel and the
-/// input rows of a register tile fit in L2 together. A 704 KiB panel
-/// (K = 11008) made 11008 x 4096 at M = 256 slower (97 ms) than converting
-/// per tile (75 ms) on a 1 MiB L2.
+/// [N, K] layout) should share converted weights: when a panel of at most
+/// max-panel-kib fits in L2 beside the input rows of a register tile.
 static bool fitsWeightPanel(linalg::GenericOp root, int64_t columns,
                             const CpuKernelOptions &options) {
-  constexpr int64_t kMaxPanelBytes = 256 * 1024;
   linalg::GenericOp contraction = cpu::findWeightContraction(root);
   if (!contraction || ShapedType::isDynamic(columns))
     return false;
@@ -77,7 +93,7 @@ static bool fitsWeightPanel(linalg::GenericOp root, int64_t columns,
                              .getElementTypeBitWidth() /
                          8;
   return !ShapedType::isDynamic(depth) &&
-         depth * options.tileN * elementBytes <= kMaxPanelBytes;
+         depth * options.tileN * elementBytes <= options.maxPanelKiB * 1024;
 }
 
 CpuKernelAttr mlir::qtensor::decideCpuKernel(linalg::GenericOp root,
@@ -110,10 +126,13 @@ CpuKernelAttr mlir::qtensor::decideCpuKernel(linalg::GenericOp root,
   // 4-row tiles read each weight tile once for 4 rows.
   int64_t remainderTileM = options.tileM > 4 ? 4 : 1;
 
+  int64_t tileN = shape == CpuKernelShape::Gemv && options.gemvTileN > 0
+                      ? options.gemvTileN
+                      : options.tileN;
   return CpuKernelAttr::get(
       root.getContext(), shape, clampTile(options.tileM, rows),
-      clampTile(options.tileN, columns), options.tileK, panelRows,
-      remainderTileM, chooseColumnChunk(columns, options));
+      clampTile(tileN, columns), options.tileK, panelRows, remainderTileM,
+      chooseColumnChunk(columns, options));
 }
 
 namespace {
@@ -125,7 +144,8 @@ public:
   using Base::Base;
 
   void runOnOperation() override {
-    CpuKernelOptions options{tileM, tileN, tileK, parallelChunk};
+    CpuKernelOptions options{tileM,         tileN,     tileK,
+                             parallelChunk, gemvTileN, maxPanelKiB};
     if (failed(checkCpuKernelOptions(options, getOperation().getLoc(),
                                      getArgument())))
       return signalPassFailure();

@@ -2,6 +2,7 @@
 
 #include "qtensor/Passes/CpuPipeline.h"
 
+#include "qtensor/Passes/CpuKernelConfig.h"
 #include "qtensor/Passes/FrontEnd.h"
 #include "qtensor/Passes/Passes.h"
 
@@ -25,17 +26,25 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
                 options.parameters);
 
   // Each kernel's shape and tile sizes, then register tiles, fused
-  // producers, vectors.
+  // producers, vectors. Tile sizes left at 0 are the target's.
+  CpuKernelOptions defaults = getCpuKernelDefaults(options.vectorBits);
+  auto orDefault = [](int64_t value, int64_t fallback) {
+    return value != 0 ? value : fallback;
+  };
   QTensorConfigureCpuKernelsOptions kernels;
-  kernels.tileM = options.tileM;
-  kernels.tileN = options.tileN;
-  kernels.tileK = options.tileK;
+  kernels.tileM = orDefault(options.tileM, defaults.tileM);
+  kernels.tileN = orDefault(options.tileN, defaults.tileN);
+  kernels.tileK = orDefault(options.tileK, defaults.tileK);
+  kernels.gemvTileN = orDefault(options.gemvTileN, defaults.gemvTileN);
+  kernels.maxPanelKiB = orDefault(options.maxPanelKiB, defaults.maxPanelKiB);
   kernels.parallelChunk = options.parallelChunk;
   pm.addNestedPass<func::FuncOp>(createQTensorConfigureCpuKernels(kernels));
   QTensorTileAndVectorizeOptions tiling;
-  tiling.tileM = options.tileM;
-  tiling.tileN = options.tileN;
-  tiling.tileK = options.tileK;
+  tiling.tileM = kernels.tileM;
+  tiling.tileN = kernels.tileN;
+  tiling.tileK = kernels.tileK;
+  tiling.gemvTileN = kernels.gemvTileN;
+  tiling.maxPanelKiB = kernels.maxPanelKiB;
   tiling.vectorize = options.vectorize;
   tiling.parallelChunk = options.parallelChunk;
   pm.addNestedPass<func::FuncOp>(createQTensorTileAndVectorize(tiling));

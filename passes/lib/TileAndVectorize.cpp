@@ -69,7 +69,8 @@ public:
 } // namespace
 
 void TileAndVectorizePass::runOnOperation() {
-  CpuKernelOptions options{tileM, tileN, tileK, parallelChunk};
+  CpuKernelOptions options{tileM,         tileN,     tileK,
+                           parallelChunk, gemvTileN, maxPanelKiB};
   if (failed(checkCpuKernelOptions(options, getOperation().getLoc(),
                                    getArgument())))
     return signalPassFailure();

@@ -192,6 +192,8 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
   }
   std::unique_ptr<llvm::TargetMachine> machine;
   QTENSOR_RETURN_IF_ERROR(createTargetMachine(artifactOptions.cpu, machine));
+  code.cpuVectorBits =
+      machine->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 512 : 256;
 
   DialectRegistry registry;
   mlir::qtensor::registerAllDialects(registry);

@@ -26,6 +26,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <mutex>
 
@@ -304,6 +305,10 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
     // Chunks of 128 columns: 8 register tiles per task, and enough tasks to
     // balance two to a few dozen threads on 4096-wide layers.
     pipeline.parallelChunk = options.parallel ? 128 : 0;
+    pipeline.vectorBits = target.cpuVectorBits;
+    if (pipeline.vectorBits == 0)
+      pipeline.vectorBits =
+          llvm::sys::getHostCPUFeatures().lookup("avx512f") ? 512 : 256;
     mlir::qtensor::buildCpuPipeline(pm, pipeline);
   }
   if (failed(pm.run(module)))

@@ -30,6 +30,10 @@ struct CodeTarget {
   /// CUDA only: the chip and the gpu-module-to-binary format.
   std::string chip;
   std::string gpuFormat = "isa";
+  /// CPU only: the width of the widest vector registers the code may use
+  /// (512 with AVX-512, else 256), which picks the kernels' tile sizes;
+  /// 0: the host's.
+  int64_t cpuVectorBits = 0;
 };
 
 /// Checks `options` before any work: input shapes (sizes >= 0, -1, the

@@ -1,17 +1,21 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --qtensor-configure-cpu-kernels | FileCheck %s
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --qtensor-configure-cpu-kernels="tile-m=16 tile-n=8 parallel-chunk=20" | FileCheck %s --check-prefix=OPTIONS
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-configure-cpu-kernels{tile-m=8 tile-n=8 tile-k=8},qtensor-tile-and-vectorize),canonicalize,cse)' | FileCheck %s --check-prefix=FOLLOW
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --qtensor-configure-cpu-kernels="gemv-tile-n=8 max-panel-kib=260" | FileCheck %s --check-prefix=GEMV-PANEL
 // RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --qtensor-configure-cpu-kernels="tile-n=0" 2>&1 | FileCheck %s --check-prefix=BAD-TILE
+// RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --qtensor-configure-cpu-kernels="max-panel-kib=-1" 2>&1 | FileCheck %s --check-prefix=BAD-PANEL
 
-// Tests that a static batch of one row is a GEMV (1 x 16 tiles), that the
-// decision goes on the kernel's epilogue and not on its weight conversion,
-// and that tile-n is clamped to a narrower N.
+// Tests that a static batch of one row is a GEMV (1 x 16 tiles, or
+// gemv-tile-n columns), that the decision goes on the kernel's epilogue and
+// not on its weight conversion, and that tile-n is clamped to a narrower N.
 // CHECK-LABEL: func.func @one_row
 // CHECK-NOT: qtensor.cpu_kernel
 // CHECK: attrs = {qtensor.weight_convert}
 // CHECK: attrs = {qtensor.cpu_kernel = #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 16, tile_k = 16>, qtensor.epilogue}
 // CHECK-LABEL: func.func @one_row_narrow
 // CHECK: #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 8, tile_k = 16>
+// GEMV-PANEL-LABEL: func.func @one_row
+// GEMV-PANEL: #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 8, tile_k = 16>
 // OPTIONS-LABEL: func.func @one_row
 // OPTIONS: #qtensor.cpu_kernel<gemv, tile_m = 1, tile_n = 8, tile_k = 16, remainder_tile_m = 4, column_chunk = 16>
 func.func @one_row(%x: tensor<1x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<1x32xf32> {
@@ -62,13 +66,16 @@ func.func @dynamic_batch(%x: tensor<?x64xf32>, %d: tensor<32x64xi8>, %s: tensor<
   return %y : tensor<?x32xf32>
 }
 
-// Tests that a weight panel [K, tile-n] takes at most 256 KiB: f32 with
-// K = 4096 fits exactly, K = 4112 does not; bf16 fits twice the depth
-// (K = 8192), f16 not beyond it (K = 8208).
+// Tests that a weight panel [K, tile-n] takes at most max-panel-kib (256
+// by default): f32 with K = 4096 fits exactly, K = 4112 (257 KiB) does not,
+// but does under 260; bf16 fits twice the depth (K = 8192), f16 not beyond
+// it (K = 8208).
 // CHECK-LABEL: func.func @panel_f32_fits
 // CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 256>
 // CHECK-LABEL: func.func @panel_f32_too_deep
 // CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16>
+// GEMV-PANEL-LABEL: func.func @panel_f32_too_deep
+// GEMV-PANEL: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 256>
 // CHECK-LABEL: func.func @panel_bf16_fits
 // CHECK: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 16, tile_k = 16, panel_rows = 256>
 // CHECK-LABEL: func.func @panel_f16_too_deep
@@ -137,4 +144,5 @@ func.func @empty_batch(%x: tensor<0x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32
 // FOLLOW:       vector.contract {{.*}} : vector<8x8xf32>, vector<8x8xf32> into vector<8x8xf32>
 // FOLLOW-NOT: qtensor.cpu_kernel
 
-// BAD-TILE: error: qtensor-configure-cpu-kernels: tile sizes must be positive, got tile-m=4 tile-n=0 tile-k=16
+// BAD-TILE: error: qtensor-configure-cpu-kernels: tile sizes must be positive, got tile-m=4 tile-n=0 tile-k=16 gemv-tile-n=0 max-panel-kib=256
+// BAD-PANEL: error: qtensor-configure-cpu-kernels: tile sizes must be positive, got tile-m=4 tile-n=16 tile-k=16 gemv-tile-n=0 max-panel-kib=-1

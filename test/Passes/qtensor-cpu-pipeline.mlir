@@ -2,6 +2,9 @@
 // RUN: qtensor-opt --qtensor-cpu-pipeline="quantization=none" %s | FileCheck %s --check-prefix=FLOAT
 // RUN: qtensor-opt --qtensor-cpu-pipeline="parameters=false" %s | FileCheck %s --check-prefix=BAKED
 // RUN: qtensor-opt --qtensor-cpu-pipeline="tile-n=8 parallel-chunk=8" %s | FileCheck %s --check-prefix=OMP
+// RUN: qtensor-opt --qtensor-cpu-pipeline --mlir-print-ir-after=qtensor-configure-cpu-kernels %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX512
+// RUN: qtensor-opt --qtensor-cpu-pipeline="vector-bits=256" --mlir-print-ir-after=qtensor-configure-cpu-kernels %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX2
+// RUN: qtensor-opt --qtensor-cpu-pipeline="vector-bits=256 tile-m=4" --mlir-print-ir-after=qtensor-configure-cpu-kernels %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX2-M4
 
 // Tests that stage-0 IR (float weights) compiles to the LLVM dialect: the
 // int8 data and f32 scales become trailing parameters of @forward (in the
@@ -23,6 +26,12 @@
 // OMP:     omp.wsloop {
 // OMP:       omp.loop_nest (%{{.*}}) : i64 = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
 // OMP:         llvm.intr.fmuladd{{.*}}vector<8xf32>
+
+// Tile sizes left at 0 come from vector-bits: AVX-512's 16 x 16, AVX2's
+// 8 x 8 (tile_n clamped to N = 16 here), each overridable alone.
+// AVX512: #qtensor.cpu_kernel<register_tiled, tile_m = 16, tile_n = 16, tile_k = 16, panel_rows = 256, remainder_tile_m = 4>
+// AVX2: #qtensor.cpu_kernel<register_tiled, tile_m = 8, tile_n = 8, tile_k = 16, panel_rows = 256, remainder_tile_m = 4>
+// AVX2-M4: #qtensor.cpu_kernel<register_tiled, tile_m = 4, tile_n = 8, tile_k = 16, panel_rows = 256>
 
 // BAKED-NOT: qtensor.parameters
 // BAKED: llvm.mlir.global private constant @{{.*}} : !llvm.array<16 x array<32 x i8>>

@@ -173,3 +173,14 @@
 // KEPT: notes.txt
 // An artifact is replaced whole.
 // RUN: qtensor-compile %t/toy_other.pt --input-shape ?x64 --target cpu -o %t/other.qta
+
+// The artifact's CPU picks the register tiles: x86-64-v3 (AVX2, 16 vector
+// registers) gets 8 x 8, x86-64-v4 (AVX-512, 32) 16 x 16, whatever the host.
+// RUN: qtensor-compile %t/toy.pt --input-shape 64x64 --target cpu -o %t/v3.qta --dump-stages %t/v3-stages
+// RUN: FileCheck %s --check-prefix=AVX2-TILES < %t/v3-stages/09-nested.mlir
+// RUN: qtensor-compile %t/toy.pt --input-shape 64x64 --target cpu:x86-64-v4 -o %t/v4.qta --dump-stages %t/v4-stages
+// RUN: FileCheck %s --check-prefix=AVX512-TILES < %t/v4-stages/09-nested.mlir
+// AVX2-TILES: vector.contract {{.*}} into vector<8x8xf32>
+// AVX2-TILES-NOT: vector<16x16xf32>
+// AVX512-TILES: vector.contract {{.*}} into vector<16x16xf32>
+// AVX512-TILES-NOT: vector<8x8xf32>

@@ -30,7 +30,22 @@ struct CpuKernelOptions {
   int64_t tileK = 16;
   /// At most this many columns per parallel task; 0: no parallel split.
   int64_t parallelChunk = 0;
+  /// Columns per tile of a one-row (gemv) kernel; 0: tileN.
+  int64_t gemvTileN = 0;
+  /// The largest float weight panel ([K, tileN]) register tiles share.
+  int64_t maxPanelKiB = 256;
 };
+
+/// The tile sizes for a CPU whose widest vector registers have
+/// `vectorBits` bits (512: AVX-512's 32 registers; otherwise AVX2's 16 of
+/// 256 bits), each measured on such a CPU (docs/performance.md). AVX-512:
+/// 16 x 16 register tiles, 16 accumulators; panels up to 256 KiB (a
+/// 704 KiB one made 11008 x 4096 at M = 256 slower, 97 ms, than converting
+/// per tile, 75 ms, on a 1 MiB L2). AVX2: 16 x 16 would be 32 accumulators
+/// and spill (2.5x OpenBLAS's time at M = 256 on a Zen 3); 8 x 8 holds 8,
+/// and 8-column one-row tiles stream the weights twice as fast as 16.
+/// Its 352 KiB panels at K = 11008 halve that layer's time at M = 128.
+CpuKernelOptions getCpuKernelDefaults(int64_t vectorBits);
 
 /// Fails with an error naming `passName` unless the tile sizes of `options`
 /// are positive.

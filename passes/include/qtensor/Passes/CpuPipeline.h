@@ -33,15 +33,35 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Move weight-sized constants into entry-point "
                      "parameters (off keeps them as globals in the code)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Width of the target CPU's widest vector registers: "
+                     "512 (AVX-512) or 256 (AVX2); gives the tile sizes "
+                     "left at 0"),
+      llvm::cl::init(512)};
   PassOptions::Option<int64_t> tileM{
-      *this, "tile-m", llvm::cl::desc("Output rows per register tile"),
-      llvm::cl::init(16)};
+      *this, "tile-m",
+      llvm::cl::desc("Output rows per register tile (0: from vector-bits)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileN{
-      *this, "tile-n", llvm::cl::desc("Output columns per register tile"),
-      llvm::cl::init(16)};
+      *this, "tile-n",
+      llvm::cl::desc("Output columns per register tile (0: from "
+                     "vector-bits)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileK{
-      *this, "tile-k", llvm::cl::desc("Reduction step inside a tile"),
-      llvm::cl::init(16)};
+      *this, "tile-k",
+      llvm::cl::desc("Reduction step inside a tile (0: from vector-bits)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> gemvTileN{
+      *this, "gemv-tile-n",
+      llvm::cl::desc("Output columns per one-row tile (0: from "
+                     "vector-bits)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> maxPanelKiB{
+      *this, "max-panel-kib",
+      llvm::cl::desc("Largest float weight panel register tiles share (0: "
+                     "from vector-bits)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> parallelChunk{
       *this, "parallel-chunk",
       llvm::cl::desc("Output columns per parallel task (OpenMP threads; the "

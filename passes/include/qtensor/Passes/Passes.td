@@ -181,10 +181,11 @@ def QTensorConfigureCpuKernels
       `register_tiled` otherwise (a dynamic batch included);
     - `tile_m`, `tile_n`, `tile_k`: the register tile and the K step (also
       the lanes of the GEMV form of one-row tiles), `tile-m` and `tile-n`
-      clamped to static sizes;
+      clamped to static sizes; a `gemv` kernel's columns per tile are
+      `gemv-tile-n` (when set) instead of `tile-n`;
     - `panel_rows` (register_tiled fused kernels whose weights are `[N, K]`,
       with a static N, when a float panel `[K, tile-n]` takes at most
-      256 KiB): the rows per block whose register tiles share converted
+      `max-panel-kib`): the rows per block whose register tiles share converted
       weight panels (256, or M when smaller);
     - `remainder_tile_m`: 4 when `tile-m` > 4, so the rows after the last
       full tile go 4 at a time before the one-row GEMVs;
@@ -203,6 +204,10 @@ def QTensorConfigureCpuKernels
            "Columns of the output per register tile">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
            "Reduction step inside a tile">,
+    Option<"gemvTileN", "gemv-tile-n", "int64_t", /*default=*/"0",
+           "Columns per tile of a one-row (gemv) kernel; 0: tile-n">,
+    Option<"maxPanelKiB", "max-panel-kib", "int64_t", /*default=*/"256",
+           "Largest float weight panel [K, tile-n] register tiles share">,
     Option<"parallelChunk", "parallel-chunk", "int64_t", /*default=*/"0",
            "At most this many columns per parallel task; 0: sequential">
   ];
@@ -256,6 +261,10 @@ def QTensorTileAndVectorize
            "Columns of the output per tile">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
            "Reduction step inside a tile">,
+    Option<"gemvTileN", "gemv-tile-n", "int64_t", /*default=*/"0",
+           "Columns per tile of a one-row (gemv) kernel; 0: tile-n">,
+    Option<"maxPanelKiB", "max-panel-kib", "int64_t", /*default=*/"256",
+           "Largest float weight panel [K, tile-n] register tiles share">,
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
            "Vectorize the tiled ops (off: scalar loops)">,
     Option<"parallelChunk", "parallel-chunk", "int64_t", /*default=*/"0",
