@@ -135,6 +135,45 @@ CpuKernelAttr mlir::qtensor::decideCpuKernel(linalg::GenericOp root,
       chooseColumnChunk(columns, options));
 }
 
+bool mlir::qtensor::isVectorTileCandidate(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && isa<func::FuncOp>(op->getParentOp()) &&
+         linalgOp.getNumLoops() > 0 && linalgOp.hasPureTensorSemantics() &&
+         !linalgOp.hasDynamicShape() && !isCpuKernelRoot(op) &&
+         !op->hasAttr(kWeightConvertAttr);
+}
+
+SmallVector<int64_t>
+mlir::qtensor::decideVectorTiles(linalg::LinalgOp op,
+                                 const CpuKernelOptions &options) {
+  constexpr int64_t kLanes = 16;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::is_contained(ranges, 0))
+    return {};
+  SmallVector<int64_t> tiles(ranges.size(), 1);
+  if (linalg::isaContractionOpInterface(op)) {
+    FailureOr<linalg::ContractionDimensions> dims =
+        linalg::inferContractionDims(op);
+    if (succeeded(dims)) {
+      auto setLast = [&](ArrayRef<unsigned> loops, int64_t tile) {
+        if (!loops.empty())
+          tiles[loops.back()] = clampTile(tile, ranges[loops.back()]);
+      };
+      setLast(dims->m, options.tileM);
+      setLast(dims->n, options.tileN);
+      setLast(dims->k, options.tileK);
+      return tiles;
+    }
+  }
+  for (int64_t loop = ranges.size() - 1; loop >= 0; --loop) {
+    if (ranges[loop] > 1) {
+      tiles[loop] = clampTile(kLanes, ranges[loop]);
+      break;
+    }
+  }
+  return tiles;
+}
+
 namespace {
 
 class ConfigureCpuKernelsPass
@@ -152,11 +191,19 @@ public:
     // Kernel roots are directly in the function body; ops in loops are
     // tiles already. Weight conversions are fused into the kernels that
     // read them.
-    for (Operation &op : getOperation().getBody().getOps())
-      if (isCpuKernelRoot(&op) && !op.hasAttr(kWeightConvertAttr))
+    for (Operation &op : getOperation().getBody().getOps()) {
+      if (isCpuKernelRoot(&op) && !op.hasAttr(kWeightConvertAttr)) {
         if (CpuKernelAttr config =
                 decideCpuKernel(cast<linalg::GenericOp>(op), options))
           op.setAttr(kCpuKernelAttr, config);
+      } else if (isVectorTileCandidate(&op)) {
+        SmallVector<int64_t> tiles =
+            decideVectorTiles(cast<linalg::LinalgOp>(op), options);
+        if (!tiles.empty())
+          op.setAttr(kVectorTilesAttr,
+                     DenseI64ArrayAttr::get(op.getContext(), tiles));
+      }
+    }
   }
 };
 

@@ -84,9 +84,11 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  // Math with an LLVM intrinsic stays vector code; what has none (erf, ...)
-  // calls the C math library, element by element. Both before the vector
-  // lowering, which then lowers the extracts the libm calls need.
+  // exp, tanh, erf, log as polynomials (vector code); other math with an
+  // LLVM intrinsic stays vector code too, what has none calls the C math
+  // library, element by element. All before the vector lowering, which then
+  // lowers the extracts the libm calls need.
+  pm.addPass(createQTensorApproximateMath());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createQTensorExpandBf16());

@@ -1,4 +1,5 @@
-//===- FuseMixedMatmul.cpp - one kernel per quantized linear ---------------===//
+//===- FuseMixedMatmul.cpp - one kernel per quantized linear
+//---------------===//
 //
 // Stage 2 -> 3: transpose + mixed_mm + scale_mul (+ bias add, + relu) become
 // one qtensor.fused_mixed_matmul that reads the weight in its [N, K] layout.
@@ -135,8 +136,8 @@ struct FuseScaledMixedMatmul : OpRewritePattern<ScaleMulOp> {
     Value weightScale =
         ScaleOp::create(rewriter, loc, weightType.getScaleType(), weight);
     Value fused = FusedMixedMatmulOp::create(rewriter, loc, scaleMul.getType(),
-                                            matmul.getLhs(), weightData,
-                                            weightScale, bias, relu);
+                                             matmul.getLhs(), weightData,
+                                             weightScale, bias, relu);
     if (reshape) {
       IRMapping mapping;
       mapping.map(reshape->getOperand(0), fused);

@@ -121,8 +121,34 @@ void TileAndVectorizePass::runOnOperation() {
   // Fused producers carried their roots' decisions into the tiles.
   func.walk([](Operation *op) { op->removeAttr(kCpuKernelAttr); });
 
-  if (!vectorize)
+  if (!vectorize) {
+    func.walk([](Operation *op) { op->removeAttr(kVectorTilesAttr); });
     return;
+  }
+  // The ops around the kernels: rows of lanes, register tiles.
+  SmallVector<linalg::LinalgOp> others;
+  for (Operation &op : func.getBody().getOps())
+    if (isVectorTileCandidate(&op))
+      others.push_back(cast<linalg::LinalgOp>(op));
+  for (linalg::LinalgOp op : others) {
+    auto recorded = op->getAttrOfType<DenseI64ArrayAttr>(kVectorTilesAttr);
+    SmallVector<int64_t> tiles =
+        recorded ? SmallVector<int64_t>(recorded.asArrayRef())
+                 : decideVectorTiles(op, options);
+    op->removeAttr(kVectorTilesAttr);
+    if (tiles.size() != op.getNumLoops() ||
+        llvm::any_of(tiles, [](int64_t size) { return size < 1; })) {
+      if (!tiles.empty() || recorded) {
+        op.emitOpError("has ")
+            << kVectorTilesAttr << " [" << tiles << "], expected "
+            << op.getNumLoops() << " positive tile sizes, one per loop";
+        return signalPassFailure();
+      }
+      continue;
+    }
+    if (failed(cpu::tileForVectors(rewriter, op, tiles)))
+      return signalPassFailure();
+  }
   // Sizes read off a loop's result (the row loop's bound is the batch
   // remainder, taken from the contraction loop's result) come from its
   // init instead, which leaves the remainder's unrowed contraction dead.
@@ -141,7 +167,7 @@ void TileAndVectorizePass::runOnOperation() {
   SmallVector<linalg::LinalgOp> candidates;
   func.walk([&](linalg::LinalgOp op) {
     if (op->getParentOfType<scf::ForOp>() && op.hasPureTensorSemantics() &&
-        !op.hasDynamicShape())
+        !op.hasDynamicShape() && !cpu::hasBoolOperand(op))
       candidates.push_back(op);
   });
   for (linalg::LinalgOp op : candidates) {

@@ -308,6 +308,12 @@ OP_MODULES = {
         ])),
         [((4, 6), F32), ((4, 6), F32)],
     ),
+    # A bool constant (a causal mask) read from memory: a byte per element,
+    # which vector code must not load as bits.
+    "constant_mask": (
+        Lambda(lambda x: x.masked_fill(torch.tril(torch.ones(16, 24, dtype=torch.bool)), 0.0)),
+        [((2, 16, 24), F32)],
+    ),
     "slices": (
         Lambda(lambda x: torch.cat([
             x[:, 1:7:2], x[:, -3:], x.narrow(1, 2, 3), x.select(1, -1).unsqueeze(1),

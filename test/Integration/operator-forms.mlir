@@ -24,6 +24,8 @@
 // RUN: qtensor-run %t/op_div_modes.pt --input-shape 4x6 --input-shape 4x6 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_math.pt --input-shape 3x5 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_masks.pt --input-shape 4x6 --input-shape 4x6 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
+// RUN: qtensor-run %t/op_constant_mask.pt --input-shape 2x16x24 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
+// RUN: qtensor-run %t/op_constant_mask.pt --input-shape 16x24 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_slices.pt --input-shape 4x9 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_expands.pt --input-shape 4x5 --input-shape 3x1x5 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_reductions.pt --input-shape 3x4x5 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'

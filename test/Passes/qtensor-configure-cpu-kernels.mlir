@@ -146,3 +146,88 @@ func.func @empty_batch(%x: tensor<0x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32
 
 // BAD-TILE: error: qtensor-configure-cpu-kernels: tile sizes must be positive, got tile-m=4 tile-n=0 tile-k=16 gemv-tile-n=0 max-panel-kib=256
 // BAD-PANEL: error: qtensor-configure-cpu-kernels: tile sizes must be positive, got tile-m=4 tile-n=16 tile-k=16 gemv-tile-n=0 max-panel-kib=-1
+
+#id3 = affine_map<(b, m, n) -> (b, m, n)>
+#row3 = affine_map<(b, m, n) -> (b, m)>
+// Tests the ops outside the kernels (qtensor.vector_tiles): 1 per loop
+// but the innermost one longer than 1, which gets 16 lanes (clamped); a
+// batch matmul gets a tile-m x tile-n register tile stepping tile-k; ops on
+// bool tensors get tiles too but stay scalar (tile-and-vectorize).
+// CHECK-LABEL: func.func @elementwise_3d
+// CHECK: linalg.generic {{.*}}qtensor.vector_tiles = array<i64: 1, 1, 16>
+// FOLLOW-LABEL: func.func @elementwise_3d
+// FOLLOW: scf.for %{{.*}} = %c0 to %c2 step %c1
+// FOLLOW:   scf.for %{{.*}} = %c0 to %c16 step %c1
+// FOLLOW:     scf.for %{{.*}} = %c0 to %c32 step %c16
+// FOLLOW:       arith.addf {{.*}} : vector<1x1x16xf32>
+// FOLLOW:     vector.transfer_read {{.*}} vector<1x1x8xf32>
+func.func @elementwise_3d(%x: tensor<2x16x40xf32>, %y: tensor<2x16x40xf32>) -> tensor<2x16x40xf32> {
+  %e = tensor.empty() : tensor<2x16x40xf32>
+  %z = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %y : tensor<2x16x40xf32>, tensor<2x16x40xf32>) outs(%e : tensor<2x16x40xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<2x16x40xf32>
+  return %z : tensor<2x16x40xf32>
+}
+
+// CHECK-LABEL: func.func @row_max
+// CHECK: linalg.fill {qtensor.vector_tiles = array<i64: 1, 16>}
+// CHECK: linalg.generic {{.*}}qtensor.vector_tiles = array<i64: 1, 1, 16>
+// FOLLOW-LABEL: func.func @row_max
+// FOLLOW: vector.multi_reduction <maximumf>, {{.*}} [2] : vector<1x1x16xf32> to vector<1x1xf32>
+func.func @row_max(%x: tensor<4x16x16xf32>) -> tensor<4x16xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<4x16xf32>
+  %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %m = linalg.generic {indexing_maps = [#id3, #row3], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : tensor<4x16x16xf32>) outs(%init : tensor<4x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %a, %o : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  return %m : tensor<4x16xf32>
+}
+
+// CHECK-LABEL: func.func @unit_inner
+// CHECK: linalg.generic {{.*}}qtensor.vector_tiles = array<i64: 1, 16, 1>
+// FOLLOW-LABEL: func.func @unit_inner
+// FOLLOW-NOT: scf.for
+// FOLLOW: math.rsqrt {{.*}} : vector<1x16x1xf32>
+func.func @unit_inner(%x: tensor<1x16x1xf32>) -> tensor<1x16x1xf32> {
+  %e = tensor.empty() : tensor<1x16x1xf32>
+  %z = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<1x16x1xf32>) outs(%e : tensor<1x16x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.rsqrt %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x16x1xf32>
+  return %z : tensor<1x16x1xf32>
+}
+
+// CHECK-LABEL: func.func @attention_scores
+// CHECK: linalg.batch_matmul {qtensor.vector_tiles = array<i64: 1, 4, 16, 16>}
+// FOLLOW-LABEL: func.func @attention_scores
+// FOLLOW: vector.contract {{.*}} : vector<1x8x8xf32>, vector<1x8x8xf32> into vector<1x8x8xf32>
+func.func @attention_scores(%q: tensor<4x16x32xf32>, %k: tensor<4x32x24xf32>) -> tensor<4x16x24xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x16x24xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4x16x24xf32>) -> tensor<4x16x24xf32>
+  %s = linalg.batch_matmul ins(%q, %k : tensor<4x16x32xf32>, tensor<4x32x24xf32>) outs(%init : tensor<4x16x24xf32>) -> tensor<4x16x24xf32>
+  return %s : tensor<4x16x24xf32>
+}
+
+// CHECK-LABEL: func.func @bool_mask
+// CHECK: linalg.generic {{.*}}qtensor.vector_tiles = array<i64: 1, 1, 16>
+// FOLLOW-LABEL: func.func @bool_mask
+// FOLLOW: linalg.generic
+// FOLLOW-NOT: vector.
+// FOLLOW: return
+func.func @bool_mask(%x: tensor<2x16x24xf32>, %m: tensor<16x24xi1>) -> tensor<2x16x24xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x16x24xf32>
+  %z = linalg.generic {indexing_maps = [#id3, affine_map<(b, m, n) -> (m, n)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %m : tensor<2x16x24xf32>, tensor<16x24xi1>) outs(%e : tensor<2x16x24xf32>) {
+  ^bb0(%a: f32, %c: i1, %o: f32):
+    %r = arith.select %c, %zero, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<2x16x24xf32>
+  return %z : tensor<2x16x24xf32>
+}

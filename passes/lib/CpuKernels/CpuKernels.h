@@ -136,6 +136,20 @@ void readWeightsUnpacked(IRRewriter &rewriter, linalg::GenericOp contraction);
 FailureOr<bool> rewriteRowAsGemv(IRRewriter &rewriter,
                                  linalg::GenericOp contraction, int64_t lanes);
 
+//===----------------------------------------------------------------------===//
+// VectorTiles.cpp: the ops outside the fused kernels
+//===----------------------------------------------------------------------===//
+
+/// True when `op` reads or writes an i1 tensor. Such ops stay scalar: a
+/// memref of i1 holds a byte per element, a vector of i1 loads bits.
+bool hasBoolOperand(linalg::LinalgOp op);
+
+/// Tiles `op` (static shapes) by `tileSizes`, one per loop, and peels the
+/// partial tiles; an op that is one tile is vectorized in place, the tiles
+/// are vectorized with the kernels' tiles.
+LogicalResult tileForVectors(IRRewriter &rewriter, linalg::LinalgOp op,
+                             ArrayRef<int64_t> tileSizes);
+
 } // namespace cpu
 } // namespace qtensor
 } // namespace mlir

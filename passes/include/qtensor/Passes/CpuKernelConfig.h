@@ -63,6 +63,23 @@ bool isCpuKernelRoot(Operation *op);
 CpuKernelAttr decideCpuKernel(linalg::GenericOp root,
                               const CpuKernelOptions &options);
 
+/// The attribute holding the tile sizes of an op outside the kernels
+/// (isVectorTileCandidate), one per loop, as a DenseI64ArrayAttr.
+inline constexpr llvm::StringLiteral kVectorTilesAttr = "qtensor.vector_tiles";
+
+/// True for a linalg op on static tensors, directly in a function body, that
+/// is no kernel root and no weight conversion: an elementwise op of another
+/// rank, a reduction, a fill, a transpose or copy, a batch matmul.
+bool isVectorTileCandidate(Operation *op);
+
+/// The tile sizes of such an op: for a contraction, 1 per batch loop and a
+/// tile-m x tile-n register tile stepping tile-k along K (its innermost M,
+/// N and K loops); otherwise 1 per loop but the innermost one longer than
+/// 1, which gets 16 lanes (one AVX-512 register, two AVX2 ones). Sizes are
+/// clamped to the loop ranges. Empty when the op has an empty loop.
+SmallVector<int64_t> decideVectorTiles(linalg::LinalgOp op,
+                                       const CpuKernelOptions &options);
+
 } // namespace qtensor
 } // namespace mlir
 

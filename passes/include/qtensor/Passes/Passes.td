@@ -193,9 +193,15 @@ def QTensorConfigureCpuKernels
       `tile-n` up to `parallel-chunk` that divides N into at least two
       parallel tasks.
 
-    Kernels with an empty dimension get no attribute. The CPU pipeline runs
-    this pass right before `qtensor-tile-and-vectorize`, with the same
-    options.
+    Kernels with an empty dimension get no attribute. Every other linalg op
+    directly in the function on static tensors (elementwise ops of another
+    rank, reductions, fills, transposes, batch matmuls; weight conversions
+    excepted) gets `qtensor.vector_tiles`, one tile size per loop: for a
+    contraction 1 per batch loop and `tile-m` x `tile-n` x `tile-k` on its
+    innermost M, N and K loops; otherwise 1 per loop but the innermost one
+    longer than 1, which gets 16 lanes; clamped to the loop ranges. The CPU
+    pipeline runs this pass right before `qtensor-tile-and-vectorize`, with
+    the same options.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
@@ -249,6 +255,12 @@ def QTensorTileAndVectorize
     of 2 KiB are copied once per call into rows 64 bytes longer, so that the
     rows of a tile do not share one L1 cache set.
 
+    The other ops are tiled as their `qtensor.vector_tiles` says (decided
+    here when absent), partial tiles peeled, and each tile vectorized; ops
+    on i1 tensors stay scalar (a memref of i1 holds bytes, a vector of i1
+    loads bits). A recorded size list that does not give one positive size
+    per loop is an error.
+
     With `parallel-chunk`, the output columns are first split into chunks
     by an `scf.forall` (the CPU pipeline maps it to OpenMP threads). Every
     output element is still computed by one task in the same order, so
@@ -293,6 +305,23 @@ def QTensorHoistAccumulators
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def QTensorApproximateMath : Pass<"qtensor-approximate-math"> {
+  let summary = "Replace exp, log, tanh and erf by polynomial approximations";
+  let description = [{
+    Rewrites `math.exp`, `expm1`, `log`, `log1p`, `log2`, `tanh` and `erf`
+    on f32 (and on f16 / bf16 through f32) into polynomial approximations
+    built from arith ops, scalars and vectors alike. LLVM would otherwise
+    lower each lane of a vector to a libm call. The CPU pipeline runs it
+    after vectorization; results stay within the tolerance of the numeric
+    tests against eager PyTorch (rtol 1e-4).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
   ];
 }

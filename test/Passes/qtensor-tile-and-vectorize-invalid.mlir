@@ -1,0 +1,24 @@
+// RUN: %expect_exit 2 qtensor-opt --qtensor-tile-and-vectorize %s --split-input-file 2>&1 | FileCheck %s
+
+// Tests that recorded vector tiles must give one positive size per loop.
+
+// CHECK: error: 'linalg.generic' op has qtensor.vector_tiles [1, 16], expected 3 positive tile sizes, one per loop
+#id3 = affine_map<(b, m, n) -> (b, m, n)>
+func.func @too_few(%x: tensor<2x16x40xf32>) -> tensor<2x16x40xf32> {
+  %e = tensor.empty() : tensor<2x16x40xf32>
+  %z = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"], qtensor.vector_tiles = array<i64: 1, 16>} ins(%x : tensor<2x16x40xf32>) outs(%e : tensor<2x16x40xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.negf %a : f32
+    linalg.yield %s : f32
+  } -> tensor<2x16x40xf32>
+  return %z : tensor<2x16x40xf32>
+}
+
+// -----
+
+// CHECK: error: 'linalg.fill' op has qtensor.vector_tiles [1, 0], expected 2 positive tile sizes, one per loop
+func.func @zero(%v: f32) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %f = linalg.fill {qtensor.vector_tiles = array<i64: 1, 0>} ins(%v : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %f : tensor<4x16xf32>
+}
