@@ -9,6 +9,7 @@
 
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include <csignal>
@@ -116,6 +117,10 @@ llvm::Error mlir::qtensor::importer::loadInChildProcess(StringRef path,
       dup2(devNull, STDOUT_FILENO);
       dup2(devNull, STDERR_FILENO);
     }
+    // One thread: the parent's OpenMP workers do not exist in the child,
+    // and GNU OpenMP waits for them in the first parallel region (freezing
+    // a model after the parent ran LibTorch's parallel code hung here).
+    at::set_num_threads(1);
     alarm(kLoaderTimeoutSeconds);
     rlim_t limit = currentDataSize() + loaderMemoryLimit(fileSize);
     struct rlimit dataLimit = {limit, limit};

@@ -175,6 +175,18 @@ class IdentityTuple(torch.nn.Module):
         return x.detach(), torch.flatten(x)
 
 
+class Folded(torch.nn.Module):
+    """A buffer of 2^20 floats that freezing folds: LibTorch's constant
+    propagation runs a parallel kernel while loading."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("w", torch.linspace(0, 1, 1 << 20))
+
+    def forward(self, x):
+        return x + self.w.mul(2.0).sum()
+
+
 def main():
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -197,6 +209,7 @@ def main():
         "identity": Identity(),
         "identity_view": IdentityView(),
         "identity_tuple": IdentityTuple(),
+        "folded": Folded(),
     }
     wanted = set(sys.argv[2:]) or set(models) | {"bad"}
     for name, model in models.items():

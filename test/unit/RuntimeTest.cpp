@@ -11,6 +11,7 @@
 #include "qtensor/Reference/TorchReference.h"
 #include "qtensor/Runtime/TorchInterop.h"
 
+#include <ATen/Parallel.h>
 #include <torch/script.h>
 
 #include "gtest/gtest.h"
@@ -337,6 +338,25 @@ TEST(RuntimeTest, OneTensorReturnedTwiceIsCopiedTwice) {
     ASSERT_EQ(outputs.size(), 2u);
     EXPECT_TRUE(at::equal(outputs[0], outputs[1]));
   }
+}
+
+/// The importer validates a .pt in a forked child. GNU OpenMP is not
+/// fork-safe: once this process has run a parallel region, a parallel
+/// region in the child waits for workers that do not exist there, and
+/// freezing this model runs one (its 2^20-float buffer is folded).
+TEST(RuntimeTest, CompilesAfterLibTorchRanInParallel) {
+  int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  at::Tensor big = at::linspace(0, 1, 1 << 22);
+  EXPECT_GT((big * 2).sum().item<float>(), 0);
+  auto model = compileOrFail("folded", {{3, 4}});
+  at::set_num_threads(threads);
+  ASSERT_TRUE(model);
+  std::vector<at::Tensor> outputs;
+  at::Tensor x = at::randn({3, 4});
+  ASSERT_TRUE(qtensor::run(*model, {x}, outputs));
+  at::Tensor expected = x + at::linspace(0, 1, 1 << 20).mul(2.0).sum();
+  EXPECT_TRUE(at::allclose(outputs[0], expected, 1e-4, 1e-2));
 }
 
 TEST(RuntimeTest, IntegerAndBoolInputsThroughTheRawApi) {
