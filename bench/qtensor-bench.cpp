@@ -13,6 +13,12 @@
 // the BLAS core in use. Output: one JSON object per line (bench/report.py
 // turns it into a table and a plot).
 //
+// With --transformer-tokens, the Llama-style stack and nn.TransformerEncoder
+// of make_transformer_bench_models.py at each token count instead:
+//   qtensor          the compiled int8 model;
+//   qtensor_linears  the same model's linear layers alone (int8);
+//   libtorch         LibTorch fp32 running the frozen traced module.
+//
 //===----------------------------------------------------------------------===//
 
 #include "qtensor/Reference/TorchReference.h"
@@ -54,6 +60,9 @@ struct Options {
   double minSampleMs = 2.0;
   bool toy = true;
   int threads = 2;
+  /// Transformer mode: the models of make_transformer_bench_models.py
+  /// (llama, encoder) at these token counts, instead of the layers.
+  std::vector<int64_t> tokens;
 };
 
 [[noreturn]] void fail(const std::string &message) {
@@ -103,11 +112,13 @@ Options parseOptions(int argc, char **argv) {
       options.threads = std::stoi(value());
     } else if (arg == "--no-toy") {
       options.toy = false;
+    } else if (arg == "--transformer-tokens") {
+      options.tokens = parseList(value());
     } else {
       fail("unknown option '" + arg +
            "' (expected --models DIR --shapes KxN,... --batches M,... "
            "[--rounds R] [--row-budget-s S] [--min-sample-ms T] [--threads T] "
-           "[--no-toy])");
+           "[--no-toy] [--transformer-tokens T,...])");
     }
   }
   if (options.modelDir.empty())
@@ -135,6 +146,16 @@ struct Candidate {
   int repeat = 1;
   Timing timing;
 };
+
+/// A candidate running compiled `model` on `views`.
+Candidate runCompiled(std::string name, qtensor::Model &model,
+                      const std::vector<qtensor::TensorView> &views,
+                      std::vector<qtensor::Tensor> &outputs) {
+  return {std::move(name), [&model, &views, &outputs] {
+            if (qtensor::Status s = model.run(views, outputs); !s)
+              fail(s.message());
+          }};
+}
 
 using qtensor::tooling::millisecondsSince;
 
@@ -316,10 +337,7 @@ void benchLayer(const Options &opts, int64_t k, int64_t n, double dramGBs,
     std::vector<qtensor::Tensor> outputs;
     at::Tensor sink;
     std::vector<Candidate> cands;
-    cands.push_back({"qtensor", [&] {
-                       if (qtensor::Status s = model->run(views, outputs); !s)
-                         fail(s.message());
-                     }});
+    cands.push_back(runCompiled("qtensor", *model, views, outputs));
     cands.push_back({"linear", [&] { sink = at::linear(x, weight); }});
     if (m == 1) {
       at::Tensor row = x[0];
@@ -374,16 +392,72 @@ void benchToy(const Options &opts, double dramGBs, const std::string &blas) {
   std::vector<c10::IValue> inputs = {x};
   c10::IValue sink;
   std::vector<Candidate> cands;
-  cands.push_back({"qtensor", [&] {
-                     if (qtensor::Status s = model->run(views, outputs); !s)
-                       fail(s.message());
-                   }});
+  cands.push_back(runCompiled("qtensor", *model, views, outputs));
   cands.push_back({"eager", [&] { sink = floatModule.forward(inputs); }});
   cands.push_back({"swap", [&] { sink = swapped.forward(inputs); }});
   timeInterleaved(cands, opts);
   // ToyModel(64, 128, 32): 64 -> 128 -> 32 over 4096 rows.
   double flops = 2.0 * 4096 * (64 * 128 + 128 * 32);
   RowContext row{"toy", 4096, 64, 32, flops, dramGBs, blas};
+  printRow(row, cands, {});
+}
+
+/// The model width: the input size of its first 2-D weight.
+int64_t modelWidth(torch::jit::Module &module) {
+  for (const auto &parameter : module.named_parameters())
+    if (parameter.value.dim() == 2)
+      return parameter.value.size(1);
+  fail("the transformer benchmark model has no 2-D weight");
+}
+
+std::shared_ptr<qtensor::Model>
+compileForTokens(const std::string &path, int64_t tokens, int64_t width) {
+  qtensor::CompileOptions compileOptions;
+  compileOptions.inputs = {qtensor::InputSpec::fromShape({1, tokens, width})};
+  compileOptions.target = qtensor::Target::Cpu;
+  std::shared_ptr<qtensor::Model> model;
+  Clock::time_point start = Clock::now();
+  if (qtensor::Status status =
+          qtensor::Model::compile(path, compileOptions, model);
+      !status)
+    fail(status.message());
+  std::fprintf(stderr, "compiled %s in %.0f ms\n", path.c_str(),
+               millisecondsSince(start));
+  return model;
+}
+
+/// One transformer at one token count: qtensor's int8 model, the same
+/// model's linear layers alone (what the rest costs is the difference), and
+/// LibTorch fp32 running the frozen traced module.
+void benchTransformer(const Options &opts, const std::string &name,
+                      int64_t tokens, double dramGBs, const std::string &blas) {
+  std::string stem = opts.modelDir + "/" + name;
+  std::string path = stem + "_T" + std::to_string(tokens) + ".pt";
+  torch::jit::Module module = torch::jit::load(path);
+  module.eval();
+  int64_t width = modelWidth(module);
+  double linearFlops = 0;
+  for (const auto &parameter : module.named_parameters())
+    if (parameter.value.dim() == 2)
+      linearFlops += 2.0 * tokens * parameter.value.numel();
+  std::shared_ptr<qtensor::Model> model = compileForTokens(path, tokens, width);
+  std::shared_ptr<qtensor::Model> linears = compileForTokens(
+      stem + "_linears_T" + std::to_string(tokens) + ".pt", tokens, width);
+  torch::jit::Module frozen = torch::jit::freeze(module);
+
+  at::Tensor x = at::randn({1, tokens, width});
+  std::vector<qtensor::TensorView> views = {
+      {x.data_ptr(), qtensor::DType::F32, {1, tokens, width}}};
+  std::vector<qtensor::Tensor> outputs, linearOutputs;
+  std::vector<c10::IValue> inputs = {x};
+  c10::IValue sink;
+  std::vector<Candidate> cands;
+  cands.push_back(runCompiled("qtensor", *model, views, outputs));
+  cands.push_back(
+      runCompiled("qtensor_linears", *linears, views, linearOutputs));
+  cands.push_back({"libtorch", [&] { sink = frozen.forward(inputs); }});
+  timeInterleaved(cands, opts);
+  RowContext row{name, tokens, width, 0, linearFlops, dramGBs, blas};
   printRow(row, cands, {});
 }
 
@@ -403,9 +477,12 @@ int main(int argc, char **argv) {
     double dram = measureReadBandwidth(opts.threads);
     std::fprintf(stderr, "DRAM read bandwidth: %.1f GB/s (%d threads); %s\n",
                  dram, opts.threads, blas.c_str());
+    for (int64_t tokens : opts.tokens)
+      for (const char *name : {"llama", "encoder"})
+        benchTransformer(opts, name, tokens, dram, blas);
     for (auto [k, n] : opts.shapes)
       benchLayer(opts, k, n, dram, blas);
-    if (opts.toy)
+    if (opts.toy && opts.tokens.empty())
       benchToy(opts, dram, blas);
   } catch (const std::exception &error) {
     std::string what = error.what();

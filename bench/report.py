@@ -40,9 +40,45 @@ def read_peak(rows):
     return max([rows[0]["dram_read_gbs"]] + mv)
 
 
+TRANSFORMERS = {
+    "llama": "Llama-style stack, dim {k}",
+    "encoder": "nn.TransformerEncoder, d {k}",
+}
+
+
+def transformer_table(rows):
+    """The transformer rows (qtensor-bench --transformer-tokens): qtensor,
+    its linears alone, LibTorch fp32; the rest's share is the difference."""
+    lines = ["| model (batch 1) | tokens | qtensor int8 ms | LibTorch fp32 ms "
+             "| vs LibTorch | linears alone ms | the rest ms (share) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        r = row["results"]
+        ours = r["qtensor"]["median_ms"]
+        linears = r["qtensor_linears"]["median_ms"]
+        torch_ms = r["libtorch"]["median_ms"]
+        rest = max(ours - linears, 0.0)
+        lines.append(
+            f"| {TRANSFORMERS[row['layer']].format(k=row['k'])} | {row['m']} | "
+            f"{ours:.1f} | "
+            f"{torch_ms:.1f} | {torch_ms / ours:.2f}x | {linears:.1f} | "
+            f"{rest:.1f} ({100 * rest / ours:.0f}%) |")
+    return lines
+
+
 lines = ["# qtensor CPU benchmark", ""]
-for run, rows in runs:
-    first = rows[0]
+for run, all_rows in runs:
+    models = [row for row in all_rows if row["layer"] in TRANSFORMERS]
+    rows = [row for row in all_rows if row["layer"] not in TRANSFORMERS]
+    first = all_rows[0]
+    if models:
+        lines += [f"## Run: {run} (transformers)", "",
+                  f"- BLAS: {first['blas']}",
+                  f"- DRAM read bandwidth measured in this run: "
+                  f"{first['dram_read_gbs']:.1f} GB/s", ""]
+        lines += transformer_table(models) + [""]
+    if not rows:
+        continue
     peak = read_peak(rows)
     lines += [f"## Run: {run}", "",
               f"- BLAS: {first['blas']}",
@@ -93,7 +129,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 run, rows = runs[-1]
-layers = sorted({row["layer"] for row in rows if row["layer"] != "toy"})
+layers = sorted({row["layer"] for row in rows
+                 if row["layer"] != "toy" and row["layer"] not in TRANSFORMERS})
+if not layers:
+    print(f"wrote {out / 'results.md'}")
+    raise SystemExit(0)
 fig, axes = plt.subplots(1, len(layers), figsize=(5 * len(layers), 4),
                          squeeze=False)
 for ax, layer in zip(axes[0], layers):

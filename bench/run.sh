@@ -4,7 +4,14 @@
 # int8 Linear, for M in {1, 4, 16, 64, 256, 1024, 4096} and the layers
 # (K, N) = (4096, 4096), (4096, 11008), (11008, 4096), plus the ToyModel.
 #
-#   bench/run.sh [--quick] [--no-build] [--build-dir DIR] [--out DIR]
+#   bench/run.sh [--quick] [--transformers] [--no-build] [--build-dir DIR]
+#                [--out DIR]
+#
+# --transformers runs the transformer benchmark instead: a Llama-style stack
+# (dim 2048, 32 heads, SwiGLU 5632, 4 blocks) and nn.TransformerEncoder
+# (d 1024, 16 heads, ff 4096, 4 layers), batch 1, at 16 and 128 tokens:
+# qtensor int8, the same model's linears alone, LibTorch fp32 running the
+# frozen traced module (bench/make_transformer_bench_models.py).
 #
 # Writes DIR/results-*.jsonl (one JSON object per row), DIR/results.md (the
 # table) and DIR/speedup.png (speedup against M per layer). The baselines run
@@ -17,14 +24,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build"
 out="$root/build/bench"
 quick=0
+transformers=0
 do_build=1
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
+    --transformers) transformers=1 ;;
     --no-build) do_build=0 ;;
     --build-dir) build=$2; shift ;;
     --out) out=$2; shift ;;
-    *) echo "error: unknown option '$1' (expected --quick, --no-build, --build-dir DIR, --out DIR)" >&2; exit 2 ;;
+    *) echo "error: unknown option '$1' (expected --quick, --transformers, --no-build, --build-dir DIR, --out DIR)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -37,14 +46,27 @@ bench="$build/bin/qtensor-bench"
 [[ -x "$bench" ]] || { echo "error: $bench not built" >&2; exit 2; }
 
 mkdir -p "$out/models"
-if ((quick)); then
+if ((transformers)); then
+  # No layers; the models at 16 and 128 tokens (--quick: small ones).
+  shapes=""
+  size=()
+  ((quick)) && size=(--quick)
+  args=(--transformer-tokens 16,128 --rounds 7 --row-budget-s 20)
+  ((quick)) && args=(--transformer-tokens 16 --rounds 3 --row-budget-s 1)
+  if ((quick)); then out="$out/transformers-quick"; else out="$out/transformers"; fi
+  mkdir -p "$out/models"
+  /usr/bin/python3 "$root/bench/make_transformer_bench_models.py" \
+    "$out/models" 16 128 "${size[@]}"
+elif ((quick)); then
   shapes=256x512
   args=(--batches 1,16 --rounds 3 --row-budget-s 1 --min-sample-ms 0.5)
 else
   shapes=4096x4096,4096x11008,11008x4096
   args=(--batches 1,4,16,64,256,1024,4096 --rounds 9 --row-budget-s 7)
 fi
-/usr/bin/python3 "$root/bench/make_bench_models.py" "$out/models" ${shapes//,/ }
+if ((!transformers)); then
+  /usr/bin/python3 "$root/bench/make_bench_models.py" "$out/models" ${shapes//,/ }
+fi
 
 # Three thread pools share the cores: qtensor's libomp, LibTorch's OpenMP
 # (libgomp) and OpenBLAS's pthreads. By default each spins after its work
@@ -63,9 +85,9 @@ for run in "${runs[@]}"; do
   file="$out/results-$run.jsonl"
   echo "== run '$run' (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})" >&2
   if [[ "$run" == best-kernel ]]; then
-    env -u OPENBLAS_CORETYPE "$bench" --models "$out/models" --shapes "$shapes" "${args[@]}" > "$file"
+    env -u OPENBLAS_CORETYPE "$bench" --models "$out/models" ${shapes:+--shapes "$shapes"} "${args[@]}" > "$file"
   else
-    "$bench" --models "$out/models" --shapes "$shapes" "${args[@]}" > "$file"
+    "$bench" --models "$out/models" ${shapes:+--shapes "$shapes"} "${args[@]}" > "$file"
   fi
   files+=("$file")
 done
