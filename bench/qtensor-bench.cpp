@@ -402,14 +402,6 @@ void benchToy(const Options &opts, double dramGBs, const std::string &blas) {
   printRow(row, cands, {});
 }
 
-/// The model width: the input size of its first 2-D weight.
-int64_t modelWidth(torch::jit::Module &module) {
-  for (const auto &parameter : module.named_parameters())
-    if (parameter.value.dim() == 2)
-      return parameter.value.size(1);
-  fail("the transformer benchmark model has no 2-D weight");
-}
-
 std::shared_ptr<qtensor::Model>
 compileForTokens(const std::string &path, int64_t tokens, int64_t width) {
   qtensor::CompileOptions compileOptions;
@@ -435,11 +427,19 @@ void benchTransformer(const Options &opts, const std::string &name,
   std::string path = stem + "_T" + std::to_string(tokens) + ".pt";
   torch::jit::Module module = torch::jit::load(path);
   module.eval();
-  int64_t width = modelWidth(module);
+  // The width is the input size of the first 2-D weight; every 2-D weight
+  // is a linear's, each costing 2 * tokens * its size.
+  int64_t width = 0;
   double linearFlops = 0;
-  for (const auto &parameter : module.named_parameters())
-    if (parameter.value.dim() == 2)
-      linearFlops += 2.0 * tokens * parameter.value.numel();
+  for (const auto &parameter : module.named_parameters()) {
+    if (parameter.value.dim() != 2)
+      continue;
+    if (width == 0)
+      width = parameter.value.size(1);
+    linearFlops += 2.0 * tokens * parameter.value.numel();
+  }
+  if (width == 0)
+    fail("the transformer benchmark model has no 2-D weight");
   std::shared_ptr<qtensor::Model> model = compileForTokens(path, tokens, width);
   std::shared_ptr<qtensor::Model> linears = compileForTokens(
       stem + "_linears_T" + std::to_string(tokens) + ".pt", tokens, width);

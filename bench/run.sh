@@ -49,11 +49,15 @@ mkdir -p "$out/models"
 if ((transformers)); then
   # No layers; the models at 16 and 128 tokens (--quick: small ones).
   shapes=""
-  size=()
-  ((quick)) && size=(--quick)
-  args=(--transformer-tokens 16,128 --rounds 7 --row-budget-s 20)
-  ((quick)) && args=(--transformer-tokens 16 --rounds 3 --row-budget-s 1)
-  if ((quick)); then out="$out/transformers-quick"; else out="$out/transformers"; fi
+  if ((quick)); then
+    size=(--quick)
+    args=(--transformer-tokens 16 --rounds 3 --row-budget-s 1)
+    out="$out/transformers-quick"
+  else
+    size=()
+    args=(--transformer-tokens 16,128 --rounds 7 --row-budget-s 20)
+    out="$out/transformers"
+  fi
   mkdir -p "$out/models"
   /usr/bin/python3 "$root/bench/make_transformer_bench_models.py" \
     "$out/models" 16 128 "${size[@]}"

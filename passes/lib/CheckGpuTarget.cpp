@@ -37,6 +37,11 @@ std::optional<std::string> mlir::qtensor::getGpuChipFeatures(StringRef chip) {
       .Default(std::nullopt);
 }
 
+/// The variables naming a CUDA toolkit root, where gpu-module-to-binary's
+/// serializer looks itself.
+static constexpr const char *kCudaRootVariables[] = {"CUDA_ROOT", "CUDA_HOME",
+                                                     "CUDA_PATH"};
+
 std::optional<std::string> mlir::qtensor::findCudaTool(StringRef name,
                                                        StringRef toolkit) {
   auto inBin = [&](StringRef root) -> std::optional<std::string> {
@@ -52,8 +57,7 @@ std::optional<std::string> mlir::qtensor::findCudaTool(StringRef name,
     return path;
   if (auto path = llvm::sys::findProgramByName(name))
     return *path;
-  // The places gpu-module-to-binary's serializer looks in itself.
-  for (const char *variable : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+  for (const char *variable : kCudaRootVariables)
     if (const char *root = std::getenv(variable))
       if (auto path = inBin(root))
         return path;
@@ -69,7 +73,7 @@ mlir::qtensor::findCudaToolkitRoot(StringRef toolkit) {
         llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas))
             .str();
   SmallVector<std::string> roots = {toolkit.str(), aboveTool};
-  for (const char *variable : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+  for (const char *variable : kCudaRootVariables)
     if (const char *root = std::getenv(variable))
       roots.push_back(root);
   roots.push_back("/usr/local/cuda");

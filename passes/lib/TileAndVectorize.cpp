@@ -136,15 +136,15 @@ void TileAndVectorizePass::runOnOperation() {
         recorded ? SmallVector<int64_t>(recorded.asArrayRef())
                  : decideVectorTiles(op, options);
     op->removeAttr(kVectorTilesAttr);
+    // Nothing decided: an op with an empty loop computes nothing.
+    if (!recorded && tiles.empty())
+      continue;
     if (tiles.size() != op.getNumLoops() ||
         llvm::any_of(tiles, [](int64_t size) { return size < 1; })) {
-      if (!tiles.empty() || recorded) {
-        op.emitOpError("has ")
-            << kVectorTilesAttr << " [" << tiles << "], expected "
-            << op.getNumLoops() << " positive tile sizes, one per loop";
-        return signalPassFailure();
-      }
-      continue;
+      op.emitOpError("has ")
+          << kVectorTilesAttr << " [" << tiles << "], expected "
+          << op.getNumLoops() << " positive tile sizes, one per loop";
+      return signalPassFailure();
     }
     if (failed(cpu::tileForVectors(rewriter, op, tiles)))
       return signalPassFailure();
