@@ -69,6 +69,10 @@ void mlir::qtensor::buildGpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQTensorMapKernelsToGpu(mapping));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Row reductions and float matmuls: kernels of their own.
+  QTensorMapLinalgToGpuOptions linalgMapping;
+  linalgMapping.emulate = options.emulate;
+  pm.addNestedPass<func::FuncOp>(createQTensorMapLinalgToGpu(linalgMapping));
   // Whatever is not a fused linear (an unfused program, a bias add or an
   // activation that did not fuse, a copy into a slice) becomes plain
   // parallel loops: with

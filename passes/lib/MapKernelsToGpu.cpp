@@ -19,6 +19,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace mlir {
 namespace qtensor {
 #define GEN_PASS_DEF_QTENSORMAPKERNELSTOGPU
@@ -61,6 +63,17 @@ static void eraseIfUnused(Value buffer) {
   if (auto alloc = buffer.getDefiningOp<memref::AllocOp>();
       alloc && alloc->use_empty())
     alloc->erase();
+}
+
+/// Erases the zero-filled accumulator buffer, or the buffer that kernels
+/// copied their zeros from, once nothing but its fill is left.
+static void eraseZerosIfUnused(Value zeros) {
+  if (!llvm::all_of(zeros.getUsers(),
+                    [](Operation *user) { return isa<linalg::FillOp>(user); }))
+    return;
+  for (Operation *fill : llvm::make_early_inc_range(zeros.getUsers()))
+    fill->erase();
+  eraseIfUnused(zeros);
 }
 
 namespace {
@@ -120,6 +133,7 @@ public:
         return signalPassFailure();
       configs.push_back(std::move(*checked));
     }
+    llvm::SetVector<Value> conversions;
     for (auto [index, matched] : llvm::enumerate(kernels)) {
       // Lambdas cannot capture structured bindings in C++17.
       FusedKernel &kernel = matched;
@@ -128,18 +142,36 @@ public:
                          getKernelStem(kernel, index));
       emitVariants(base, configs[index]);
       Value acc = kernel.contraction.getDpsInitOperand(0)->get();
-      Value converted = kernel.convert.getDpsInitOperand(0)->get();
       kernel.epilogue->erase();
       kernel.contraction->erase();
-      kernel.fill->erase();
-      eraseIfUnused(acc);
-      // A conversion shared by several kernels stays until the last one.
-      if (llvm::all_of(converted.getUsers(), [&](Operation *user) {
-            return user == kernel.convert.getOperation();
-          })) {
-        kernel.convert->erase();
-        eraseIfUnused(converted);
+      // Shared zeros stay while other kernels' copies read them.
+      if (auto copy = dyn_cast<memref::CopyOp>(kernel.init)) {
+        Value zeros = copy.getSource();
+        copy->erase();
+        eraseZerosIfUnused(zeros);
+      } else if (llvm::none_of(acc.getUsers(), [](Operation *user) {
+                   return isa<memref::CopyOp>(user);
+                 })) {
+        kernel.init->erase();
+        eraseIfUnused(acc);
       }
+      conversions.insert(kernel.convert.getDpsInitOperand(0)->get());
+    }
+    // A conversion buffer that no kernel left reads is dead, with every
+    // conversion written into it.
+    for (Value converted : conversions) {
+      SmallVector<Operation *> writers;
+      for (Operation *user : converted.getUsers()) {
+        auto generic = dyn_cast<linalg::GenericOp>(user);
+        if (!generic || !isWeightConversionInto(generic, converted))
+          break;
+        writers.push_back(user);
+      }
+      if (writers.size() != llvm::range_size(converted.getUsers()))
+        continue;
+      for (Operation *writer : writers)
+        writer->erase();
+      eraseIfUnused(converted);
     }
   }
 

@@ -273,6 +273,8 @@ OP_MODULES = {
     "matmul_4d_3d": (Lambda(lambda a, b: a @ b), [((2, 3, 5, 7), F32), ((3, 7, 4), F32)]),
     "matmul_bcast": (Lambda(lambda a, b: a @ b), [((2, 1, 5, 7), F32), ((1, 3, 7, 4), F32)]),
     "bmm": (Lambda(lambda a, b: torch.bmm(a, b)), [((3, 5, 7), F32), ((3, 7, 4), F32)]),
+    # Past one 64 x 64 GPU tile in M and N, with partial tiles.
+    "bmm_large": (Lambda(lambda a, b: torch.bmm(a, b)), [((2, 70, 33), F32), ((2, 33, 67), F32)]),
     "baddbmm": (
         Lambda(lambda c, a, b: torch.baddbmm(c, a, b, beta=0.5, alpha=2.0)),
         [((3, 5, 4), F32), ((3, 5, 7), F32), ((3, 7, 4), F32)],

@@ -24,7 +24,8 @@ def parse_results(path):
     results = []
     for block in open(path).read().split("Unranked Memref")[1:]:
         header, _, data = block.partition("data =")
-        sizes = [int(s) for s in re.search(r"sizes = \[([^\]]*)\]", header).group(1).split(",")]
+        # A rank-0 result prints "sizes = []".
+        sizes = [int(s) for s in re.search(r"sizes = \[([^\]]*)\]", header).group(1).split(",") if s.strip()]
         values = np.array([float(v) for v in NUMBER.findall(data)], dtype=np.float64)
         if values.size != int(np.prod(sizes)):
             sys.exit(f"check_output: {path}: expected {np.prod(sizes)} values, parsed {values.size}")

@@ -19,6 +19,7 @@
 // RUN: qtensor-run %t/op_matmul_4d_3d.pt --input-shape 2x3x5x7 --input-shape 3x7x4 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_matmul_bcast.pt --input-shape 2x1x5x7 --input-shape 1x3x7x4 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_bmm.pt --input-shape 3x5x7 --input-shape 3x7x4 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
+// RUN: qtensor-run %t/op_bmm_large.pt --input-shape 2x70x33 --input-shape 2x33x67 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_baddbmm.pt --input-shape 3x5x4 --input-shape 3x5x7 --input-shape 3x7x4 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_addmm.pt --input-shape 4 --input-shape 5x7 --input-shape 7x4 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_div_modes.pt --input-shape 4x6 --input-shape 4x6 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'

@@ -2,6 +2,7 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="emulate=true" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=EMULATE
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="tensor-cores=false" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=NOTC
 // RUN: qtensor-opt --qtensor-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu="splitk-columns=3" --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=COLS
+// RUN: qtensor-opt --qtensor-lower-to-linalg --cse --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --qtensor-map-kernels-to-gpu --canonicalize --cse --split-input-file %s | FileCheck %s --check-prefix=SHARED
 
 // Tests that a fused kernel with a dynamic batch becomes an scf.if on the
 // batch size between the split-K and the tiled kernel, both reading the
@@ -271,4 +272,35 @@ func.func @columns(%x: tensor<?x64xf32>, %w: tensor<40x64xi8> {qtensor.parameter
                    %s: tensor<40x1xf32>) -> tensor<?x40xf32> {
   %y = qtensor.fused_mixed_matmul %x, %w, %s : tensor<?x64xf32>, tensor<40x64xi8>, tensor<40x1xf32> -> tensor<?x40xf32>
   return %y : tensor<?x40xf32>
+}
+
+// -----
+
+// Tests the buffers CSE and bufferization share between linears of one
+// shape (a transformer's q, k and v projections): one zero-filled
+// accumulator that the first two kernels copy and the last one writes in
+// place, and one buffer that receives each weight's conversion in turn.
+// Each linear still becomes its own kernel reading its own int8 weight,
+// and no fill, copy or conversion is left.
+// SHARED-LABEL: func.func @shared
+// SHARED-SAME: (%{{.*}}: memref<4x64xf32>, %[[W1:.*]]: memref<64x64xi8> {qtensor.parameter = "q.weight.data"}, %{{.*}}: memref<64x1xf32>, %[[W2:.*]]: memref<64x64xi8> {qtensor.parameter = "k.weight.data"}, %{{.*}}: memref<64x1xf32>, %[[W3:.*]]: memref<64x64xi8> {qtensor.parameter = "v.weight.data"}
+// SHARED-NOT: linalg.
+// SHARED-NOT: memref.copy
+// SHARED: gpu.launch {{.*}} module(@q_weight_splitk)
+// SHARED: vector.load %[[W1]]
+// SHARED: gpu.launch {{.*}} module(@k_weight_splitk)
+// SHARED: vector.load %[[W2]]
+// SHARED: gpu.launch {{.*}} module(@v_weight_splitk)
+// SHARED: vector.load %[[W3]]
+// SHARED-NOT: linalg.
+// SHARED-NOT: memref.copy
+// SHARED: return
+func.func @shared(%x: tensor<4x64xf32>, %w1: tensor<64x64xi8> {qtensor.parameter = "q.weight.data"},
+                  %s1: tensor<64x1xf32>, %w2: tensor<64x64xi8> {qtensor.parameter = "k.weight.data"},
+                  %s2: tensor<64x1xf32>, %w3: tensor<64x64xi8> {qtensor.parameter = "v.weight.data"},
+                  %s3: tensor<64x1xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>, tensor<4x64xf32>) {
+  %q = qtensor.fused_mixed_matmul %x, %w1, %s1 : tensor<4x64xf32>, tensor<64x64xi8>, tensor<64x1xf32> -> tensor<4x64xf32>
+  %k = qtensor.fused_mixed_matmul %x, %w2, %s2 : tensor<4x64xf32>, tensor<64x64xi8>, tensor<64x1xf32> -> tensor<4x64xf32>
+  %v = qtensor.fused_mixed_matmul %x, %w3, %s3 : tensor<4x64xf32>, tensor<64x64xi8>, tensor<64x1xf32> -> tensor<4x64xf32>
+  return %q, %k, %v : tensor<4x64xf32>, tensor<4x64xf32>, tensor<4x64xf32>
 }

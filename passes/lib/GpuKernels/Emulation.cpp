@@ -25,9 +25,9 @@ using namespace mlir::qtensor;
 // Grids and warps
 //===----------------------------------------------------------------------===//
 
-void KernelEmitter::emitEmulatedGrid(Value gridX, Value gridY, int64_t blockX,
-                                     int64_t blockY,
-                                     function_ref<void(ThreadIds)> body) {
+void GridEmitter::emitEmulatedGrid(Value gridX, Value gridY, int64_t blockX,
+                                   int64_t blockY,
+                                   function_ref<void(ThreadIds)> body) {
   Value one = constant(1);
   Value zero = constant(0);
   auto parallel = scf::ParallelOp::create(
@@ -40,8 +40,8 @@ void KernelEmitter::emitEmulatedGrid(Value gridX, Value gridY, int64_t blockX,
   body({ivs[0], ivs[1], ivs[2], ivs[3]});
 }
 
-void KernelEmitter::emitEmulatedBlocks(Value gridX, Value gridY,
-                                       function_ref<void(Value, Value)> body) {
+void GridEmitter::emitEmulatedBlocks(Value gridX, Value gridY,
+                                     function_ref<void(Value, Value)> body) {
   Value zero = constant(0), one = constant(1);
   auto blocks =
       scf::ParallelOp::create(b, loc, ValueRange{zero, zero},
@@ -51,7 +51,7 @@ void KernelEmitter::emitEmulatedBlocks(Value gridX, Value gridY,
   body(blocks.getInductionVars()[0], blocks.getInductionVars()[1]);
 }
 
-void KernelEmitter::emitLaneLoop(function_ref<void(Value)> body) {
+void GridEmitter::emitLaneLoop(function_ref<void(Value)> body) {
   auto loop =
       scf::ForOp::create(b, loc, constant(0), constant(kWarpSize), constant(1));
   OpBuilder::InsertionGuard guard(b);

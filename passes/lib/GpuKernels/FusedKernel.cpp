@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::qtensor;
@@ -21,6 +22,41 @@ int64_t FusedKernel::getStaticRows() const {
 static bool hasUnitInnerStride(Value memref) {
   auto type = cast<MemRefType>(memref.getType());
   return type.isLastDimUnitStride();
+}
+
+static bool isZeroFill(linalg::FillOp fill) {
+  return matchPattern(fill.getDpsInputOperand(0)->get(), m_AnyZeroFloat());
+}
+
+/// Whether `buffer` holds zeros when `copy` reads it: a zero fill before
+/// `copy` in its block, and nothing else but copies out of `buffer` before
+/// `copy` (one kernel may use the buffer as its accumulator after the
+/// copies).
+static bool holdsZerosAt(Value buffer, memref::CopyOp copy) {
+  linalg::FillOp fill;
+  for (Operation *user : buffer.getUsers())
+    if (auto zeroing = dyn_cast<linalg::FillOp>(user);
+        zeroing && !fill && isZeroFill(zeroing))
+      fill = zeroing;
+  if (!fill || fill->getBlock() != copy->getBlock() ||
+      !fill->isBeforeInBlock(copy))
+    return false;
+  return llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+    if (user == fill || isa<memref::DimOp>(user))
+      return true;
+    if (user->getBlock() != copy->getBlock())
+      return false;
+    auto other = dyn_cast<memref::CopyOp>(user);
+    return (other && other.getSource() == buffer) || user == copy ||
+           copy->isBeforeInBlock(user);
+  });
+}
+
+bool mlir::qtensor::isWeightConversionInto(linalg::GenericOp generic,
+                                           Value buffer) {
+  return generic->hasAttr(kWeightConvertAttr) &&
+         generic.getNumDpsInits() == 1 &&
+         generic.getDpsInitOperand(0)->get() == buffer;
 }
 
 std::optional<FusedKernel>
@@ -49,15 +85,18 @@ mlir::qtensor::matchFusedKernel(linalg::GenericOp epilogue) {
   Value acc = epilogue.getDpsInputOperand(0)->get();
   for (Operation *user : acc.getUsers()) {
     if (auto fill = dyn_cast<linalg::FillOp>(user);
-        fill && fill.getDpsInitOperand(0)->get() == acc)
-      kernel.fill = fill;
+        fill && fill.getDpsInitOperand(0)->get() == acc && isZeroFill(fill))
+      kernel.init = fill;
+    if (auto copy = dyn_cast<memref::CopyOp>(user);
+        copy && copy.getTarget() == acc && holdsZerosAt(copy.getSource(), copy))
+      kernel.init = copy;
     if (auto generic = dyn_cast<linalg::GenericOp>(user);
         generic && generic != epilogue && generic.getNumDpsInits() == 1 &&
         generic.getDpsInitOperand(0)->get() == acc &&
         generic.getNumReductionLoops() == 1)
       kernel.contraction = generic;
   }
-  if (!kernel.fill || !kernel.contraction)
+  if (!kernel.init || !kernel.contraction)
     return std::nullopt;
   linalg::GenericOp contraction = kernel.contraction;
   SmallVector<AffineMap> maps = contraction.getIndexingMapsArray();
@@ -68,30 +107,48 @@ mlir::qtensor::matchFusedKernel(linalg::GenericOp epilogue) {
       !isDimMap(maps[0], {0, 2}) || !isDimMap(maps[1], {1, 2}) ||
       !isDimMap(maps[2], {0, 1}))
     return std::nullopt;
-  // The fill, the contraction and the epilogue run in this order, next to
-  // each other as far as the accumulator is concerned.
-  if (kernel.fill->getBlock() != epilogue->getBlock() ||
+  // The zeroing, the contraction and the epilogue run in this order, next
+  // to each other as far as the accumulator is concerned.
+  if (kernel.init->getBlock() != epilogue->getBlock() ||
       contraction->getBlock() != epilogue->getBlock() ||
-      !kernel.fill->isBeforeInBlock(contraction) ||
+      !kernel.init->isBeforeInBlock(contraction) ||
       !contraction->isBeforeInBlock(epilogue))
     return std::nullopt;
   // Bufferization usually writes the epilogue in place: then the
   // accumulator is the output, and later ops read it.
   // Shape queries read no element (canonicalization folds them away).
+  // Copies of the zeros out of a shared accumulator precede the
+  // contraction.
   for (Operation *user : acc.getUsers())
-    if (user != kernel.fill && user != contraction && user != epilogue &&
+    if (user != kernel.init && user != contraction && user != epilogue &&
         !isa<memref::DimOp>(user) &&
+        !(isa<memref::CopyOp>(user) &&
+          cast<memref::CopyOp>(user).getSource() == acc &&
+          user->getBlock() == contraction->getBlock() &&
+          user->isBeforeInBlock(contraction)) &&
         !(acc == kernel.output && user->getBlock() == epilogue->getBlock() &&
           epilogue->isBeforeInBlock(user)))
       return std::nullopt;
 
   kernel.input = contraction.getDpsInputOperand(0)->get();
   Value converted = contraction.getDpsInputOperand(1)->get();
-  for (Operation *user : converted.getUsers())
-    if (auto generic = dyn_cast<linalg::GenericOp>(user);
-        generic && generic->hasAttr(kWeightConvertAttr) &&
-        generic.getDpsInitOperand(0)->get() == converted)
+  // Bufferization may convert several weights of one shape into one
+  // buffer, one after the other: the contraction reads the last conversion
+  // before it.
+  for (Operation *user : converted.getUsers()) {
+    if (isa<memref::DimOp>(user))
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic)
+      return std::nullopt;
+    if (!isWeightConversionInto(generic, converted))
+      continue;
+    if (generic->getBlock() != contraction->getBlock())
+      return std::nullopt;
+    if (generic->isBeforeInBlock(contraction) &&
+        (!kernel.convert || kernel.convert->isBeforeInBlock(generic)))
       kernel.convert = generic;
+  }
   if (!kernel.convert || kernel.convert.getNumDpsInputs() != 1)
     return std::nullopt;
   kernel.weight = kernel.convert.getDpsInputOperand(0)->get();

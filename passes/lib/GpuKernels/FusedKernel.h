@@ -19,7 +19,10 @@ namespace qtensor {
 /// The ops and buffers of one bufferized fused kernel.
 struct FusedKernel {
   linalg::GenericOp convert, contraction, epilogue;
-  linalg::FillOp fill;
+  /// The zeroing of the accumulator: a linalg.fill, or a memref.copy from a
+  /// zero-filled buffer that several kernels share (CSE merges identical
+  /// fills before bufferization).
+  Operation *init = nullptr;
   /// [M, K] f32, f16 or bf16 activations, [N, K] i8 weight, [M, N]
   /// epilogue output.
   Value input, weight, output;
@@ -35,6 +38,9 @@ struct FusedKernel {
 /// differs from what qtensor-lower-to-linalg emits for the [N, K] weight
 /// layout and f32, f16 or bf16 activations.
 std::optional<FusedKernel> matchFusedKernel(linalg::GenericOp epilogue);
+
+/// Whether `generic` is a `qtensor.weight_convert` writing `buffer`.
+bool isWeightConversionInto(linalg::GenericOp generic, Value buffer);
 
 /// The kernel name stem of `kernel`: its weight's parameter name ("fc1.weight"
 /// from "fc1.weight.data") as an identifier, else "linear<index>".

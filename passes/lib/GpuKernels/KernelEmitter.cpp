@@ -28,8 +28,8 @@ static constexpr int8_t kHalf1024High = 0x64;
 KernelEmitter::KernelEmitter(OpBuilder &builder, Location loc,
                              const FusedKernel &kernel, bool emulate,
                              std::string stem)
-    : b(builder), loc(loc), kernel(kernel), emulate(emulate),
-      stem(std::move(stem)), elementType(kernel.getElementType()) {
+    : GridEmitter(builder, loc, emulate, std::move(stem)), kernel(kernel),
+      elementType(kernel.getElementType()) {
   rows = memref::DimOp::create(b, loc, kernel.output, 0);
 }
 
@@ -52,61 +52,13 @@ void KernelEmitter::emitByBatchSize(int64_t maxRows, function_ref<void()> small,
       });
 }
 
-Value KernelEmitter::constant(int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 Value KernelEmitter::zeroVector(VectorType type) {
   return arith::ConstantOp::create(b, loc, type,
                                    DenseElementsAttr::get(type, 0.0f));
 }
 
-Value KernelEmitter::add(Value lhs, Value rhs) {
-  return arith::AddIOp::create(b, loc, lhs, rhs);
-}
-
-Value KernelEmitter::mul(Value lhs, int64_t rhs) {
-  return arith::MulIOp::create(b, loc, lhs, constant(rhs));
-}
-
-/// ceil(M / `blockRows`) without arith.ceildivui, which the LLVM
-/// lowerings do not handle.
 Value KernelEmitter::rowBlocks(int64_t blockRows) {
-  return arith::DivUIOp::create(b, loc, add(rows, constant(blockRows - 1)),
-                                constant(blockRows));
-}
-
-Value KernelEmitter::isBelow(Value index, Value bound) {
-  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index, bound);
-}
-
-void KernelEmitter::emitGrid(StringRef variant, Value gridX, Value gridY,
-                             int64_t blockX, int64_t blockY,
-                             function_ref<void(ThreadIds)> body) {
-  if (emulate)
-    return emitEmulatedGrid(gridX, gridY, blockX, blockY, body);
-  Value one = constant(1);
-  // Outlining names the kernel (and its module) after these.
-  auto name =
-      FlatSymbolRefAttr::get(b.getContext(), (stem + "_" + variant).str());
-  auto launch = gpu::LaunchOp::create(
-      b, loc, gridX, gridY, one, constant(blockX), constant(blockY), one,
-      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-      /*asyncDependencies=*/{}, /*workgroupAttributions=*/{},
-      /*privateAttributions=*/{}, /*clusterSizeX=*/nullptr,
-      /*clusterSizeY=*/nullptr, /*clusterSizeZ=*/nullptr, name, name);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&launch.getBody().front());
-  body({launch.getBlockIds().x, launch.getBlockIds().y, launch.getThreadIds().x,
-        launch.getThreadIds().y});
-  gpu::TerminatorOp::create(b, loc);
-}
-
-void KernelEmitter::emitIf(Value condition, function_ref<void()> then) {
-  auto ifOp = scf::IfOp::create(b, loc, condition, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  then();
+  return ceilDiv(rows, blockRows);
 }
 
 /// Each weight slice is loaded and converted once for all rows, each
@@ -309,9 +261,4 @@ void KernelEmitter::emitEpilogueStore(Value sum, Value row, Value column) {
   Value result = mapping.lookup(body.getTerminator()->getOperand(0));
   memref::StoreOp::create(b, loc, result, kernel.output,
                           ValueRange{row, column});
-}
-
-Attribute KernelEmitter::getWorkgroupMemorySpace() {
-  return gpu::AddressSpaceAttr::get(b.getContext(),
-                                    gpu::AddressSpace::Workgroup);
 }

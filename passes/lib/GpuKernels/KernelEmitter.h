@@ -13,23 +13,17 @@
 #define QTENSOR_PASSES_GPUKERNELS_KERNELEMITTER_H
 
 #include "FusedKernel.h"
+#include "GridEmitter.h"
 
 #include "qtensor/Dialect/QTensorDialect.h"
-
-#include "mlir/IR/Builders.h"
 
 namespace mlir {
 namespace qtensor {
 
-/// Block and thread ids of one (emulated or real) GPU thread, x and y.
-struct ThreadIds {
-  Value blockX, blockY, threadX, threadY;
-};
-
 /// Emits code of one fused kernel at the builder's position. The family
 /// emitters are copies of one base, so that all variants of a kernel share
 /// its batch-size value.
-class KernelEmitter {
+class KernelEmitter : public GridEmitter {
 public:
   /// Emits M (the output's size 0), which every variant reads.
   KernelEmitter(OpBuilder &builder, Location loc, const FusedKernel &kernel,
@@ -41,24 +35,11 @@ public:
                        function_ref<void()> large);
 
 protected:
-  Value constant(int64_t value);
   /// An f32 vector of zeros.
   Value zeroVector(VectorType type);
-  Value add(Value lhs, Value rhs);
-  Value mul(Value lhs, int64_t rhs);
   /// ceil(M / `blockRows`).
   Value rowBlocks(int64_t blockRows);
-  Value isBelow(Value index, Value bound);
   Value reduce(Value partialSums);
-  Attribute getWorkgroupMemorySpace();
-
-  /// A grid of `gridX` x `gridY` blocks of `blockX` x `blockY` threads
-  /// running `body`: a gpu.launch named after the stem and `variant`, or
-  /// with `emulate` an scf.parallel over the four ids.
-  void emitGrid(StringRef variant, Value gridX, Value gridY, int64_t blockX,
-                int64_t blockY, function_ref<void(ThreadIds)> body);
-  /// Runs `then` when `condition` holds.
-  void emitIf(Value condition, function_ref<void()> then);
 
   /// w[column, k .. k + `width`), one aligned load (ld.global.v4 at 16).
   Value loadWeightSlice(Value column, Value k, int64_t width);
@@ -84,23 +65,7 @@ protected:
   /// output[row, column] = epilogue(sum).
   void emitEpilogueStore(Value sum, Value row, Value column);
 
-  // The CPU's stand-ins for the grid and the warps (Emulation.cpp).
-
-  /// emitGrid's scf.parallel over (block x, block y, thread x, thread y).
-  void emitEmulatedGrid(Value gridX, Value gridY, int64_t blockX,
-                        int64_t blockY, function_ref<void(ThreadIds)> body);
-  /// An scf.parallel over the grid's blocks, running `body(blockX, blockY)`.
-  void emitEmulatedBlocks(Value gridX, Value gridY,
-                          function_ref<void(Value, Value)> body);
-  /// Runs `body(lane)` for the 32 lanes of an emulated warp, one after the
-  /// other.
-  void emitLaneLoop(function_ref<void(Value)> body);
-
-  OpBuilder &b;
-  Location loc;
   const FusedKernel &kernel;
-  bool emulate;
-  std::string stem;
   Type elementType;
   Value rows;
 

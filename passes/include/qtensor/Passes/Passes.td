@@ -526,6 +526,59 @@ def QTensorMapKernelsToGpu
   ];
 }
 
+def QTensorMapLinalgToGpu
+    : Pass<"qtensor-map-linalg-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Map row reductions and float matmuls outside the fused "
+                "linears to GPU kernels";
+  let description = [{
+    Runs on buffers, after `qtensor-map-kernels-to-gpu`. Two kinds of linalg
+    op that the generic mapping (`convert-linalg-to-parallel-loops`, one
+    thread per output element) runs badly get kernels of their own; every
+    other op is left to it.
+
+    - **Row reductions** (`<stem>_rows`): a `linalg.generic` with one
+      reduction loop whose body yields `combine(f(inputs), output)`, where
+      `combine` is a commutative arith op with a neutral element on f32 or
+      i32 (`addf`, `maximumf`, `minimumf`, `maxnumf`, `mulf`, `addi`, ...):
+      softmax's max and sum, the means of layer_norm and RMSNorm. One warp
+      per output element, 4 per block of 32 x 4 threads: lane `l` folds
+      `k = l, l + 32, ...` of the reduced loop with the op's own body,
+      starting from the neutral element (reads of neighbouring lanes are
+      coalesced when the reduced dimension is the innermost); a butterfly
+      of `gpu.shuffle xor` (offsets 16, 8, 4, 2, 1) combines the 32 partial
+      results in a fixed order, and lane 0 folds the result into the
+      output element. Any rank, dynamic sizes, broadcast inputs and
+      `linalg.index` are supported.
+    - **Float matmuls** (`<stem>_tiled`): f32 `linalg.batch_matmul` and
+      `linalg.matmul` with their default indexing maps (attention's scores
+      and weighted values). Blocks of 16 x 16 threads own a 64 x 64 tile of
+      one batch's output; thread `(x, y)` accumulates the 4 x 4 outputs at
+      rows `y + 16 i` and columns `x + 16 j` with `math.fma` over k in
+      order, so a half-warp's reads of B are one coalesced row segment and
+      its reads of A one broadcast element; then `C += sum`. Grid
+      `[ceil(N / 64), ceil(M / 64) * batches]`. Loads past the edges are
+      clamped, stores skipped.
+
+    Kernels are named after the op's position in the function
+    (`reduce<i>`, `matmul<i>`). With `emulate` the same bodies run in
+    `scf.parallel` loops on the CPU, the warp's lanes as a sequential loop
+    whose partial results are combined with `vector.shuffle` in the GPU's
+    butterfly order.
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Emit scf.parallel loops (CPU-executable) instead of gpu.launch">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def QTensorAlignWorkgroupMemory
     : Pass<"qtensor-align-workgroup-memory", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Align the kernels' shared-memory buffers for vector access";
