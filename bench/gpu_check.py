@@ -25,9 +25,11 @@ of qtensor's build dependencies. For the ToyModel and for 4096x4096 and
 
 - transformer models (bench/make_gpu_check.sh's transformers/: traced
   nanoGPT- and Llama-style decoders, nn.TransformerEncoder's fused fast
-  path; 16 tokens, fp32): qtensor's int8 output against the module-swap
-  oracle (module_swap.py) run by PyTorch on the same input, timed next to
-  the float model in PyTorch eager on this GPU.
+  path; 16 tokens, fp32 and bf16 weights): qtensor's int8 output against
+  the module-swap oracle (module_swap.py) run by PyTorch on the CPU on the
+  same input, timed next to the float model on this GPU in PyTorch eager
+  (the TorchScript model) and under torch.compile (the same model's Python
+  modules from make_transformer_models.py with its weights), one call each.
 
 Prints one table; every row names the GPU and the dtype. Exit status 0 when
 every output matches, 1 otherwise, 2 when there is no GPU.
@@ -202,8 +204,10 @@ def write_weights(manifest, tensors, path):
     Path(path).write_bytes(bytes(blob))
 
 
-def run_qtensor(artifact, x, weights, work, bench):
-    """Runs qtensor-exec; returns (output, {row name: ms or why not})."""
+def run_qtensor(artifact, x, weights, work, bench, out_dtype=None):
+    """Runs qtensor-exec; returns (output, {row name: ms or why not}); the
+    output has x's dtype unless `out_dtype` says otherwise (token ids in,
+    bf16 logits out)."""
     x_path, y_path = work / "x.npy", work / "y.npy"
     np.save(x_path, to_npy(x))
     command = [str(EXEC), str(artifact), "--input", str(x_path),
@@ -231,7 +235,7 @@ def run_qtensor(artifact, x, weights, work, bench):
             float(fields["qtensor-exec-kernels"]["median_ms"]),
         "qtensor call": float(fields["qtensor-exec"]["median_ms"]),
     }
-    return from_npy(np.load(y_path), x.dtype).cuda(), times
+    return from_npy(np.load(y_path), out_dtype or x.dtype).cuda(), times
 
 
 # --- The check ----------------------------------------------------------------
@@ -284,18 +288,36 @@ def matches(ours, reference):
     return diff <= tolerance * scale, diff
 
 
-# name, input shape, input dtype (bench/make_gpu_check.sh compiles them).
+# name, input shape, input dtype, the model's float dtype and its builder in
+# make_transformer_models.py (bench/make_gpu_check.sh compiles them; the
+# bf16 models are the traced decoders with their weights cast to bf16;
+# the encoder's fused fast-path op has no bf16 CPU kernel for the oracle).
 TRANSFORMERS = (
-    ("gpt_traced", (1, 16), torch.long),
-    ("llama_traced", (1, 16, 64), torch.float32),
-    ("encoder_fast", (1, 16, 64), torch.float32),
+    ("gpt_traced", (1, 16), torch.long, torch.float32, "gpt"),
+    ("llama_traced", (1, 16, 64), torch.float32, torch.float32, "llama"),
+    ("encoder_fast", (1, 16, 64), torch.float32, torch.float32, "encoder"),
+    ("gpt_traced_bf16", (1, 16), torch.long, torch.bfloat16, "gpt"),
+    ("llama_traced_bf16", (1, 16, 64), torch.bfloat16, torch.bfloat16,
+     "llama"),
 )
+
+
+def python_model(builder, scripted, dtype):
+    """The float model as Python modules (what torch.compile traces), with
+    the TorchScript model's weights, on the GPU."""
+    sys.path.insert(0, str(HERE))
+    import make_transformer_models as models
+
+    model = {"gpt": models.Gpt, "llama": models.Llama,
+             "encoder": models.encoder}[builder]().eval()
+    model.load_state_dict(scripted.float().state_dict())
+    return model.to(dtype).cuda()
 
 
 def transformer_input(shape, dtype):
     if dtype == torch.long:
         return torch.randint(0, 16, shape)
-    return torch.randn(*shape)
+    return torch.randn(*shape).to(dtype)
 
 
 def transformer_rows(row, qtensor_rows, work):
@@ -305,32 +327,44 @@ def transformer_rows(row, qtensor_rows, work):
 
     failures = 0
     folder = HERE / "transformers"
-    for name, shape, dtype in TRANSFORMERS:
+    for name, shape, input_dtype, dtype, builder in TRANSFORMERS:
         tokens = shape[1]
-        x = transformer_input(shape, dtype)
+        label = "bf16" if dtype == torch.bfloat16 else "f32"
+        x = transformer_input(shape, input_dtype)
         try:
             model = torch.jit.load(str(folder / f"{name}.pt")).eval()
             with torch.no_grad():
                 ref = module_swap(model)(x)
-            y, times = run_qtensor(folder / f"{name}.qta", x, None, work, 20)
-            ok, diff = matches(y.float().cpu(), ref)
+            y, times = run_qtensor(folder / f"{name}.qta", x, None, work, 20,
+                                   dtype)
+            ok, diff = matches(y.cpu(), ref)
             failures += not ok
-            qtensor_rows(name, "f32", tokens, times, 0,
+            qtensor_rows(name, label, tokens, times, 0,
                          f"{'match' if ok else 'MISMATCH'} "
                          f"max_abs_diff={diff:.2e}")
         except Exception as error:  # one row, not a traceback
             failures += 1
-            row(name, "f32", tokens, "qtensor", 0, 0, f"ERROR {error}"[:160])
+            row(name, label, tokens, "qtensor", 0, 0, f"ERROR {error}"[:160])
             continue
+        x_gpu = x.cuda()
         try:
             gpu_model = torch.jit.load(str(folder / f"{name}.pt"),
                                        map_location="cuda").eval()
-            x_gpu = x.cuda()
             with torch.no_grad():
-                row(name, "f32", tokens, "PyTorch eager (float)",
+                row(name, label, tokens, "PyTorch eager (float)",
                     time_eager(lambda: gpu_model(x_gpu)), 0)
         except Exception as error:
-            row(name, "f32", tokens, "PyTorch eager (float)", 0, 0,
+            row(name, label, tokens, "PyTorch eager (float)", 0, 0,
+                f"ERROR {type(error).__name__}: {error}"[:120])
+        if not hasattr(torch, "compile"):
+            continue
+        try:
+            compiled = torch.compile(python_model(builder, model, dtype))
+            with torch.no_grad():
+                row(name, label, tokens, "torch.compile (float)",
+                    time_eager(lambda: compiled(x_gpu)), 0)
+        except Exception as error:
+            row(name, label, tokens, "torch.compile (float)", 0, 0,
                 f"ERROR {type(error).__name__}: {error}"[:120])
     return failures
 

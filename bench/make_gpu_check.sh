@@ -75,14 +75,24 @@ for shape in 4096x4096 4096x11008; do
   variant t1 tile-m=1 "$shape" f32
   variant t2 tile-m=2 "$shape" f32
 done
-# Transformer models (traced nanoGPT- and Llama-style decoders and
-# nn.TransformerEncoder's fused fast path, small): artifacts with their
-# weights, the .pt files for the references, and the module-swap oracle.
+# Transformer models (traced nanoGPT- and Llama-style decoders, fp32 and
+# bf16, and nn.TransformerEncoder's fused fast path, small): artifacts with
+# their weights, the .pt files for the references, the module-swap oracle
+# and the models' Python source (torch.compile's baseline).
 mkdir -p "$out/transformers"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 "$python" "$root/test/Importer/make_transformer_models.py" "$scratch" > /dev/null 2>&1
-for spec in gpt_traced:1x16:i64 llama_traced:1x16x64:f32 encoder_fast:1x16x64:f32; do
+# The decoders again with bf16 weights (the traced graphs, cast).
+"$python" - "$scratch" <<'PY'
+import sys
+import torch
+for name in ("gpt_traced", "llama_traced"):
+    model = torch.jit.load(f"{sys.argv[1]}/{name}.pt").eval()
+    model.to(torch.bfloat16).save(f"{sys.argv[1]}/{name}_bf16.pt")
+PY
+for spec in gpt_traced:1x16:i64 llama_traced:1x16x64:f32 encoder_fast:1x16x64:f32 \
+            gpt_traced_bf16:1x16:i64 llama_traced_bf16:1x16x64:bf16; do
   IFS=: read -r model shape dtype <<< "$spec"
   cp "$scratch/$model.pt" "$out/transformers/"
   "$build/bin/qtensor-compile" "$out/transformers/$model.pt" \
@@ -90,6 +100,8 @@ for spec in gpt_traced:1x16:i64 llama_traced:1x16x64:f32 encoder_fast:1x16x64:f3
     -o "$out/transformers/$model.qta"
 done
 cp "$root/test/reference/module_swap.py" "$root/test/reference/seed_quantize.py" "$out/"
+# The models' Python modules, for the torch.compile baseline.
+cp "$root/test/Importer/make_transformer_models.py" "$out/"
 # The layer models' weights are not needed there (the manifests say what
 # the parameters are); the ToyModel's .pt is, for its reference.
 rm -f "$out"/models/linear_*.pt

@@ -8,9 +8,11 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
@@ -88,6 +90,16 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   // LLVM intrinsic stays vector code too, what has none calls the C math
   // library, element by element. All before the vector lowering, which then
   // lowers the extracts the libm calls need.
+  //
+  // x86 has no bf16 arithmetic (short of AVX512-BF16): LLVM would promote
+  // each op to f32 and round back with a compiler-rt call the JIT does not
+  // link. Each bf16 arith and math op runs in f32 and rounds its result to
+  // bf16 (as PyTorch's CPU kernels do), and the rounding is integer code
+  // (qtensor-expand-bf16).
+  arith::ArithEmulateUnsupportedFloatsOptions bf16Arith;
+  bf16Arith.sourceTypeStrs = {"bf16"};
+  pm.addPass(math::createMathExtendToSupportedTypes());
+  pm.addPass(arith::createArithEmulateUnsupportedFloats(bf16Arith));
   pm.addPass(createQTensorApproximateMath());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());

@@ -347,6 +347,11 @@ OP_MODULES = {
         Lambda(lambda x: (x.half().float() * 2, x.to(torch.bfloat16).float() + 1)),
         [((4, 6), F32)],
     ),
+    # bf16 arithmetic, which x86 lacks: each op in f32, rounded to bf16.
+    "bf16_arith": (
+        Lambda(lambda x, y: (x * y + x / 3 - y, -x * 0.5)),
+        [((4, 24), torch.bfloat16), ((4, 24), torch.bfloat16)],
+    ),
     "rotary_pairs": (Lambda(gpt_fast_rotary), [((1, 6, 2, 8), F32)]),
     "index_buffer": (IndexBuffer(), [((4, 8), F32), ((4,), torch.long)]),
     "embedding_2d": (nn.Embedding(50, 8), [((3, 5), torch.long)]),

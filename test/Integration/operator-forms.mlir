@@ -3,6 +3,7 @@
 // accepts (vectors, broadcast batch dimensions), bmm, baddbmm and addmm with
 // alpha and beta, div's rounding modes, math, masks and bool logic, slices,
 // joins, expands and repeats, reductions, dtype round trips (bf16 included),
+// bf16 arithmetic (no compiler-rt call for its rounding),
 // gpt-fast's rotary pairs, a buffer indexed by an int64 input, a 2-D
 // embedding, cross-attention through PyTorch's Python path. Each is compiled
 // for the CPU and compared with eager PyTorch (--quantize none). Forwards that
@@ -27,6 +28,7 @@
 // RUN: qtensor-run %t/op_masks.pt --input-shape 4x6 --input-shape 4x6 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_constant_mask.pt --input-shape 2x16x24 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_constant_mask.pt --input-shape 16x24 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
+// RUN: qtensor-run %t/op_bf16_arith.pt --input-shape 4x24 --input-shape 4x24 --input-dtype bf16 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_slices.pt --input-shape 4x9 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_expands.pt --input-shape 4x5 --input-shape 3x1x5 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_reductions.pt --input-shape 3x4x5 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
