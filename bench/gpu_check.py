@@ -28,8 +28,8 @@ of qtensor's build dependencies. For the ToyModel and for 4096x4096 and
   path; 16 tokens, fp32 and bf16 weights): qtensor's int8 output against
   the module-swap oracle (module_swap.py) run by PyTorch on the CPU on the
   same input, timed next to the float model on this GPU in PyTorch eager
-  (the TorchScript model) and under torch.compile (the same model's Python
-  modules from make_transformer_models.py with its weights), one call each.
+  and under torch.compile (the model's Python modules from
+  make_transformer_models.py with its weights), one call each.
 
 Prints one table; every row names the GPU and the dtype. Exit status 0 when
 every output matches, 1 otherwise, 2 when there is no GPU.
@@ -310,7 +310,8 @@ def python_model(builder, scripted, dtype):
 
     model = {"gpt": models.Gpt, "llama": models.Llama,
              "encoder": models.encoder}[builder]().eval()
-    model.load_state_dict(scripted.float().state_dict())
+    model.load_state_dict({key: value.float() for key, value
+                           in scripted.state_dict().items()})
     return model.to(dtype).cuda()
 
 
@@ -346,20 +347,22 @@ def transformer_rows(row, qtensor_rows, work):
             failures += 1
             row(name, label, tokens, "qtensor", 0, 0, f"ERROR {error}"[:160])
             continue
+        # The baselines run the Python modules: a traced model keeps the
+        # device it was traced on in its graph (GPT's positions on the CPU).
         x_gpu = x.cuda()
         try:
-            gpu_model = torch.jit.load(str(folder / f"{name}.pt"),
-                                       map_location="cuda").eval()
+            eager = python_model(builder, model, dtype)
             with torch.no_grad():
                 row(name, label, tokens, "PyTorch eager (float)",
-                    time_eager(lambda: gpu_model(x_gpu)), 0)
+                    time_eager(lambda: eager(x_gpu)), 0)
         except Exception as error:
             row(name, label, tokens, "PyTorch eager (float)", 0, 0,
                 f"ERROR {type(error).__name__}: {error}"[:120])
+            continue
         if not hasattr(torch, "compile"):
             continue
         try:
-            compiled = torch.compile(python_model(builder, model, dtype))
+            compiled = torch.compile(eager)
             with torch.no_grad():
                 row(name, label, tokens, "torch.compile (float)",
                     time_eager(lambda: compiled(x_gpu)), 0)

@@ -444,6 +444,18 @@ Value mlir::qtensor::importer::emitConvert(GraphImporter &importer,
       elementType, elementType);
 }
 
+Type mlir::qtensor::importer::getAccumulatorType(Type elementType) {
+  if (elementType.isF16() || elementType.isBF16())
+    return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
+Value mlir::qtensor::importer::emitWiden(GraphImporter &importer,
+                                         jit::Node *node, Value input) {
+  Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
+  return emitConvert(importer, node, input, getAccumulatorType(elementType));
+}
+
 /// The MLIR element type of PyTorch's ScalarType number `code`.
 static Type elementTypeOfScalarType(GraphImporter &importer,
                                     const jit::Node *node, int64_t code) {

@@ -248,6 +248,12 @@ Value convertElement(OpBuilder &builder, Location loc, Value value, Type to);
 /// `input` with its elements converted to `elementType` (ElementwiseOps.cpp).
 Value emitConvert(GraphImporter &importer, jit::Node *node, Value input,
                   Type elementType);
+/// The type PyTorch's CPU kernels accumulate `elementType` in: f32 for f16
+/// and bf16 (a matmul, a sum, a softmax or a norm of half-precision values
+/// computes in f32 and rounds its result once), else the type itself.
+Type getAccumulatorType(Type elementType);
+/// `input` converted to its accumulator type (ElementwiseOps.cpp).
+Value emitWiden(GraphImporter &importer, jit::Node *node, Value input);
 /// `input` broadcast to `shape` (PyTorch's expand; ShapeOps.cpp).
 Value emitBroadcast(GraphImporter &importer, jit::Node *node, Value input,
                     ArrayRef<int64_t> shape);

@@ -134,7 +134,9 @@ Value mlir::qtensor::importer::emitBatchedMatmul(GraphImporter &importer,
   };
   Value lhsFlat = prepare(lhs), rhsFlat = prepare(rhs);
   int64_t flatBatch = cast<RankedTensorType>(lhsFlat.getType()).getDimSize(0);
-  auto productType = RankedTensorType::get({flatBatch, m, n}, elementType);
+  // Half-precision operands accumulate in f32, rounded once at the end.
+  Type accumulatorType = getAccumulatorType(elementType);
+  auto productType = RankedTensorType::get({flatBatch, m, n}, accumulatorType);
   SmallVector<Value> dynamicSizes;
   if (productType.isDynamicDim(0))
     dynamicSizes.push_back(dimSize(importer, loc, lhsFlat, 0));
@@ -144,13 +146,14 @@ Value mlir::qtensor::importer::emitBatchedMatmul(GraphImporter &importer,
     dynamicSizes.push_back(dimSize(importer, loc, rhsFlat, 2));
   Value empty =
       tensor::EmptyOp::create(builder, loc, productType, dynamicSizes);
-  Value zero =
-      arith::ConstantOp::create(builder, loc, builder.getZeroAttr(elementType));
+  Value zero = arith::ConstantOp::create(builder, loc,
+                                         builder.getZeroAttr(accumulatorType));
   Value init = linalg::FillOp::create(builder, loc, zero, empty).getResult(0);
   Value product =
       linalg::BatchMatmulOp::create(builder, loc, productType,
                                     ValueRange{lhsFlat, rhsFlat}, init)
           .getResult(0);
+  product = emitConvert(importer, node, product, elementType);
   importer.setDimNames(product, {importer.dimNameOf(lhsFlat, 0).str(),
                                  importer.dimNameOf(lhsFlat, 1).str(),
                                  importer.dimNameOf(rhsFlat, 2).str()});
@@ -218,19 +221,21 @@ Value mlir::qtensor::importer::emitMatmul(GraphImporter &importer,
     matrix = tensor::CollapseShapeOp::create(builder, loc, lhs, groups);
   }
   auto matrixType = cast<RankedTensorType>(matrix.getType());
+  Type accumulatorType = getAccumulatorType(elementType);
   auto productType = RankedTensorType::get(
-      {matrixType.getDimSize(0), rhsType.getDimSize(1)}, elementType);
+      {matrixType.getDimSize(0), rhsType.getDimSize(1)}, accumulatorType);
   SmallVector<Value> dynamicSizes;
   if (productType.isDynamicDim(0))
     dynamicSizes.push_back(dimSize(importer, loc, matrix, 0));
   Value empty =
       tensor::EmptyOp::create(builder, loc, productType, dynamicSizes);
-  Value zero =
-      arith::ConstantOp::create(builder, loc, builder.getZeroAttr(elementType));
+  Value zero = arith::ConstantOp::create(builder, loc,
+                                         builder.getZeroAttr(accumulatorType));
   Value init = linalg::FillOp::create(builder, loc, zero, empty).getResult(0);
   Value product = linalg::MatmulOp::create(builder, loc, productType,
                                            ValueRange{matrix, rhs}, init)
                       .getResult(0);
+  product = emitConvert(importer, node, product, elementType);
   SmallVector<std::string> names = importer.dimNamesOf(lhs);
   names.back() = "";
   if (lhsRank == 2) {

@@ -1,7 +1,9 @@
 //===- ReductionOps.cpp - Reductions and normalization --------------------===//
 //
 // The ops that reduce along a dimension: softmax, as max, exp(x - max), sum
-// and divide. Normalizations such as layer_norm belong here too.
+// and divide. Normalizations such as layer_norm belong here too. On f16 and
+// bf16 they compute in f32 and round the result once, as PyTorch's CPU
+// kernels do.
 //
 //===----------------------------------------------------------------------===//
 
@@ -98,17 +100,19 @@ static Value emitSumOrMean(GraphImporter &importer, jit::Node *node,
                               " over a dynamic dimension is not supported");
     count *= type.getDimSize(dim);
   }
-  Value zero = floatConstant(builder, loc, elementType, 0.0);
-  Value sum = emitReduction(importer, loc, input, dims, zero, addCombine);
-  if (!mean)
-    return sum;
-  return emitElementwise(
-      importer, node, Item::tensor(sum),
-      [&](OpBuilder &b, Location l, Type t, ArrayRef<Value> args) {
-        return arith::DivFOp::create(b, l, args[0],
-                                     floatConstant(b, l, t, double(count)))
-            .getResult();
-      });
+  Value wide = emitWiden(importer, node, input);
+  Value zero =
+      floatConstant(builder, loc, getAccumulatorType(elementType), 0.0);
+  Value sum = emitReduction(importer, loc, wide, dims, zero, addCombine);
+  if (mean)
+    sum = emitElementwise(
+        importer, node, Item::tensor(sum),
+        [&](OpBuilder &b, Location l, Type t, ArrayRef<Value> args) {
+          return arith::DivFOp::create(b, l, args[0],
+                                       floatConstant(b, l, t, double(count)))
+              .getResult();
+        });
+  return emitConvert(importer, node, sum, elementType);
 }
 
 /// `input` minus its maximum along `dim`: the shift that keeps exp from
@@ -144,6 +148,8 @@ Value mlir::qtensor::importer::emitSoftmax(GraphImporter &importer,
                                            int64_t dim) {
   OpBuilder &builder = importer.getBuilder();
   Location loc = importer.locationOf(node);
+  Type resultType = cast<RankedTensorType>(input.getType()).getElementType();
+  input = emitWiden(importer, node, input);
   Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
   // exp(x - max) and its sum along `dim`, then the quotient.
   Value exp = emitElementwise(
@@ -157,11 +163,12 @@ Value mlir::qtensor::importer::emitSoftmax(GraphImporter &importer,
                     floatConstant(builder, loc, elementType, 0.0), addCombine);
   Item quotient[] = {Item::tensor(exp),
                      keptDim(importer, node, sum, input, dim)};
-  return emitElementwise(
+  Value result = emitElementwise(
       importer, node, quotient,
       [](OpBuilder &b, Location l, Type, ArrayRef<Value> args) {
         return arith::DivFOp::create(b, l, args[0], args[1]).getResult();
       });
+  return emitConvert(importer, node, result, resultType);
 }
 
 /// The input of softmax and log_softmax, converted to their dtype argument.
@@ -198,6 +205,8 @@ static void importLogSoftmax(GraphImporter &importer, jit::Node *node,
   OpBuilder &builder = importer.getBuilder();
   int64_t dim;
   Value input = softmaxInput(importer, node, dim);
+  Type resultType = cast<RankedTensorType>(input.getType()).getElementType();
+  input = emitWiden(importer, node, input);
   Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
   Value shifted = emitShiftedByMax(importer, node, input, dim);
   Value sum = emitReduction(
@@ -209,14 +218,14 @@ static void importLogSoftmax(GraphImporter &importer, jit::Node *node,
       });
   Item result[] = {Item::tensor(shifted),
                    keptDim(importer, node, sum, input, dim)};
-  importer.setResult(
-      node, emitElementwise(
-                importer, node, result,
-                [](OpBuilder &b, Location l, Type, ArrayRef<Value> args) {
-                  return arith::SubFOp::create(
-                             b, l, args[0], math::LogOp::create(b, l, args[1]))
-                      .getResult();
-                }));
+  Value logSoftmax = emitElementwise(
+      importer, node, result,
+      [](OpBuilder &b, Location l, Type, ArrayRef<Value> args) {
+        return arith::SubFOp::create(b, l, args[0],
+                                     math::LogOp::create(b, l, args[1]))
+            .getResult();
+      });
+  importer.setResult(node, emitConvert(importer, node, logSoftmax, resultType));
 }
 
 /// aten::sum and aten::mean (x, dims = None, keepdim = False, dtype =
@@ -256,6 +265,12 @@ Value mlir::qtensor::importer::emitLayerNorm(GraphImporter &importer,
                                              jit::Node *node, Value input,
                                              Value weight, Value bias,
                                              double eps) {
+  Type resultType = cast<RankedTensorType>(input.getType()).getElementType();
+  input = emitWiden(importer, node, input);
+  if (weight)
+    weight = emitWiden(importer, node, weight);
+  if (bias)
+    bias = emitWiden(importer, node, bias);
   auto type = cast<RankedTensorType>(input.getType());
   int64_t last = type.getRank() - 1;
   Value mean = emitSumOrMean(importer, node, input, last, /*mean=*/true);
@@ -279,7 +294,7 @@ Value mlir::qtensor::importer::emitLayerNorm(GraphImporter &importer,
   if (bias)
     operands.push_back(Item::tensor(bias));
   bool hasWeight = static_cast<bool>(weight), hasBias = static_cast<bool>(bias);
-  return emitElementwise(
+  Value normalized = emitElementwise(
       importer, node, operands,
       [&](OpBuilder &b, Location l, Type t, ArrayRef<Value> args) {
         Value denominator = math::RsqrtOp::create(
@@ -293,6 +308,7 @@ Value mlir::qtensor::importer::emitLayerNorm(GraphImporter &importer,
           normalized = arith::AddFOp::create(b, l, normalized, args[next]);
         return normalized;
       });
+  return emitConvert(importer, node, normalized, resultType);
 }
 
 /// aten::layer_norm(x, normalized_shape, weight, bias, eps, cudnn_enable)

@@ -102,7 +102,7 @@ class Gpt(nn.Module):
 
     def forward(self, idx):
         b, t = idx.size()
-        pos = torch.arange(0, t, dtype=torch.long)
+        pos = torch.arange(0, t, dtype=torch.long, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)
         for block in self.h:
             x = block(x)
@@ -351,6 +351,20 @@ OP_MODULES = {
     "bf16_arith": (
         Lambda(lambda x, y: (x * y + x / 3 - y, -x * 0.5)),
         [((4, 24), torch.bfloat16), ((4, 24), torch.bfloat16)],
+    ),
+    # What PyTorch accumulates in f32 on bf16 values, rounded once: one
+    # flat result (qtensor-run --output writes the first).
+    "bf16_accumulate": (
+        Lambda(lambda x, y: torch.cat([
+            F.softmax(x, dim=-1).flatten(),
+            F.log_softmax(x, dim=0).flatten(),
+            x.sum(-1),
+            x.mean(0),
+            F.layer_norm(x, (64,)).flatten(),
+            torch.bmm(x.unsqueeze(0), y.unsqueeze(0)).flatten(),
+            (x @ y).flatten(),
+        ])),
+        [((8, 64), torch.bfloat16), ((64, 16), torch.bfloat16)],
     ),
     "rotary_pairs": (Lambda(gpt_fast_rotary), [((1, 6, 2, 8), F32)]),
     "index_buffer": (IndexBuffer(), [((4, 8), F32), ((4,), torch.long)]),

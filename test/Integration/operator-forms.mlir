@@ -3,7 +3,10 @@
 // accepts (vectors, broadcast batch dimensions), bmm, baddbmm and addmm with
 // alpha and beta, div's rounding modes, math, masks and bool logic, slices,
 // joins, expands and repeats, reductions, dtype round trips (bf16 included),
-// bf16 arithmetic (no compiler-rt call for its rounding),
+// bf16 arithmetic (no compiler-rt call for its rounding), bf16 softmax,
+// log_softmax, sum, mean, layer_norm, bmm and matmul accumulated in f32
+// and rounded once, as PyTorch 2 and GPUs do (check_bf16.py: within one
+// bf16 ulp of the f32 model's result),
 // gpt-fast's rotary pairs, a buffer indexed by an int64 input, a 2-D
 // embedding, cross-attention through PyTorch's Python path. Each is compiled
 // for the CPU and compared with eager PyTorch (--quantize none). Forwards that
@@ -29,6 +32,10 @@
 // RUN: qtensor-run %t/op_constant_mask.pt --input-shape 2x16x24 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_constant_mask.pt --input-shape 16x24 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_bf16_arith.pt --input-shape 4x24 --input-shape 4x24 --input-dtype bf16 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
+// RUN: mkdir -p %t/bf16 && %torch_python %S/check_bf16.py inputs %t/bf16 8x64 64x16
+// RUN: qtensor-run %t/op_bf16_accumulate.pt --input %t/bf16/x0.npy --input %t/bf16/x1.npy --quantize none --target cpu --output %t/bf16/y.npy
+// RUN: %torch_python %S/check_bf16.py compare %t/op_bf16_accumulate.pt %t/bf16/y.npy %t/bf16/x0.npy %t/bf16/x1.npy | FileCheck %s --check-prefix=BF16
+// BF16: bf16 vs f32 rounded once: 0 of 1864 elements more than one bf16 ulp apart
 // RUN: qtensor-run %t/op_slices.pt --input-shape 4x9 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_expands.pt --input-shape 4x5 --input-shape 3x1x5 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'
 // RUN: qtensor-run %t/op_reductions.pt --input-shape 3x4x5 --quantize none --compare --target cpu | FileCheck %s --implicit-check-not='= False'

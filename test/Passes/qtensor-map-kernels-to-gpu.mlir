@@ -304,3 +304,43 @@ func.func @shared(%x: tensor<4x64xf32>, %w1: tensor<64x64xi8> {qtensor.parameter
   %v = qtensor.fused_mixed_matmul %x, %w3, %s3 : tensor<4x64xf32>, tensor<64x64xi8>, tensor<64x1xf32> -> tensor<4x64xf32>
   return %q, %k, %v : tensor<4x64xf32>, tensor<4x64xf32>, tensor<4x64xf32>
 }
+
+// -----
+
+// Tests that a linear whose converted weight buffer something else writes
+// between the conversion and the contraction is not fused: the kernel
+// would read the int8 weight and miss that write.
+// SHARED-LABEL: func.func @overwritten_conversion
+// SHARED-NOT: gpu.launch
+// SHARED: linalg.generic {{.*}} attrs = {qtensor.weight_convert}
+// SHARED: linalg.fill
+// SHARED: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @overwritten_conversion(%x: memref<4x64xf32>, %w: memref<32x64xi8>, %s: memref<32x1xf32>, %y: memref<4x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %conv = memref.alloc() : memref<32x64xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%w : memref<32x64xi8>) outs(%conv : memref<32x64xf32>) attrs = {qtensor.weight_convert} {
+  ^bb0(%in: i8, %out: f32):
+    %f = arith.sitofp %in : i8 to f32
+    linalg.yield %f : f32
+  }
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%conv : memref<32x64xf32>) {
+  ^bb0(%out: f32):
+    linalg.yield %one : f32
+  }
+  %acc = memref.alloc() : memref<4x32xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<4x32xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %conv : memref<4x64xf32>, memref<32x64xf32>) outs(%acc : memref<4x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %q = arith.addf %c, %p : f32
+    linalg.yield %q : f32
+  }
+  linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d1, 0)>, #id], iterator_types = ["parallel", "parallel"]} ins(%acc, %s : memref<4x32xf32>, memref<32x1xf32>) outs(%y : memref<4x32xf32>) attrs = {qtensor.epilogue} {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  }
+  return
+}

@@ -81,12 +81,24 @@ func.func @variance(%x: memref<4x?x8xf32>, %mean: memref<4x8xf32>, %out: memref<
 
 // Tests what stays with the generic mapping: a reduction whose body uses
 // the output twice (not one combiner), an f64 sum (no 32-bit shuffle), a
-// reduction over two loops, and an elementwise op.
+// reduction over two loops, an elementwise op, an output that leaves out a
+// parallel loop (several rows would update one element), and an integer
+// sum with an overflow flag (the lanes reassociate it).
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: gpu.launch
-// CHECK-COUNT-4: linalg.generic
+// CHECK-COUNT-6: linalg.generic
 // CHECK-NOT: gpu.launch
-func.func @left_alone(%x: memref<4x32xf32>, %d: memref<4x32xf64>, %out: memref<4xf32>, %out64: memref<4xf64>, %scalar: memref<f32>, %y: memref<4x32xf32>) {
+func.func @left_alone(%x: memref<4x32xf32>, %d: memref<4x32xf64>, %out: memref<4xf32>, %out64: memref<4xf64>, %scalar: memref<f32>, %y: memref<4x32xf32>, %x3: memref<4x5x32xf32>, %i: memref<4x32xi32>, %iout: memref<4xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x3 : memref<4x5x32xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %acc, %in : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%i : memref<4x32xi32>) outs(%iout : memref<4xi32>) {
+  ^bb0(%in: i32, %acc: i32):
+    %s = arith.addi %acc, %in overflow<nsw> : i32
+    linalg.yield %s : i32
+  }
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : memref<4x32xf32>) outs(%out : memref<4xf32>) {
   ^bb0(%in: f32, %acc: f32):
     %p = arith.mulf %acc, %acc : f32
@@ -114,12 +126,12 @@ func.func @left_alone(%x: memref<4x32xf32>, %d: memref<4x32xf64>, %out: memref<4
 // -----
 
 // Tests attention's batch matmul: blocks of 16 x 16 threads over 64 x 64
-// tiles of each batch (grid [ceil(24 / 64), ceil(40 / 64) * 3]), each
+// tiles of each batch (grid [ceil(40 / 64) * 3, ceil(24 / 64)]), each
 // thread 4 x 4 accumulators updated with math.fma over k in order from
 // clamped loads, then C += sum where the element exists.
 // CHECK-LABEL: func.func @attention_scores
 // CHECK-NOT: linalg.batch_matmul
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1, {{.*}} = %c3, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c16, {{.*}} = %c16, {{.*}} = %c1) module(@matmul0_tiled) function(@matmul0_tiled)
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c16, {{.*}} = %c16, {{.*}} = %c1) module(@matmul0_tiled) function(@matmul0_tiled)
 // CHECK:   arith.minui
 // CHECK:   scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK-COUNT-4: memref.load %{{.*}} : memref<3x40x16xf32>
@@ -139,14 +151,18 @@ func.func @attention_scores(%q: memref<3x40x16xf32>, %k: memref<3x16x24xf32>, %s
 
 // -----
 
-// Tests a 2-D matmul with a dynamic M and that a transposed batch matmul
-// and an f16 one stay with the generic mapping.
+// Tests a 2-D matmul with a dynamic M, a bf16 batch matmul accumulated in
+// f32 (its loads widened), and that a transposed batch matmul and one with
+// an f16 result stay with the generic mapping.
 // CHECK-LABEL: func.func @matmuls
 // CHECK: gpu.launch {{.*}} module(@matmul0_tiled)
+// CHECK: gpu.launch {{.*}} module(@matmul1_tiled)
+// CHECK-COUNT-8: arith.extf {{.*}} : bf16 to f32
 // CHECK: linalg.batch_matmul indexing_maps
 // CHECK: linalg.batch_matmul ins({{.*}} : memref<2x8x8xf16>
-func.func @matmuls(%a: memref<?x16xf32>, %b: memref<16x8xf32>, %c: memref<?x8xf32>, %x: memref<2x8x8xf32>, %y: memref<2x8x8xf32>, %h: memref<2x8x8xf16>, %hc: memref<2x8x8xf16>) {
+func.func @matmuls(%a: memref<?x16xf32>, %b: memref<16x8xf32>, %c: memref<?x8xf32>, %bq: memref<2x8x16xbf16>, %bk: memref<2x16x8xbf16>, %bs: memref<2x8x8xf32>, %x: memref<2x8x8xf32>, %y: memref<2x8x8xf32>, %h: memref<2x8x8xf16>, %hc: memref<2x8x8xf16>) {
   linalg.matmul ins(%a, %b : memref<?x16xf32>, memref<16x8xf32>) outs(%c : memref<?x8xf32>)
+  linalg.batch_matmul ins(%bq, %bk : memref<2x8x16xbf16>, memref<2x16x8xbf16>) outs(%bs : memref<2x8x8xf32>)
   linalg.batch_matmul indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>] ins(%x, %x : memref<2x8x8xf32>, memref<2x8x8xf32>) outs(%y : memref<2x8x8xf32>)
   linalg.batch_matmul ins(%h, %h : memref<2x8x8xf16>, memref<2x8x8xf16>) outs(%hc : memref<2x8x8xf16>)
   return

@@ -4,8 +4,9 @@
 // (x, y) accumulates rows y + 16 i and columns x + 16 j (i, j < 4), so that
 // the 16 threads of a half-warp read 16 neighbouring elements of B's row k
 // (one coalesced read) and one element of A (a broadcast). The sums run
-// over k in order, as the CPU's loops do. Rows and columns past the end are
-// clamped for loads and skipped for stores.
+// over k in order from zero and are added to C after the loop (the
+// importer's matmuls start from zero C, so that is the CPU's order). Rows
+// and columns past the end are clamped for loads and skipped for stores.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,9 +39,17 @@ bool mlir::qtensor::isTiledMatmulCandidate(linalg::LinalgOp op) {
                 op.getContext());
   if (maps != defaults)
     return false;
+  // f32 results; f32 operands, or f16/bf16 ones accumulated in f32 (as
+  // the importer emits half-precision matmuls).
+  auto elementType = [&](unsigned i) {
+    return cast<MemRefType>(op->getOperand(i).getType()).getElementType();
+  };
+  Type input = elementType(0);
+  if (!elementType(2).isF32() || elementType(1) != input ||
+      !(input.isF32() || input.isF16() || input.isBF16()))
+    return false;
   return llvm::all_of(op->getOperands(), [](Value operand) {
-    auto type = cast<MemRefType>(operand.getType());
-    return type.getElementType().isF32() && type.isLastDimUnitStride();
+    return cast<MemRefType>(operand.getType()).isLastDimUnitStride();
   });
 }
 
@@ -66,21 +75,30 @@ SmallVector<Value> BatchMatmulEmitter::at(Value batch, Value row,
   return {row, column};
 }
 
+Value BatchMatmulEmitter::load(Value matrix, ValueRange indices) {
+  Value element = memref::LoadOp::create(b, loc, matrix, indices);
+  if (element.getType().isF32())
+    return element;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), element);
+}
+
 Value BatchMatmulEmitter::clamp(Value index, Value size) {
   Value last = arith::SubIOp::create(b, loc, size, constant(1));
   return arith::MinUIOp::create(b, loc, index, last);
 }
 
 void BatchMatmulEmitter::emit() {
+  // Batches times row tiles along x, whose grid limit (2^31 - 1) they
+  // cannot reach, unlike y's 65535.
   Value rowBlocks = ceilDiv(m, kBlockTile);
-  Value gridY = arith::MulIOp::create(b, loc, rowBlocks, batches);
+  Value gridX = arith::MulIOp::create(b, loc, rowBlocks, batches);
   emitGrid(
-      "tiled", ceilDiv(n, kBlockTile), gridY, kBlockThreads, kBlockThreads,
+      "tiled", gridX, ceilDiv(n, kBlockTile), kBlockThreads, kBlockThreads,
       [&](ThreadIds ids) {
-        Value batch = arith::DivUIOp::create(b, loc, ids.blockY, rowBlocks);
-        Value rowBlock = arith::RemUIOp::create(b, loc, ids.blockY, rowBlocks);
+        Value batch = arith::DivUIOp::create(b, loc, ids.blockX, rowBlocks);
+        Value rowBlock = arith::RemUIOp::create(b, loc, ids.blockX, rowBlocks);
         Value firstRow = add(mul(rowBlock, kBlockTile), ids.threadY);
-        Value firstColumn = add(mul(ids.blockX, kBlockTile), ids.threadX);
+        Value firstColumn = add(mul(ids.blockY, kBlockTile), ids.threadX);
         SmallVector<Value> rows, columns, clampedRows, clampedColumns;
         for (int64_t i = 0; i < kThreadTile; ++i) {
           rows.push_back(add(firstRow, constant(kBlockThreads * i)));
@@ -98,11 +116,9 @@ void BatchMatmulEmitter::emit() {
                                   nb.getInsertionPoint());
               SmallVector<Value> lhs, rhs, next;
               for (Value row : clampedRows)
-                lhs.push_back(
-                    memref::LoadOp::create(b, loc, a, at(batch, row, kk)));
+                lhs.push_back(load(a, at(batch, row, kk)));
               for (Value column : clampedColumns)
-                rhs.push_back(memref::LoadOp::create(b, loc, bMatrix,
-                                                     at(batch, kk, column)));
+                rhs.push_back(load(bMatrix, at(batch, kk, column)));
               for (int64_t i = 0; i < kThreadTile; ++i)
                 for (int64_t j = 0; j < kThreadTile; ++j)
                   next.push_back(math::FmaOp::create(

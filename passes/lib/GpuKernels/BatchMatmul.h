@@ -18,8 +18,9 @@
 namespace mlir {
 namespace qtensor {
 
-/// Whether `op` is an f32 linalg.matmul or linalg.batch_matmul on buffers
-/// with the default (untransposed, unbroadcast) indexing maps.
+/// Whether `op` is a linalg.matmul or linalg.batch_matmul on buffers with
+/// the default (untransposed, unbroadcast) indexing maps, an f32 result and
+/// f32, f16 or bf16 operands.
 bool isTiledMatmulCandidate(linalg::LinalgOp op);
 
 /// Emits the tiled kernel of one matmul (C += A B, per batch) and erases
@@ -34,6 +35,8 @@ private:
   /// The operands' indices for batch `batch` (none for a 2-D matmul).
   SmallVector<Value> at(Value batch, Value row, Value column);
   Value clamp(Value index, Value size);
+  /// matrix[indices] as f32 (half-precision operands widen exactly).
+  Value load(Value matrix, ValueRange indices);
 
   linalg::LinalgOp op;
   Value a, bMatrix, c;

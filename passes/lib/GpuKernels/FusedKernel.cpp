@@ -33,6 +33,9 @@ static bool isZeroFill(linalg::FillOp fill) {
 /// `copy` (one kernel may use the buffer as its accumulator after the
 /// copies).
 static bool holdsZerosAt(Value buffer, memref::CopyOp copy) {
+  // A buffer of this function: no caller or alias sees it.
+  if (!buffer.getDefiningOp<memref::AllocOp>())
+    return false;
   linalg::FillOp fill;
   for (Operation *user : buffer.getUsers())
     if (auto zeroing = dyn_cast<linalg::FillOp>(user);
@@ -117,15 +120,19 @@ mlir::qtensor::matchFusedKernel(linalg::GenericOp epilogue) {
   // Bufferization usually writes the epilogue in place: then the
   // accumulator is the output, and later ops read it.
   // Shape queries read no element (canonicalization folds them away).
-  // Copies of the zeros out of a shared accumulator precede the
-  // contraction.
+  // Copies of the zeros out of a zero-filled accumulator that other
+  // kernels share come between the fill and the contraction.
+  auto isCopyOfZeros = [&](Operation *user) {
+    auto copy = dyn_cast<memref::CopyOp>(user);
+    return copy && isa<linalg::FillOp>(kernel.init) &&
+           copy.getSource() == acc &&
+           user->getBlock() == contraction->getBlock() &&
+           kernel.init->isBeforeInBlock(user) &&
+           user->isBeforeInBlock(contraction);
+  };
   for (Operation *user : acc.getUsers())
     if (user != kernel.init && user != contraction && user != epilogue &&
-        !isa<memref::DimOp>(user) &&
-        !(isa<memref::CopyOp>(user) &&
-          cast<memref::CopyOp>(user).getSource() == acc &&
-          user->getBlock() == contraction->getBlock() &&
-          user->isBeforeInBlock(contraction)) &&
+        !isa<memref::DimOp>(user) && !isCopyOfZeros(user) &&
         !(acc == kernel.output && user->getBlock() == epilogue->getBlock() &&
           epilogue->isBeforeInBlock(user)))
       return std::nullopt;
@@ -135,14 +142,20 @@ mlir::qtensor::matchFusedKernel(linalg::GenericOp epilogue) {
   // Bufferization may convert several weights of one shape into one
   // buffer, one after the other: the contraction reads the last conversion
   // before it.
+  // Only conversions write it; everything else reads it.
+  if (!converted.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
   for (Operation *user : converted.getUsers()) {
     if (isa<memref::DimOp>(user))
       continue;
     auto generic = dyn_cast<linalg::GenericOp>(user);
     if (!generic)
       return std::nullopt;
-    if (!isWeightConversionInto(generic, converted))
+    if (!isWeightConversionInto(generic, converted)) {
+      if (llvm::is_contained(generic.getDpsInits(), converted))
+        return std::nullopt;
       continue;
+    }
     if (generic->getBlock() != contraction->getBlock())
       return std::nullopt;
     if (generic->isBeforeInBlock(contraction) &&

@@ -47,8 +47,11 @@ mlir::qtensor::matchRowReduction(linalg::GenericOp op) {
       reduction.reductionDim = dim;
   // The output is one element per row: its map does not read the reduced
   // loop.
+  // Each parallel loop appears once in it: one warp per output element.
   AffineMap outputMap = op.getIndexingMapsArray().back();
-  if (outputMap.isFunctionOfDim(reduction.reductionDim))
+  if (!outputMap.isProjectedPermutation() ||
+      outputMap.isFunctionOfDim(reduction.reductionDim) ||
+      outputMap.getNumResults() + 1 != op.getNumLoops())
     return std::nullopt;
   Block &body = op.getRegion().front();
   BlockArgument output = body.getArguments().back();
@@ -66,6 +69,13 @@ mlir::qtensor::matchRowReduction(linalg::GenericOp op) {
   // gpu.shuffle moves 32-bit values.
   Type type = combiner->getResult(0).getType();
   if (!(type.isF32() || type.isInteger(32)))
+    return std::nullopt;
+  // The lanes reassociate the sum: an overflow flag could turn a partial
+  // sum that the sequential order never forms into poison.
+  if (auto flags =
+          dyn_cast<arith::ArithIntegerOverflowFlagsInterface>(combiner);
+      flags &&
+      flags.getOverflowAttr().getValue() != arith::IntegerOverflowFlags::none)
     return std::nullopt;
   std::optional<TypedAttr> identity = arith::getNeutralElement(combiner);
   if (!identity)

@@ -549,14 +549,15 @@ def QTensorMapLinalgToGpu
       results in a fixed order, and lane 0 folds the result into the
       output element. Any rank, dynamic sizes, broadcast inputs and
       `linalg.index` are supported.
-    - **Float matmuls** (`<stem>_tiled`): f32 `linalg.batch_matmul` and
-      `linalg.matmul` with their default indexing maps (attention's scores
-      and weighted values). Blocks of 16 x 16 threads own a 64 x 64 tile of
+    - **Float matmuls** (`<stem>_tiled`): `linalg.batch_matmul` and
+      `linalg.matmul` with their default indexing maps, an f32 result and
+      f32, f16 or bf16 operands (attention's scores and weighted values;
+      half-precision operands are widened as they are loaded). Blocks of 16 x 16 threads own a 64 x 64 tile of
       one batch's output; thread `(x, y)` accumulates the 4 x 4 outputs at
       rows `y + 16 i` and columns `x + 16 j` with `math.fma` over k in
       order, so a half-warp's reads of B are one coalesced row segment and
       its reads of A one broadcast element; then `C += sum`. Grid
-      `[ceil(N / 64), ceil(M / 64) * batches]`. Loads past the edges are
+      `[ceil(M / 64) * batches, ceil(N / 64)]` (x has the larger limit). Loads past the edges are
       clamped, stores skipped.
 
     Kernels are named after the op's position in the function
