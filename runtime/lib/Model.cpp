@@ -183,8 +183,9 @@ Status chooseTarget(Target requested, TargetChoice &choice) {
 }
 
 /// Symbols the generated code calls that the JIT must resolve to this
-/// process's definitions: the light runtime's memrefCopy and, for GPU host
-/// code, the CUDA runtime's mgpu* functions.
+/// process's definitions: the light runtime's memrefCopy and bf16 rounding
+/// (compiler-rt's __truncsfbf2) and, for GPU host code, the CUDA runtime's
+/// mgpu* functions.
 llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
   llvm::orc::SymbolMap symbols;
   auto add = [&](const char *name, auto *function) {
@@ -192,6 +193,7 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
                                llvm::JITSymbolFlags::Exported};
   };
   add("memrefCopy", &qtensorMemrefCopy);
+  add("__truncsfbf2", &qtensorTruncSfBf2);
   add("mgpuModuleLoad", &mgpuModuleLoad);
   add("mgpuModuleLoadJIT", &mgpuModuleLoadJIT);
   add("mgpuModuleUnload", &mgpuModuleUnload);

@@ -2,6 +2,8 @@
 
     python3 check_bf16.py inputs OUTDIR SHAPE [SHAPE ...]
     python3 check_bf16.py compare MODEL.pt Y.npy X.npy [X.npy ...]
+    python3 check_bf16.py sqnr MIN_DB MODEL.pt Y.npy X.npy [X.npy ...]
+    python3 check_bf16.py same Y.npy Y.npy [Y.npy ...]
 
 `inputs` writes OUTDIR/x0.npy, x1.npy, ...: seeded random bf16 tensors of
 the given shapes ("8x64") as their bits (uint16), the form qtensor-run
@@ -49,6 +51,22 @@ def main():
             x = torch.randn(*[int(d) for d in shape.split("x")]).to(torch.bfloat16)
             np.save(f"{sys.argv[2]}/x{i}.npy", to_bits(x))
         return 0
+    if sys.argv[1] == "same":
+        results = [from_npy(np.load(path)) for path in sys.argv[2:]]
+        same = all(torch.equal(results[0].view(torch.int16), r.view(torch.int16))
+                   for r in results[1:])
+        print(f"{len(results)} results {'the same' if same else 'DIFFER'}")
+        return 0 if same else 1
+    if sys.argv[1] == "sqnr":
+        model = torch.jit.load(sys.argv[3]).eval().float()
+        inputs = [from_npy(np.load(path)).float() for path in sys.argv[5:]]
+        with torch.no_grad():
+            reference = model(*inputs).float()
+        ours = from_npy(np.load(sys.argv[4])).float()
+        noise = (ours - reference).pow(2).sum().item()
+        sqnr = 10 * np.log10(reference.pow(2).sum().item() / max(noise, 1e-30))
+        print(f"SQNR vs the float model: {sqnr:.1f} dB (at least {sys.argv[2]})")
+        return 0 if ours.shape == reference.shape and sqnr >= float(sys.argv[2]) else 1
     model = torch.jit.load(sys.argv[2]).eval()
     inputs = [from_npy(np.load(path)) for path in sys.argv[4:]]
     with torch.no_grad():

@@ -1,12 +1,14 @@
 //===- LightRuntimeTest.cpp - the light runtime's own parts ---------------===//
 //
 // The CPU feature check (cpuid decoding, against known register values), the
-// manifest's JSON reader and the .npy reader's error values. Artifacts end to
+// manifest's JSON reader, the .npy reader's error values and the f32 -> bf16
+// rounding that LLVM's X86 backend calls. Artifacts end to
 // end are tested by test/Tools/qtensor-compile.mlir and qtensor-exec.mlir.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qtensor/Runtime/CpuFeatures.h"
+#include "qtensor/Runtime/EntryPoint.h"
 #include "qtensor/Runtime/Npy.h"
 
 #include "Json.h"
@@ -16,6 +18,7 @@
 #include "gtest/gtest.h"
 
 #include <array>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -395,6 +398,53 @@ TEST(QuantSchemeTest, SpellingsAndProperties) {
   EXPECT_EQ(qtensor::notImplementedMessage(qtensor::QuantScheme::w8a8()),
             "quantization scheme 'w8a8' is not implemented yet "
             "(implemented: none, int8)");
+}
+
+} // namespace
+
+namespace {
+
+/// The bf16 bits qtensorTruncSfBf2 leaves in the low half of its result.
+uint16_t truncToBf16Bits(uint32_t floatBits) {
+  float value, result;
+  std::memcpy(&value, &floatBits, sizeof value);
+  result = qtensorTruncSfBf2(value);
+  uint32_t resultBits;
+  std::memcpy(&resultBits, &result, sizeof resultBits);
+  return static_cast<uint16_t>(resultBits & 0xffffu);
+}
+
+TEST(Bf16ConversionTest, RoundsToNearestEvenAndQuietsNaN) {
+  // Exact values keep their high half.
+  EXPECT_EQ(truncToBf16Bits(0x3f800000u), 0x3f80u); // 1.0
+  EXPECT_EQ(truncToBf16Bits(0xc0490000u), 0xc049u); // -3.140625
+  EXPECT_EQ(truncToBf16Bits(0x00000000u), 0x0000u);
+  EXPECT_EQ(truncToBf16Bits(0x80000000u), 0x8000u); // -0.0
+  // Below, at and above the halfway point; ties go to the even neighbour.
+  EXPECT_EQ(truncToBf16Bits(0x3f807fffu), 0x3f80u);
+  EXPECT_EQ(truncToBf16Bits(0x3f808000u), 0x3f80u); // tie, 0x3f80 is even
+  EXPECT_EQ(truncToBf16Bits(0x3f818000u), 0x3f82u); // tie, 0x3f81 is odd
+  EXPECT_EQ(truncToBf16Bits(0x3f808001u), 0x3f81u);
+  // The largest finite floats round up to infinity; infinities stay.
+  EXPECT_EQ(truncToBf16Bits(0x7f7fffffu), 0x7f80u);
+  EXPECT_EQ(truncToBf16Bits(0x7f800000u), 0x7f80u);
+  EXPECT_EQ(truncToBf16Bits(0xff800000u), 0xff80u);
+  // NaNs stay NaNs, quiet, with their sign, even when only low payload
+  // bits are set (truncation alone would give an infinity).
+  EXPECT_EQ(truncToBf16Bits(0x7f800001u), 0x7fc0u);
+  EXPECT_EQ(truncToBf16Bits(0xffc00000u), 0xffc0u);
+  // Subnormals round like any other value.
+  EXPECT_EQ(truncToBf16Bits(0x00008000u), 0x0000u); // tie to even 0
+  EXPECT_EQ(truncToBf16Bits(0x00018000u), 0x0002u); // tie to even 2
+}
+
+TEST(Bf16ConversionTest, TheCompilerRtNameIsTheSameFunction) {
+  for (uint32_t bits : {0x3f818000u, 0x7f800001u, 0x12345678u}) {
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    float ours = qtensorTruncSfBf2(value), builtin = __truncsfbf2(value);
+    EXPECT_EQ(std::memcmp(&ours, &builtin, sizeof ours), 0) << bits;
+  }
 }
 
 } // namespace

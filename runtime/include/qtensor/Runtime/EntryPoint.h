@@ -67,6 +67,12 @@ struct QTensorUnrankedMemRef {
 QTENSOR_LIGHT_EXPORT void qtensorMemrefCopy(int64_t elementSize,
                                             QTensorUnrankedMemRef *source,
                                             QTensorUnrankedMemRef *target);
+/// compiler-rt's __truncsfbf2 (f32 -> bf16, round to nearest even, NaN
+/// quieted), which the X86 backend calls for bf16 values it legalizes
+/// through f32 (Bf16Conversion.cpp); the bf16 is returned in the low 16
+/// bits of the float register. Exported under both names.
+QTENSOR_LIGHT_EXPORT float qtensorTruncSfBf2(float value);
+QTENSOR_LIGHT_EXPORT float __truncsfbf2(float value);
 }
 
 #endif // QTENSOR_RUNTIME_ENTRYPOINT_H
