@@ -350,25 +350,24 @@ def transformer_rows(row, qtensor_rows, work):
         # The baselines run the Python modules: a traced model keeps the
         # device it was traced on in its graph (GPT's positions on the CPU).
         x_gpu = x.cuda()
-        try:
-            eager = python_model(builder, model, dtype)
-            with torch.no_grad():
-                row(name, label, tokens, "PyTorch eager (float)",
-                    time_eager(lambda: eager(x_gpu)), 0)
-        except Exception as error:
-            row(name, label, tokens, "PyTorch eager (float)", 0, 0,
-                f"ERROR {type(error).__name__}: {error}"[:120])
-            continue
-        if not hasattr(torch, "compile"):
-            continue
-        try:
-            compiled = torch.compile(eager)
-            with torch.no_grad():
-                row(name, label, tokens, "torch.compile (float)",
-                    time_eager(lambda: compiled(x_gpu)), 0)
-        except Exception as error:
-            row(name, label, tokens, "torch.compile (float)", 0, 0,
-                f"ERROR {type(error).__name__}: {error}"[:120])
+
+        def baseline(impl, make):
+            """The row of `make()`'s model, timed; None when it failed."""
+            try:
+                timed = make()
+                with torch.no_grad():
+                    row(name, label, tokens, impl,
+                        time_eager(lambda: timed(x_gpu)), 0)
+                return timed
+            except Exception as error:
+                row(name, label, tokens, impl, 0, 0,
+                    f"ERROR {type(error).__name__}: {error}"[:120])
+                return None
+
+        eager = baseline("PyTorch eager (float)",
+                         lambda: python_model(builder, model, dtype))
+        if eager is not None and hasattr(torch, "compile"):
+            baseline("torch.compile (float)", lambda: torch.compile(eager))
     return failures
 
 

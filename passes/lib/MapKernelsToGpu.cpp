@@ -65,15 +65,16 @@ static void eraseIfUnused(Value buffer) {
     alloc->erase();
 }
 
-/// Erases the zero-filled accumulator buffer, or the buffer that kernels
-/// copied their zeros from, once nothing but its fill is left.
-static void eraseZerosIfUnused(Value zeros) {
-  if (!llvm::all_of(zeros.getUsers(),
-                    [](Operation *user) { return isa<linalg::FillOp>(user); }))
+/// Erases `buffer` with the ops that write it once nothing else uses it:
+/// a shared zero buffer after its last copy, a conversion buffer after its
+/// last reader.
+static void eraseIfOnlyWritten(Value buffer,
+                               function_ref<bool(Operation *)> isWriter) {
+  if (!llvm::all_of(buffer.getUsers(), isWriter))
     return;
-  for (Operation *fill : llvm::make_early_inc_range(zeros.getUsers()))
-    fill->erase();
-  eraseIfUnused(zeros);
+  for (Operation *writer : llvm::make_early_inc_range(buffer.getUsers()))
+    writer->erase();
+  eraseIfUnused(buffer);
 }
 
 namespace {
@@ -148,7 +149,8 @@ public:
       if (auto copy = dyn_cast<memref::CopyOp>(kernel.init)) {
         Value zeros = copy.getSource();
         copy->erase();
-        eraseZerosIfUnused(zeros);
+        eraseIfOnlyWritten(
+            zeros, [](Operation *user) { return isa<linalg::FillOp>(user); });
       } else if (llvm::none_of(acc.getUsers(), [](Operation *user) {
                    return isa<memref::CopyOp>(user);
                  })) {
@@ -159,20 +161,11 @@ public:
     }
     // A conversion buffer that no kernel left reads is dead, with every
     // conversion written into it.
-    for (Value converted : conversions) {
-      SmallVector<Operation *> writers;
-      for (Operation *user : converted.getUsers()) {
+    for (Value converted : conversions)
+      eraseIfOnlyWritten(converted, [&](Operation *user) {
         auto generic = dyn_cast<linalg::GenericOp>(user);
-        if (!generic || !isWeightConversionInto(generic, converted))
-          break;
-        writers.push_back(user);
-      }
-      if (writers.size() != llvm::range_size(converted.getUsers()))
-        continue;
-      for (Operation *writer : writers)
-        writer->erase();
-      eraseIfUnused(converted);
-    }
+        return generic && isWeightConversionInto(generic, converted);
+      });
   }
 
 private:
