@@ -22,7 +22,7 @@ config.substitutions.append(("%torch_python", config.torch_python))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["qtensor-opt", "qtensor-import", "qtensor-run", "qtensor-compile",
-     "qtensor-exec", "mlir-tblgen"],
+     "qtensor-exec", "qtensor-generate", "mlir-tblgen"],
     [config.qtensor_tools_dir, config.llvm_tools_dir],
 )
 

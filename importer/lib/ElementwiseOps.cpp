@@ -616,7 +616,7 @@ static void setInPlaceResult(GraphImporter &importer, jit::Node *node,
   importer.setResult(node, result);
   StringRef kind = node->kind().toQualString();
   if (kind.ends_with("_") && !kind.ends_with("__"))
-    importer.define(node->input(0), Item::tensor(result));
+    importer.writeInPlace(node, node->input(0), result);
 }
 
 /// aten::masked_fill(x, mask, value), and its in-place form.

@@ -213,7 +213,13 @@ std::string GraphImporter::where(const jit::Node *node) {
 }
 
 void GraphImporter::fail(const jit::Node *node, const llvm::Twine &message) {
-  throw ImportError{message.str() + (node ? where(node) : std::string())};
+  std::string hint;
+  if (tracedWithDynamicSizes)
+    hint = "; the model was traced, which fixes its shapes: compile it for "
+           "the shapes it was traced with, or save it with torch.jit.script "
+           "for others";
+  throw ImportError{message.str() + (node ? where(node) : std::string()) +
+                    hint};
 }
 
 Location GraphImporter::locationOf(const jit::Node *node) {
@@ -317,8 +323,8 @@ static bool viewFitsStorage(const at::Tensor &tensor) {
   return end <= tensor.storage().nbytes();
 }
 
-Value GraphImporter::emitConstant(const at::Tensor &source,
-                                  const std::string &name, Location loc) {
+Type GraphImporter::elementTypeOf(const at::Tensor &source,
+                                  const std::string &name) {
   Type elementType;
   switch (source.scalar_type()) {
   case at::kFloat:
@@ -348,6 +354,12 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
                       ", only float32, float16, bfloat16, int64, int32, int8 "
                       "and bool tensors are supported"};
   }
+  return elementType;
+}
+
+ElementsAttr GraphImporter::elementsOf(const at::Tensor &source,
+                                       const std::string &name) {
+  Type elementType = elementTypeOf(source, name);
   // LibTorch does not check an archive's tensor records against their
   // storage: a corrupted one can describe a view that reaches past it.
   if (!viewFitsStorage(source))
@@ -378,6 +390,12 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
         /*dataIsMutable=*/false);
     attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
   }
+  return attr;
+}
+
+Value GraphImporter::emitConstant(const at::Tensor &source,
+                                  const std::string &name, Location loc) {
+  ElementsAttr attr = elementsOf(source, name);
   OpBuilder::InsertionGuard guard(builder);
   if (lastConstant)
     builder.setInsertionPointAfter(lastConstant);
@@ -392,6 +410,8 @@ Value GraphImporter::emitConstant(const at::Tensor &source,
 Value GraphImporter::materialize(const jit::Node *node, Item &item) {
   if (item.kind != Item::Kind::Tensor)
     fail(node, "expected a tensor operand");
+  if (item.state >= 0)
+    return states[item.state].current;
   if (!item.value)
     item.value = emitConstant(item.constant, item.name, locationOf(node));
   return item.value;
@@ -605,6 +625,21 @@ GraphImporter::run(const std::shared_ptr<jit::Graph> &graphPointer,
                                    builder.getFunctionType(argTypes, {}));
   entry = func.addEntryBlock();
   builder.setInsertionPointToEnd(entry);
+  // The module itself: its attributes that freezing kept are the buffers
+  // forward writes (prim::GetAttr, StateOps.cpp).
+  Item self;
+  self.other = original._ivalue();
+  items[graph.inputs()[0]] = std::move(self);
+  inputBounds.assign(numGiven, 0);
+  // A traced graph has the sizes of its example inputs baked in.
+  bool dynamic = llvm::any_of(options.inputs, [](const auto &input) {
+    return llvm::any_of(input.dims,
+                        [](const auto &dim) { return dim.isDynamic(); });
+  });
+  tracedWithDynamicSizes =
+      dynamic && llvm::any_of(graph.nodes(), [](const jit::Node *node) {
+        return !tracedFrames(node->sourceRange()).empty();
+      });
   for (size_t i = 0; i < numGiven; ++i) {
     const jit::Value *input = graph.inputs()[i + 1];
     if (!input->type()->cast<c10::TensorType>())
@@ -612,6 +647,7 @@ GraphImporter::run(const std::shared_ptr<jit::Graph> &graphPointer,
                         "' of forward is not a tensor; only tensor inputs "
                         "are supported"};
     items[input] = Item::tensor(entry->getArgument(i));
+    graphInputs[input] = i;
     SmallVector<std::string> names;
     for (const ::qtensor::InputDim &dim : options.inputs[i].dims)
       names.push_back(dim.name);
@@ -632,9 +668,19 @@ GraphImporter::run(const std::shared_ptr<jit::Graph> &graphPointer,
   };
   for (const jit::Value *output : graph.outputs())
     collect(lookup(output));
+  SmallVector<DictionaryAttr> resultAttrs(results.size(),
+                                          builder.getDictionaryAttr({}));
+  appendState(argTypes, results, resultAttrs);
   func::ReturnOp::create(builder, moduleLoc, results);
   func.setFunctionType(
       builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  if (!states.empty() || !checks.empty()) {
+    func.setAllResultAttrs(resultAttrs);
+    setStateAttributes(func, numGiven);
+  }
+  if (llvm::any_of(inputBounds, [](int64_t bound) { return bound != 0; }))
+    func->setAttr("qtensor.input_bounds",
+                  builder.getDenseI64ArrayAttr(inputBounds));
   return module;
 }
 

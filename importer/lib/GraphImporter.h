@@ -13,10 +13,12 @@
 
 #include "qtensor/Importer/TorchScriptImporter.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Location.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/Twine.h"
 
@@ -54,9 +56,13 @@ struct Item {
   bool boolValue = false;
   std::string stringValue;
   std::vector<Item> elements;
-  /// Another value known at import time (a device), as LibTorch holds it;
-  /// None for a value that is not known (prim::Uninitialized).
+  /// Another value known at import time (a device, a module), as LibTorch
+  /// holds it; None for a value that is not known (prim::Uninitialized).
   c10::IValue other;
+  /// For a tensor: the module state (a buffer forward writes) it is, or -1.
+  /// Its value is the state's current one (GraphImporter::materialize), so
+  /// every alias of the buffer sees the writes before it.
+  int state = -1;
 
   static Item tensor(Value value) {
     Item item;
@@ -130,6 +136,12 @@ public:
   bool isNone(const jit::Node *node, unsigned index);
   /// The tensor `item` stands for, emitting its constant on first use.
   Value materialize(const jit::Node *node, Item &item);
+  /// The MLIR element type of `tensor`'s dtype; fails for dtypes qtensor
+  /// does not compile, naming the tensor.
+  Type elementTypeOf(const at::Tensor &tensor, const std::string &name);
+  /// `tensor`'s elements as an attribute: a named blob sharing LibTorch's
+  /// storage, a literal for scalars and masks.
+  ElementsAttr elementsOf(const at::Tensor &tensor, const std::string &name);
   /// Emits `tensor` as a named `arith.constant` at the top of the function.
   Value emitConstant(const at::Tensor &tensor, const std::string &name,
                      Location loc);
@@ -161,9 +173,46 @@ public:
   /// prim::If that is taken).
   void importBlock(jit::Block *block);
 
+  //===--------------------------------------------------------------------===//
+  // Module state (StateOps.cpp, docs/decoding.md)
+  //===--------------------------------------------------------------------===//
+
+  /// The state item of the module's tensor attribute at `path`: an argument
+  /// of @forward created on first use, holding `initial` before the first
+  /// call. Only buffers may be state: freezing keeps the attributes that
+  /// forward writes, and a parameter written in place is refused.
+  Item stateItem(const jit::Node *node, const std::string &path,
+                 const at::Tensor &initial);
+  /// Records that `node` wrote `result` into `target` in place: later uses
+  /// of `target` (and of every alias of a state buffer) see `result`.
+  /// Writing into an input of forward fails.
+  void writeInPlace(const jit::Node *node, const jit::Value *target,
+                    Value result);
+  /// Records a check the compiled code makes at run time: when `ok` (an i1)
+  /// is false, the call fails with `message` and the node's position, and
+  /// the op that needed it must have written nothing.
+  void addRuntimeCheck(const jit::Node *node, Value ok,
+                       const std::string &message);
+
+  /// Records that the values of `value`, when it is an input of forward,
+  /// must be below `bound` (the positions of a KV cache): the runtime checks
+  /// them before a call, and tools can check them before a loop.
+  void boundInput(const jit::Value *value, int64_t bound);
+
+  /// " at model.py:12:21 (module blocks.0.attn)": the node's user position
+  /// and module, as errors append them.
+  std::string where(const jit::Node *node);
+
 private:
   void importNode(jit::Node *node);
-  std::string where(const jit::Node *node);
+  /// Appends the states to @forward's arguments, and the run-time checks'
+  /// status and the states' final values to its results (StateOps.cpp).
+  void appendState(SmallVectorImpl<Type> &argTypes,
+                   SmallVectorImpl<Value> &results,
+                   SmallVectorImpl<DictionaryAttr> &resultAttrs);
+  /// Names the state arguments of `func`, which follow its `numInputs`
+  /// inputs, and records their initial values.
+  void setStateAttributes(func::FuncOp func, unsigned numInputs);
   /// The path of the module instance whose code `node` came from
   /// ("blocks.0.attn.c_attn"), from its inlined call stack; "" at the top
   /// level, or the known prefix where a frame names no instance that can be
@@ -188,6 +237,24 @@ private:
   std::unordered_map<void *, NamedStorage> names;
   llvm::DenseMap<const jit::Value *, Item> items;
   llvm::DenseMap<Value, SmallVector<std::string>> dimNames;
+  /// forward's inputs (which nothing may write) by position, and the bound
+  /// on the values of each that the model checks (0: none).
+  llvm::DenseMap<const jit::Value *, unsigned> graphInputs;
+  SmallVector<int64_t> inputBounds;
+  /// A traced model compiled with dynamic sizes: errors suggest why.
+  bool tracedWithDynamicSizes = false;
+  struct StateBuffer {
+    std::string name;
+    ElementsAttr initial;
+    BlockArgument argument;
+    Value current;
+  };
+  std::vector<StateBuffer> states;
+  struct RuntimeCheck {
+    Value ok;
+    std::string message;
+  };
+  std::vector<RuntimeCheck> checks;
 };
 
 /// Runs `node` with LibTorch when all its inputs are known at import time
@@ -219,6 +286,13 @@ Value emitMatmul(GraphImporter &importer, jit::Node *node, unsigned lhsIndex,
 /// as in PyTorch's matmul, as `linalg.batch_matmul` (LinearOps.cpp).
 Value emitBatchedMatmul(GraphImporter &importer, jit::Node *node, Value lhs,
                         Value rhs);
+
+/// The one integer tensor index of the index list that is input `index` of
+/// `node` (`x[:, :, pos]`: Nones, then a tensor), within `rank`, and the
+/// dimension it indexes; fails for anything else (IndexingOps.cpp).
+std::pair<int64_t, Value> tensorIndexOf(GraphImporter &importer,
+                                        jit::Node *node, unsigned index,
+                                        int64_t rank);
 
 /// `linalg.transpose` by `perm`, or `input` itself for the identity
 /// (ShapeOps.cpp).

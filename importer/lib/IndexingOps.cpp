@@ -102,6 +102,11 @@ static void importSlice(GraphImporter &importer, jit::Node *node, Location) {
   start = clamp(start);
   end = std::max(clamp(end), start);
   int64_t length = (end - start + step - 1) / step;
+  // All of a state buffer (`cache[:, :]`) is that buffer: a write into the
+  // slice writes the state.
+  if (Item &item = importer.lookup(node->input(0));
+      item.state >= 0 && start == 0 && length == size && step == 1)
+    return importer.define(node->output(), item);
   importer.setResult(
       node, emitSlice(importer, node, input, dim, start, length, step));
 }
@@ -399,6 +404,10 @@ static void importEmbedding(GraphImporter &importer, jit::Node *node,
   Value weight = importer.tensorOf(node, 0);
   if (tensorType(weight).getRank() != 2)
     importer.fail(node, "aten::embedding table must be 2-D");
+  // PyTorch refuses ids outside the table: so does the runtime, for ids
+  // given as an input (the gather clamps any other).
+  if (!tensorType(weight).isDynamicDim(0))
+    importer.boundInput(node->input(1), tensorType(weight).getDimSize(0));
   importer.setResult(
       node, emitGather(importer, node, weight, 0, importer.tensorOf(node, 1)));
 }
@@ -419,26 +428,34 @@ static void importIndexSelect(GraphImporter &importer, jit::Node *node,
 /// full slices (`buffer[input_pos]`, `x[:, ids]`).
 static void importIndex(GraphImporter &importer, jit::Node *node, Location) {
   Value input = importer.tensorOf(node, 0);
-  Item list = importer.lookup(node->input(1));
+  auto [dim, indices] =
+      tensorIndexOf(importer, node, 1, tensorType(input).getRank());
+  importer.setResult(node, emitGather(importer, node, input, dim, indices));
+}
+
+std::pair<int64_t, Value>
+mlir::qtensor::importer::tensorIndexOf(GraphImporter &importer, jit::Node *node,
+                                       unsigned index, int64_t rank) {
+  std::string op = node->kind().toQualString();
+  Item list = importer.lookup(node->input(index));
   if (list.kind != Item::Kind::List)
-    importer.fail(node, "aten::index needs a list of indices");
+    importer.fail(node, op + " needs a list of indices");
   int64_t dim = -1;
   for (auto [position, element] : llvm::enumerate(list.elements)) {
     if (element.kind == Item::Kind::None)
       continue;
     if (element.kind != Item::Kind::Tensor || dim >= 0)
-      importer.fail(node, "aten::index with more than one tensor index is "
-                          "not supported");
+      importer.fail(node,
+                    op + " with more than one tensor index is not supported");
     dim = position;
   }
-  if (dim < 0 || dim >= tensorType(input).getRank())
-    importer.fail(node, "aten::index needs one tensor index within the "
-                        "input's rank");
+  if (dim < 0 || dim >= rank)
+    importer.fail(node, op + " needs one tensor index within the input's rank");
   Value indices = importer.materialize(node, list.elements[dim]);
   if (tensorType(indices).getElementType().isInteger(1))
-    importer.fail(node, "aten::index with a bool mask is not supported (its "
-                        "result size depends on the data)");
-  importer.setResult(node, emitGather(importer, node, input, dim, indices));
+    importer.fail(node, op + " with a bool mask is not supported (its result "
+                             "size depends on the data)");
+  return {dim, indices};
 }
 
 void mlir::qtensor::importer::registerIndexingOps(OpTable &table) {

@@ -36,6 +36,7 @@ const OpTable &OpTable::get() {
     registerIndexingOps(table);
     registerElementwiseOps(table);
     registerReductionOps(table);
+    registerStateOps(table);
     registerAttentionOps(table);
     return table;
   }();

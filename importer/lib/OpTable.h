@@ -64,6 +64,10 @@ void registerElementwiseOps(OpTable &table);
 /// (ReductionOps.cpp).
 void registerReductionOps(OpTable &table);
 
+/// Module state: prim::GetAttr of the buffers forward writes, index_put_,
+/// index_copy_ (StateOps.cpp).
+void registerStateOps(OpTable &table);
+
 } // namespace mlir::qtensor::importer
 
 #endif // QTENSOR_IMPORTER_LIB_OPTABLE_H

@@ -178,11 +178,22 @@ Value mlir::qtensor::importer::emitReshape(GraphImporter &importer,
   if (inferred > 1)
     importer.fail(node, "reshape to " + formatShape(target) +
                             " has more than one unknown dimension");
+  // With one dynamic size on each side (`x.reshape(B, T, H, -1, 2)` of
+  // [B, T, H*D]), the two are the same size and -1 is the rest of the
+  // static part.
+  int64_t staticInput = 1;
+  for (int64_t size : type.getShape())
+    if (!ShapedType::isDynamic(size))
+      staticInput *= size;
+  bool sameDynamic = dynamic == 1 && type.getNumDynamicDims() == 1 &&
+                     known != 0 && staticInput % known == 0;
   for (int64_t &size : target) {
     if (size != -1)
       continue;
     if (inputStatic && known != 0 && dynamic == 0)
       size = type.getNumElements() / known;
+    else if (sameDynamic)
+      size = staticInput / known;
     else
       size = ShapedType::kDynamic;
   }

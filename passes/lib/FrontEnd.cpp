@@ -43,4 +43,6 @@ void mlir::qtensor::addBufferization(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // The model's state was updated in its own buffers: its results go.
+  pm.addPass(createQTensorWriteStateInPlace());
 }

@@ -206,9 +206,17 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
   EntrySignature signature;
   QTENSOR_RETURN_IF_ERROR(detail::lowerModel(
       *module, options, code, options.dumpStagesDirectory, timings, signature));
+  // The manifest has no place for state yet (docs/decoding.md).
+  if (!signature.states.empty() || !signature.statusMessages.empty())
+    return Status::error("models with state (such as '" +
+                         (signature.states.empty()
+                              ? std::string("a checked index")
+                              : signature.states[0].name) +
+                         "') cannot be compiled into an artifact yet; run "
+                         "them with the JIT (Model, qtensor-run)");
   std::vector<detail::ModuleParameter> parameters;
-  QTENSOR_RETURN_IF_ERROR(
-      detail::takeParameters(*module, signature.inputs.size(), parameters));
+  QTENSOR_RETURN_IF_ERROR(detail::takeParameters(
+      *module, signature.inputs.size() + signature.states.size(), parameters));
   bool openMP = detail::usesOpenMP(*module);
 
   // LLVM IR for the artifact's CPU, optimized, as an object file.

@@ -220,8 +220,92 @@ Status loadModel(const std::string &path, const CompileOptions &options,
   return Status::success();
 }
 
-Status readSignature(FunctionType type, const CompileOptions &options,
+/// Records @forward's interface for the runtime as module attributes, which
+/// survive lowering and the compile cache: `qtensor.signature` (inputs ->
+/// outputs and status, the results the lowered code returns),
+/// `qtensor.states` (each state's name and initial value) and
+/// `qtensor.status` (the messages of the run-time checks).
+static Status recordInterface(ModuleOp module, func::FuncOp forward) {
+  MLIRContext *context = module.getContext();
+  Builder builder(context);
+  SmallVector<Type> inputs, results;
+  SmallVector<Attribute> states;
+  for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
+    Type type = forward.getArgument(i).getType();
+    auto name = forward.getArgAttrOfType<StringAttr>(i, "qtensor.state");
+    if (!name) {
+      if (!states.empty())
+        return Status::error("argument " + std::to_string(i) +
+                             " of @forward is an input after a state "
+                             "argument; states must follow the inputs");
+      inputs.push_back(type);
+      continue;
+    }
+    auto initial =
+        forward.getArgAttrOfType<ElementsAttr>(i, "qtensor.initial_value");
+    if (!initial || initial.getType() != type)
+      return Status::error("the state '" + name.str() +
+                           "' of @forward has no qtensor.initial_value of its "
+                           "type");
+    states.push_back(
+        builder.getDictionaryAttr({builder.getNamedAttr("name", name),
+                                   builder.getNamedAttr("value", initial)}));
+  }
+  ArrayAttr messages;
+  unsigned numStateResults = 0;
+  for (unsigned i = 0; i < forward.getNumResults(); ++i) {
+    Type type = forward.getResultTypes()[i];
+    if (forward.getResultAttr(i, "qtensor.state")) {
+      ++numStateResults;
+      continue;
+    }
+    bool isStatus =
+        static_cast<bool>(forward.getResultAttr(i, "qtensor.status"));
+    if (numStateResults != 0 || messages)
+      return Status::error("result " + std::to_string(i) +
+                           " of @forward follows its status or states; the "
+                           "outputs come first");
+    if (isStatus) {
+      messages = forward.getResultAttrOfType<ArrayAttr>(i, "qtensor.status");
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!messages || !tensor || tensor.getRank() != 0 ||
+          !tensor.getElementType().isInteger(32) ||
+          !llvm::all_of(messages,
+                        [](Attribute a) { return isa<StringAttr>(a); }))
+        return Status::error("the status result of @forward must be a "
+                             "tensor<i32> with a qtensor.status array of "
+                             "messages");
+    }
+    results.push_back(type);
+  }
+  if (numStateResults != states.size())
+    return Status::error("@forward has " + std::to_string(states.size()) +
+                         " state arguments but " +
+                         std::to_string(numStateResults) + " state results");
+  module->setAttr("qtensor.signature",
+                  TypeAttr::get(builder.getFunctionType(inputs, results)));
+  module->setAttr("qtensor.states", builder.getArrayAttr(states));
+  if (auto bounds =
+          forward->getAttrOfType<DenseI64ArrayAttr>("qtensor.input_bounds")) {
+    if (bounds.size() != static_cast<int64_t>(inputs.size()))
+      return Status::error("qtensor.input_bounds of @forward must have one "
+                           "entry per input");
+    module->setAttr("qtensor.input_bounds", bounds);
+  }
+  if (messages)
+    module->setAttr("qtensor.status", messages);
+  else
+    module->removeAttr("qtensor.status");
+  return Status::success();
+}
+
+Status readSignature(ModuleOp module, const CompileOptions &options,
                      EntrySignature &signature) {
+  auto typeAttr = module->getAttrOfType<TypeAttr>("qtensor.signature");
+  auto type =
+      typeAttr ? dyn_cast<FunctionType>(typeAttr.getValue()) : FunctionType();
+  if (!type)
+    return Status::error("the compiled module has no qtensor.signature");
   if (!options.inputs.empty() && options.inputs.size() != type.getNumInputs())
     return Status::error("@forward takes " +
                          std::to_string(type.getNumInputs()) + " inputs, but " +
@@ -251,6 +335,41 @@ Status readSignature(FunctionType type, const CompileOptions &options,
     }
     signature.inputs.push_back(std::move(input));
   }
+  if (auto states = module->getAttrOfType<ArrayAttr>("qtensor.states")) {
+    for (Attribute entry : states) {
+      auto dict = dyn_cast<DictionaryAttr>(entry);
+      auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
+      auto value = dict ? dict.getAs<ElementsAttr>("value") : nullptr;
+      if (!name || !value)
+        return Status::error("malformed qtensor.states entry");
+      auto valueType = cast<ShapedType>(value.getType());
+      std::optional<DType> dtype = toDType(valueType.getElementType());
+      if (!dtype || !valueType.hasStaticShape())
+        return Status::error("the state '" + name.str() +
+                             "' has an unsupported type");
+      StateSpec state;
+      state.name = name.str();
+      state.dtype = *dtype;
+      state.shape.assign(valueType.getShape().begin(),
+                         valueType.getShape().end());
+      SmallVector<char> splat;
+      FailureOr<ArrayRef<char>> bytes =
+          mlir::qtensor::getRawElementBytes(value, splat);
+      size_t size = valueType.getNumElements() * byteWidth(*dtype);
+      if (failed(bytes) || bytes->size() != size)
+        return Status::error("the state '" + state.name +
+                             "' has no initial value of its size");
+      state.initial.assign(bytes->begin(), bytes->end());
+      signature.states.push_back(std::move(state));
+    }
+  }
+  if (auto bounds =
+          module->getAttrOfType<DenseI64ArrayAttr>("qtensor.input_bounds"))
+    signature.inputBounds.assign(bounds.asArrayRef().begin(),
+                                 bounds.asArrayRef().end());
+  if (auto messages = module->getAttrOfType<ArrayAttr>("qtensor.status"))
+    for (Attribute message : messages)
+      signature.statusMessages.push_back(cast<StringAttr>(message).str());
   for (Type result : type.getResults()) {
     auto tensor = dyn_cast<RankedTensorType>(result);
     std::optional<DType> dtype =
@@ -271,17 +390,19 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward || forward.isExternal())
     return Status::error("the model has no function @forward with a body");
-  QTENSOR_RETURN_IF_ERROR(
-      readSignature(forward.getFunctionType(), options, signature));
   // The tensor signature is gone once lowered; a cached module needs it.
-  module->setAttr("qtensor.signature",
-                  TypeAttr::get(forward.getFunctionType()));
+  QTENSOR_RETURN_IF_ERROR(recordInterface(module, forward));
+  QTENSOR_RETURN_IF_ERROR(readSignature(module, options, signature));
+  if (target.cuda && !signature.states.empty())
+    return Status::error("models with state (" + signature.states[0].name +
+                         ", ...) compile for the CPU only so far");
   forward->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                    UnitAttr::get(context));
-  // The caller's input buffers are read-only.
+  // The caller's input buffers are read-only; the states are written in
+  // place.
   for (unsigned i = 0; i < forward.getNumArguments(); ++i)
     forward.setArgAttr(i, "bufferization.writable",
-                       BoolAttr::get(context, false));
+                       BoolAttr::get(context, i >= signature.inputs.size()));
 
   FirstError diagnostic(context);
   PassManager pm(context);
@@ -370,12 +491,18 @@ Status takeParameters(ModuleOp module, size_t numInputs,
     // context, not by the module.
     module->removeAttr("qtensor.parameters");
   }
-  module->removeAttr("qtensor.signature");
-  // Argument attributes that name parameters mean nothing to LLVM.
+  for (StringRef name : {"qtensor.signature", "qtensor.states",
+                         "qtensor.status", "qtensor.input_bounds"})
+    module->removeAttr(name);
+  // Attributes that name parameters and states mean nothing to LLVM.
   module.walk([](LLVM::LLVMFuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      func.removeArgAttr(
-          i, StringAttr::get(func.getContext(), "qtensor.parameter"));
+      for (StringRef name :
+           {"qtensor.parameter", "qtensor.state", "qtensor.initial_value"})
+        func.removeArgAttr(i, StringAttr::get(func.getContext(), name));
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      func.removeResultAttr(
+          i, StringAttr::get(func.getContext(), "qtensor.status"));
   });
   return Status::success();
 }

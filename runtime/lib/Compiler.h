@@ -47,8 +47,10 @@ Status loadModel(const std::string &path, const CompileOptions &options,
                  mlir::OwningOpRef<mlir::ModuleOp> &module,
                  StageTimings &timings);
 
-/// Records the inputs and results of @forward, checked against `options`.
-Status readSignature(mlir::FunctionType type, const CompileOptions &options,
+/// Reads the interface of @forward that lowerModel recorded in `module`
+/// (inputs, states with their initial values, results, status messages),
+/// checked against `options`.
+Status readSignature(mlir::ModuleOp module, const CompileOptions &options,
                      EntrySignature &signature);
 
 /// Stage 0 to the LLVM dialect (CPU: --qtensor-cpu-pipeline; CUDA:
@@ -66,8 +68,8 @@ struct ModuleParameter {
 };
 
 /// Takes the parameters (qtensor.parameters) out of a lowered module, in
-/// @forward's argument order after its `numInputs` inputs. The bytes are
-/// owned by the context (or by `splat`).
+/// @forward's argument order after its `numInputs` inputs and states. The bytes
+/// are owned by the context (or by `splat`).
 Status takeParameters(mlir::ModuleOp module, size_t numInputs,
                       std::vector<ModuleParameter> &parameters);
 

@@ -223,8 +223,9 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
   MLIRContext *context = module.getContext();
   detail::FirstError diagnostic(context);
   std::vector<detail::ModuleParameter> taken;
-  QTENSOR_RETURN_IF_ERROR(
-      detail::takeParameters(module, impl.signature.inputs.size(), taken));
+  QTENSOR_RETURN_IF_ERROR(detail::takeParameters(
+      module, impl.signature.inputs.size() + impl.signature.states.size(),
+      taken));
   bool onDevice = impl.space == MemorySpace::Cuda;
   if (onDevice)
     impl.deviceParameters = std::make_unique<cuda::DeviceParameters>();
@@ -393,8 +394,7 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
         impl->timings.emplace_back("cache-load",
                                    detail::millisecondsSince(start));
         QTENSOR_RETURN_IF_ERROR(
-            detail::readSignature(cast<FunctionType>(signature.getValue()),
-                                  options, impl->signature));
+            detail::readSignature(*cached, options, impl->signature));
         QTENSOR_RETURN_IF_ERROR(finishModule(*cached, *impl));
         std::lock_guard<std::mutex> lock(cacheMutex);
         ++cacheStats.diskHits;
@@ -422,8 +422,52 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
 
 Status Model::run(const std::vector<TensorView> &inputs,
                   std::vector<Tensor> &outputs) const {
+  if (!impl->signature.states.empty())
+    return Status::error(
+        "the model keeps state between calls (" +
+        std::to_string(impl->signature.states.size()) + " buffers, such as '" +
+        impl->signature.states[0].name +
+        "'): create one with Model::createState() and pass it to run");
   return callEntry(impl->entry, impl->signature, inputs, impl->parameterBuffers,
                    impl->space, outputs);
+}
+
+Status Model::run(const std::vector<TensorView> &inputs,
+                  std::vector<Tensor> &outputs, State &state) const {
+  if (state.owner != impl.get())
+    return Status::error("the state was created by another model");
+  std::vector<void *> buffers;
+  for (Tensor &buffer : state.storage)
+    buffers.push_back(buffer.bytes.data());
+  return callEntry(impl->entry, impl->signature, inputs, impl->parameterBuffers,
+                   impl->space, outputs, buffers);
+}
+
+std::unique_ptr<State> Model::createState() const {
+  std::unique_ptr<State> state(new State());
+  state->owner = impl.get();
+  state->specs = &impl->signature.states;
+  state->reset();
+  return state;
+}
+
+const std::vector<int64_t> &Model::inputBounds() const {
+  return impl->signature.inputBounds;
+}
+
+const std::vector<StateSpec> &Model::states() const {
+  return impl->signature.states;
+}
+
+void State::reset() {
+  storage.clear();
+  for (const StateSpec &spec : *specs) {
+    Tensor buffer;
+    buffer.dtype = spec.dtype;
+    buffer.shape = spec.shape;
+    buffer.bytes = spec.initial;
+    storage.push_back(std::move(buffer));
+  }
 }
 
 const std::vector<Parameter> &Model::parameters() const {

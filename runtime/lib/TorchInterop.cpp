@@ -31,7 +31,7 @@ at::ScalarType toScalarType(DType dtype) {
 }
 
 Status run(const Model &model, const std::vector<at::Tensor> &inputs,
-           std::vector<at::Tensor> &outputs) {
+           std::vector<at::Tensor> &outputs, State *state) {
   std::vector<at::Tensor> contiguous;
   std::vector<TensorView> views;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -58,7 +58,13 @@ Status run(const Model &model, const std::vector<at::Tensor> &inputs,
     views.push_back(std::move(view));
   }
   std::vector<Tensor> results;
-  QTENSOR_RETURN_IF_ERROR(model.run(views, results));
+  std::unique_ptr<State> fresh;
+  if (!state && !model.states().empty()) {
+    fresh = model.createState();
+    state = fresh.get();
+  }
+  QTENSOR_RETURN_IF_ERROR(state ? model.run(views, results, *state)
+                                : model.run(views, results));
   outputs.clear();
   for (Tensor &result : results) {
     at::Tensor tensor = at::empty(

@@ -93,15 +93,44 @@ Status checkInputs(const EntrySignature &signature,
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i].data && countElements(inputs[i].shape) != 0)
       return Status::error("input " + std::to_string(i) + " has no data");
+  // Positions: checked here so that a bad one is reported with its value
+  // (compiled code checks them too, and then writes nothing).
+  for (size_t i = 0; i < signature.inputBounds.size() && i < inputs.size();
+       ++i) {
+    int64_t bound = signature.inputBounds[i];
+    DType dtype = inputs[i].dtype;
+    if (bound <= 0 || (dtype != DType::I64 && dtype != DType::I32))
+      continue;
+    size_t count = countElements(inputs[i].shape);
+    for (size_t e = 0; e < count; ++e) {
+      int64_t value = dtype == DType::I64
+                          ? static_cast<const int64_t *>(inputs[i].data)[e]
+                          : static_cast<int64_t>(static_cast<const int32_t *>(
+                                inputs[i].data)[e]);
+      if (value < 0 || value >= bound)
+        return Status::error(
+            "input " + std::to_string(i) + " holds " + std::to_string(value) +
+            " at element " + std::to_string(e) +
+            ", outside the model's range [0, " + std::to_string(bound) +
+            ") (positions of its " + "state)");
+    }
+  }
   return Status::success();
 }
 
 Status callEntry(PackedEntry entry, const EntrySignature &signature,
                  const std::vector<TensorView> &inputs,
                  const std::vector<ParameterBuffer> &parameters,
-                 MemorySpace space, std::vector<Tensor> &outputs) {
+                 MemorySpace space, std::vector<Tensor> &outputs,
+                 const std::vector<void *> &states) {
   QTENSOR_RETURN_IF_ERROR(checkInputs(signature, inputs));
   bool onDevice = space == MemorySpace::Cuda;
+  if (states.size() != signature.states.size())
+    return Status::error(
+        "the model keeps " + std::to_string(signature.states.size()) +
+        " state buffer(s), " + std::to_string(states.size()) + " given");
+  if (onDevice && !states.empty())
+    return Status::error("models with state run on the CPU only so far");
   void *stream = nullptr;
   // Device copies of the inputs, freed on every path out.
   std::vector<void *> deviceInputs;
@@ -138,6 +167,8 @@ Status callEntry(PackedEntry entry, const EntrySignature &signature,
   }
   if (onDevice && cuda::hasError())
     return cudaError("copying the inputs to the GPU");
+  for (size_t i = 0; i < states.size(); ++i)
+    descriptors.push_back(makeDescriptor(states[i], signature.states[i].shape));
   for (const ParameterBuffer &parameter : parameters)
     descriptors.push_back(makeDescriptor(parameter.data, parameter.shape));
 
@@ -225,6 +256,21 @@ Status callEntry(PackedEntry entry, const EntrySignature &signature,
       return cudaError("running the model on the GPU");
     }
     freeDeviceInputs();
+  }
+  if (!signature.statusMessages.empty() &&
+      outputs.size() == signature.resultTypes.size()) {
+    // The status: an int32 scalar after the outputs.
+    int32_t status = 0;
+    std::memcpy(&status, outputs.back().bytes.data(), sizeof(status));
+    outputs.pop_back();
+    if (status != 0) {
+      outputs.clear();
+      if (status < 0 ||
+          static_cast<size_t>(status) > signature.statusMessages.size())
+        return Status::error("the model failed with an unknown status " +
+                             std::to_string(status));
+      return Status::error(signature.statusMessages[status - 1]);
+    }
   }
   return Status::success();
 }

@@ -52,7 +52,8 @@ def main():
     lines = text.splitlines()
     close = next(i for i, line in enumerate(lines) if line.startswith("}"))
     signature = next(line for line in lines if "func.func @forward" in line)
-    results = signature.split("->", 1)[1].rsplit("{", 1)[0].strip()
+    results = signature.split("->", 1)[1].rsplit("{", 1)[0]
+    results = results.split(" attributes ", 1)[0].strip()
     result_types = [r.strip() for r in results.strip("()").split(", ") if r.strip()]
     body = ["  func.func private @printMemrefF32(tensor<*xf32>)", "  func.func @main() {"]
     args = []

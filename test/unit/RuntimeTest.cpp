@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -510,3 +511,198 @@ TEST(RuntimeTest, CacheDirectoryServesAnotherCompile) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// State: the decoder of make_decoder_models.py and its KV cache
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::shared_ptr<qtensor::Model> compileDecoder(qtensor::QuantScheme scheme) {
+  qtensor::CompileOptions options;
+  std::string problem;
+  for (const char *text : {"1xT:i64", "T:i64"}) {
+    qtensor::InputSpec spec;
+    EXPECT_TRUE(
+        qtensor::parseInputSpec(text, qtensor::DType::I64, spec, problem))
+        << problem;
+    options.inputs.push_back(spec);
+  }
+  options.quantization = scheme;
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("decoder_scripted"), options, model);
+  EXPECT_TRUE(status) << status.message();
+  return model;
+}
+
+/// Greedy decoding: the prefill of `prompt`, then `steps` calls of one id;
+/// returns the logits of every call, concatenated.
+std::vector<float> decode(const qtensor::Model &model, qtensor::State &state,
+                          std::vector<int64_t> prompt, int steps) {
+  std::vector<float> logits;
+  int64_t position = 0;
+  std::vector<int64_t> tokens = std::move(prompt);
+  for (int call = 0; call <= steps; ++call) {
+    std::vector<int64_t> positions(tokens.size());
+    for (int64_t &p : positions)
+      p = position++;
+    int64_t count = static_cast<int64_t>(tokens.size());
+    std::vector<qtensor::Tensor> outputs;
+    qtensor::Status status =
+        model.run({{tokens.data(), qtensor::DType::I64, {1, count}},
+                   {positions.data(), qtensor::DType::I64, {count}}},
+                  outputs, state);
+    EXPECT_TRUE(status) << status.message();
+    if (!status)
+      return logits;
+    const auto *row = reinterpret_cast<const float *>(outputs[0].bytes.data());
+    int64_t width = outputs[0].shape[2];
+    row += (count - 1) * width;
+    logits.insert(logits.end(), row, row + width);
+    tokens = {std::max_element(row, row + width) - row};
+  }
+  return logits;
+}
+
+} // namespace
+
+TEST(StateTest, DecodingMatchesEagerPyTorchStepByStep) {
+  auto model = compileDecoder(qtensor::QuantScheme::none());
+  ASSERT_TRUE(model);
+  ASSERT_EQ(model->states().size(), 4u);
+  EXPECT_EQ(model->states()[0].name, "layers.0.attention.kv_cache.k_cache");
+  EXPECT_EQ(model->inputBounds(), (std::vector<int64_t>{96, 32}));
+  std::unique_ptr<qtensor::State> state = model->createState();
+  std::vector<float> logits = decode(*model, *state, {5, 17, 3, 9}, 4);
+
+  torch::NoGradGuard noGrad;
+  torch::jit::Module eager = torch::jit::load(modelPath("decoder_scripted"));
+  eager.eval();
+  std::vector<int64_t> tokens = {5, 17, 3, 9};
+  int64_t position = 0;
+  for (int call = 0; call <= 4; ++call) {
+    int64_t count = static_cast<int64_t>(tokens.size());
+    at::Tensor idx = torch::tensor(tokens, torch::kInt64).view({1, count});
+    at::Tensor pos = torch::arange(position, position + count, torch::kInt64);
+    position += count;
+    at::Tensor row = eager.forward({idx, pos}).toTensor()[0][count - 1];
+    at::Tensor ours =
+        torch::from_blob(logits.data() + call * 96, {96}, torch::kFloat32);
+    float scale = row.abs().max().item<float>();
+    EXPECT_TRUE(torch::allclose(ours, row, 1e-4, 1e-5 * scale))
+        << "call " << call << ": max_abs_err "
+        << (ours - row).abs().max().item<float>();
+    tokens = {row.argmax().item<int64_t>()};
+  }
+}
+
+TEST(StateTest, ConcurrentGenerationsMatchSequentialOnes) {
+  auto model = compileDecoder(qtensor::QuantScheme::int8());
+  ASSERT_TRUE(model);
+  const std::vector<std::vector<int64_t>> prompts = {
+      {5, 17, 3, 9}, {1, 2}, {40, 41, 42}, {95}};
+  std::vector<std::vector<float>> sequential, concurrent(prompts.size());
+  for (const auto &prompt : prompts) {
+    std::unique_ptr<qtensor::State> state = model->createState();
+    sequential.push_back(decode(*model, *state, prompt, 6));
+  }
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    threads.emplace_back([&, i] {
+      std::unique_ptr<qtensor::State> state = model->createState();
+      concurrent[i] = decode(*model, *state, prompts[i], 6);
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    ASSERT_EQ(sequential[i].size(), 7u * 96);
+    EXPECT_EQ(0, std::memcmp(sequential[i].data(), concurrent[i].data(),
+                             sequential[i].size() * sizeof(float)))
+        << "generation " << i;
+  }
+  // Generations differ (the test would pass trivially otherwise).
+  EXPECT_NE(0, std::memcmp(sequential[0].data(), sequential[1].data(),
+                           96 * sizeof(float)));
+}
+
+TEST(StateTest, ResetStartsOverAndBadPositionsWriteNothing) {
+  auto model = compileDecoder(qtensor::QuantScheme::int8());
+  ASSERT_TRUE(model);
+  std::unique_ptr<qtensor::State> state = model->createState();
+  std::vector<float> first = decode(*model, *state, {5, 17, 3, 9}, 2);
+  // The cache now holds positions 0..6: a position past it is refused with
+  // its value, before the call.
+  std::vector<int64_t> token = {1}, past = {32}, negative = {-1};
+  std::vector<qtensor::Tensor> outputs;
+  std::vector<qtensor::Tensor> before = state->buffers();
+  for (std::vector<int64_t> *position : {&past, &negative}) {
+    qtensor::Status status =
+        model->run({{token.data(), qtensor::DType::I64, {1, 1}},
+                    {position->data(), qtensor::DType::I64, {1}}},
+                   outputs, *state);
+    ASSERT_FALSE(status);
+    EXPECT_NE(status.message().find("outside the model's range [0, 32)"),
+              std::string::npos)
+        << status.message();
+    EXPECT_TRUE(outputs.empty());
+  }
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(before[i].bytes, state->buffers()[i].bytes);
+  // Without a state, or with another model's, a model with state refuses.
+  qtensor::Status status =
+      model->run({{token.data(), qtensor::DType::I64, {1, 1}},
+                  {token.data(), qtensor::DType::I64, {1}}},
+                 outputs);
+  EXPECT_FALSE(status);
+  EXPECT_NE(status.message().find("Model::createState"), std::string::npos);
+  auto other = compileDecoder(qtensor::QuantScheme::none());
+  std::unique_ptr<qtensor::State> foreign = other->createState();
+  EXPECT_FALSE(model->run({{token.data(), qtensor::DType::I64, {1, 1}},
+                           {token.data(), qtensor::DType::I64, {1}}},
+                          outputs, *foreign));
+  state->reset();
+  for (const qtensor::Tensor &buffer : state->buffers())
+    EXPECT_TRUE(std::all_of(buffer.bytes.begin(), buffer.bytes.end(),
+                            [](unsigned char b) { return b == 0; }));
+  EXPECT_EQ(first, decode(*model, *state, {5, 17, 3, 9}, 2));
+}
+
+TEST(StateTest, ComputedPositionsAreCheckedByTheCompiledCode) {
+  // state_shifted writes its buffer at next[input_pos] = input_pos + 1: the
+  // runtime cannot check that position before the call, the code does.
+  qtensor::CompileOptions options;
+  options.inputs = {qtensor::InputSpec::fromShape({1, 4}),
+                    qtensor::InputSpec::fromShape({1}, qtensor::DType::I64)};
+  options.quantization = qtensor::QuantScheme::none();
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status compiled =
+      qtensor::Model::compile(modelPath("state_shifted"), options, model);
+  ASSERT_TRUE(compiled) << compiled.message();
+  // Its position input only indexes a gather: no bound on it.
+  EXPECT_EQ(model->inputBounds(), std::vector<int64_t>());
+  std::unique_ptr<qtensor::State> state = model->createState();
+  std::vector<float> x = {1, 2, 3, 4};
+  std::vector<int64_t> position = {6};
+  std::vector<qtensor::Tensor> outputs;
+  auto call = [&] {
+    return model->run({{x.data(), qtensor::DType::F32, {1, 4}},
+                       {position.data(), qtensor::DType::I64, {1}}},
+                      outputs, *state);
+  };
+  qtensor::Status status = call();
+  ASSERT_TRUE(status) << status.message();
+  const auto *buffer =
+      reinterpret_cast<const float *>(state->buffers()[0].bytes.data());
+  EXPECT_EQ(buffer[7 * 4 + 3], 4.0f);
+  position = {7};
+  std::vector<qtensor::Tensor> before = state->buffers();
+  status = call();
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.message().find("a position is out of range of the state "
+                                  "buffer 'buf' along dimension 0"),
+            std::string::npos)
+      << status.message();
+  EXPECT_TRUE(outputs.empty());
+  EXPECT_EQ(before[0].bytes, state->buffers()[0].bytes);
+}

@@ -98,13 +98,7 @@ int runTool() {
   if (!scheme)
     return fail(scheme.takeError());
   options.quantization = *scheme;
-  if (target == "auto")
-    options.target = qtensor::Target::Auto;
-  else if (target == "cpu")
-    options.target = qtensor::Target::Cpu;
-  else if (target == "cuda")
-    options.target = qtensor::Target::Cuda;
-  else
+  if (!qtensor::parseTarget(target, options.target))
     return reportBadInput("unknown --target '" + target +
                           "' (expected auto, cpu or cuda)");
   options.gpuKernelOptions = gpuKernelOptions;

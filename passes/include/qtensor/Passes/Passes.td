@@ -642,4 +642,24 @@ def QTensorUseDeviceMemory
   ];
 }
 
+def QTensorWriteStateInPlace
+    : Pass<"qtensor-write-state-in-place", "ModuleOp"> {
+  let summary = "Drop the state results of bufferized functions: the state "
+                "arguments hold them";
+  let description = [{
+    Runs right after one-shot bufferization. A model's state (the buffers
+    its forward writes, such as a KV cache) is an argument of `@forward`
+    with a `qtensor.state` name, and its final value a result with the same
+    `qtensor.state` name. Bufferization writes the updates in place, so such
+    a result is the argument's own buffer (through `memref.cast`s): the
+    result is dropped and the caller's buffer holds the new value, with no
+    copy of the state per call. A result that bufferization could not place
+    in the argument (a read of the old value after the write) is copied into
+    the argument with `memref.copy` before the return, then dropped, so the
+    function's results are always the model's outputs (and its status).
+    A state result naming no state argument is an error.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // QTENSOR_PASSES_PASSES_TD

@@ -26,12 +26,36 @@ using PackedEntry = void (*)(void **);
 /// Where the buffers that compiled code reads and returns live.
 enum class MemorySpace { Host, Cuda };
 
-/// What a compiled @forward takes and returns.
+/// A buffer a model keeps between calls (a KV cache, from the buffers its
+/// forward writes): compiled code reads it and updates it in place.
+struct StateSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  /// Its value before the first call, as saved in the model (row-major).
+  std::vector<unsigned char> initial;
+};
+
+/// What a compiled @forward takes and returns: its inputs, then its states,
+/// then its parameters; its outputs, then (when it makes run-time checks)
+/// its status.
 struct EntrySignature {
   /// Each input's dimensions (dynamic ones named) and element type.
   std::vector<InputSpec> inputs;
+  /// Per input (or empty): its integer values must lie in [0, bound), as
+  /// positions into a KV cache must; 0 for an input without a bound.
+  std::vector<int64_t> inputBounds;
+  std::vector<StateSpec> states;
+  /// The results, the status included.
   std::vector<DType> resultTypes;
   std::vector<size_t> resultRanks;
+  /// The messages of the run-time checks (a position outside a KV cache);
+  /// when not empty, the last result is an int32 status: 0, or k for a
+  /// call that failed with statusMessages[k - 1] and wrote no state.
+  std::vector<std::string> statusMessages;
+  size_t numOutputs() const {
+    return resultTypes.size() - (statusMessages.empty() ? 0 : 1);
+  }
 };
 
 /// A parameter as the compiled code reads it: dense, row-major, in the
@@ -49,11 +73,14 @@ QTENSOR_LIGHT_EXPORT Status checkInputs(const EntrySignature &signature,
 /// Checks the inputs, then calls `entry`. For MemorySpace::Cuda the inputs
 /// are copied to the device first and the results back after, on the CUDA
 /// runtime's stream, and a latched CUDA error is the returned error.
+/// `states` are the state buffers (signature.states' shapes, host memory),
+/// which the call updates; a failed run-time check is an error value, and
+/// then no output is returned and no state written.
 QTENSOR_LIGHT_EXPORT Status
 callEntry(PackedEntry entry, const EntrySignature &signature,
           const std::vector<TensorView> &inputs,
           const std::vector<ParameterBuffer> &parameters, MemorySpace space,
-          std::vector<Tensor> &outputs);
+          std::vector<Tensor> &outputs, const std::vector<void *> &states = {});
 
 } // namespace qtensor
 

@@ -17,15 +17,31 @@
 #ifndef QTENSOR_RUNTIME_RUNTIME_H
 #define QTENSOR_RUNTIME_RUNTIME_H
 
+#include "qtensor/Runtime/EntryPoint.h"
 #include "qtensor/Runtime/Tensor.h"
 #include "qtensor/Support/InputSpec.h"
 #include "qtensor/Support/QuantScheme.h"
 
 #include <memory>
+#include <string>
 
 namespace qtensor {
 
 enum class Target { Auto, Cpu, Cuda };
+
+/// Reads a target's spelling, "auto", "cpu" or "cuda" (the tools'
+/// --target); false for anything else.
+inline bool parseTarget(const std::string &text, Target &target) {
+  if (text == "auto")
+    target = Target::Auto;
+  else if (text == "cpu")
+    target = Target::Cpu;
+  else if (text == "cuda")
+    target = Target::Cuda;
+  else
+    return false;
+  return true;
+}
 
 struct CompileOptions {
   /// One description per input of `forward`: dimensions and dtype
@@ -63,6 +79,27 @@ struct CompileOptions {
   std::string cacheDirectory;
 };
 
+/// The buffers a model keeps between calls (a decoder's KV cache): one per
+/// generation, so that several generations run at once on one model. It
+/// starts with the values saved in the model (zeros for a fresh cache);
+/// each Model::run with it reads and updates them in place. One call at a
+/// time may use a State.
+class State {
+public:
+  /// Puts back the values saved in the model.
+  void reset();
+  /// The buffers, in the order and with the names of Model::states().
+  const std::vector<Tensor> &buffers() const { return storage; }
+
+private:
+  friend class Model;
+  State() = default;
+  /// The Model::Impl it belongs to, and its states' descriptions.
+  const void *owner = nullptr;
+  const std::vector<StateSpec> *specs = nullptr;
+  std::vector<Tensor> storage;
+};
+
 /// A compiled model: its code and its parameter buffers. Calls from several
 /// threads at once are safe and give identical results.
 class Model {
@@ -78,6 +115,20 @@ public:
   /// dynamic dimension takes any size, one size per name across inputs.
   Status run(const std::vector<TensorView> &inputs,
              std::vector<Tensor> &outputs) const;
+  /// Runs a model with state (states() not empty), reading and updating
+  /// `state`. A failed run-time check (a position outside the KV cache) is
+  /// an error that returns no output and writes no state.
+  Status run(const std::vector<TensorView> &inputs,
+             std::vector<Tensor> &outputs, State &state) const;
+  /// Per input (or empty): the bound its integer values must stay below,
+  /// which run() checks, or 0. A decoder bounds its positions by its cache
+  /// length and its token ids by its vocabulary.
+  const std::vector<int64_t> &inputBounds() const;
+  /// A fresh state for this model: the values saved in it.
+  std::unique_ptr<State> createState() const;
+  /// The buffers the model keeps between calls (empty for most models):
+  /// name, dtype, shape and initial value of each.
+  const std::vector<StateSpec> &states() const;
 
   const std::vector<Parameter> &parameters() const;
   size_t numInputs() const;

@@ -21,9 +21,11 @@ at::ScalarType toScalarType(DType dtype);
 
 /// Runs `model` on CPU tensors (any strides; converted to contiguous) and
 /// returns its results as new at::Tensors. Wrong device, dtype, rank or
-/// shape is an error, not an exception.
+/// shape is an error, not an exception. With `state`, reads and updates it;
+/// without, a model with state runs once from a fresh one (as the module
+/// runs right after loading).
 Status run(const Model &model, const std::vector<at::Tensor> &inputs,
-           std::vector<at::Tensor> &outputs);
+           std::vector<at::Tensor> &outputs, State *state = nullptr);
 
 } // namespace qtensor
 
