@@ -1,8 +1,10 @@
 # Installs qtensor into a scratch prefix, builds an example against it with
 # find_package(QTensor), and runs the example.
 # Usage: cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DMODEL=... [-DSANITIZE=...]
-#        [-DEXAMPLE=cpp|aot] -P TestInstalledPackage.cmake
+#        [-DEXAMPLE=cpp|aot|generate] -P TestInstalledPackage.cmake
 #   cpp: examples/cpp (the JIT, QTensor::runtime) on MODEL.
+#   generate: examples/generate (decoding with a KV cache) on MODEL, a
+#        decoder.
 #   aot: examples/aot (QTensor::light only) on an artifact qtensor-compile
 #        writes from MODEL; configured with MLIR and Torch disabled, so a
 #        package that looked for either fails the test.
@@ -36,6 +38,11 @@ if(EXAMPLE STREQUAL "aot")
     "${CMAKE_COMMAND}|-S|${SOURCE_DIR}/examples/aot|-B|${example}|-G|Ninja|-DCMAKE_PREFIX_PATH=${prefix}|-DCMAKE_DISABLE_FIND_PACKAGE_MLIR=ON|-DCMAKE_DISABLE_FIND_PACKAGE_Torch=ON|${flags}"
     "${CMAKE_COMMAND}|--build|${example}"
     "${run_prefix}${example}/qtensor-aot-example|${artifact}|3")
+elseif(EXAMPLE STREQUAL "generate")
+  list(APPEND steps
+    "${CMAKE_COMMAND}|-S|${SOURCE_DIR}/examples/generate|-B|${example}|-G|Ninja|-DCMAKE_PREFIX_PATH=${prefix}|${flags}"
+    "${CMAKE_COMMAND}|--build|${example}"
+    "${example}/qtensor-generate-example|${MODEL}|5,17,3,9|8")
 else()
   list(APPEND steps
     "${CMAKE_COMMAND}|-S|${SOURCE_DIR}/examples/cpp|-B|${example}|-G|Ninja|-DCMAKE_PREFIX_PATH=${prefix}|${flags}"
@@ -50,4 +57,16 @@ foreach(step IN LISTS steps)
     message(FATAL_ERROR "error: `${command}` failed:\n${out}")
   endif()
 endforeach()
+if(EXAMPLE STREQUAL "generate")
+  # The example's tokens are qtensor-generate's on the same model.
+  execute_process(COMMAND ${BUILD_DIR}/bin/qtensor-generate ${MODEL}
+                          --prompt 5,17,3,9 --steps 8
+                  RESULT_VARIABLE failed OUTPUT_VARIABLE tool ERROR_VARIABLE tool)
+  string(REGEX MATCH "generated:[0-9 ]+" expected "${tool}")
+  string(REGEX MATCH "generated:[0-9 ]+" got "${out}")
+  if(failed OR NOT expected OR NOT got STREQUAL expected)
+    message(FATAL_ERROR "error: the example printed '${got}', qtensor-generate '${expected}':\n${tool}")
+  endif()
+  set(out "${out}same tokens as qtensor-generate\n")
+endif()
 message(STATUS "${out}")

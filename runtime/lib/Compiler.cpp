@@ -367,9 +367,21 @@ Status readSignature(ModuleOp module, const CompileOptions &options,
           module->getAttrOfType<DenseI64ArrayAttr>("qtensor.input_bounds"))
     signature.inputBounds.assign(bounds.asArrayRef().begin(),
                                  bounds.asArrayRef().end());
-  if (auto messages = module->getAttrOfType<ArrayAttr>("qtensor.status"))
-    for (Attribute message : messages)
-      signature.statusMessages.push_back(cast<StringAttr>(message).str());
+  if (auto messages = module->getAttrOfType<ArrayAttr>("qtensor.status")) {
+    for (Attribute message : messages) {
+      auto text = dyn_cast<StringAttr>(message);
+      if (!text)
+        return Status::error("malformed qtensor.status: not a message");
+      signature.statusMessages.push_back(text.str());
+    }
+    // The status is the last result, an int32 scalar.
+    if (type.getNumResults() == 0 ||
+        type.getResults().back() !=
+            RankedTensorType::get({},
+                                  IntegerType::get(module.getContext(), 32)))
+      return Status::error("malformed qtensor.status: the last result of "
+                           "@forward is not an i32 status");
+  }
   for (Type result : type.getResults()) {
     auto tensor = dyn_cast<RankedTensorType>(result);
     std::optional<DType> dtype =
