@@ -30,6 +30,23 @@
 
 #include <mutex>
 
+#if defined(__SANITIZE_ADDRESS__)
+/// Sanitized builds only. The JIT dlopen()s libomp, whose worker threads then
+/// hold dynamic TLS; GCC 12's LeakSanitizer crashes reading those DTLS
+/// ranges at exit ("Tracer caught signal 11"). Not intercepting
+/// __tls_get_addr stops that tracking. Manual poisoning is off too: LLVM's
+/// BumpPtrAllocator, inlined into our instrumented code, poisons slab space
+/// that uninstrumented libMLIR then allocates from, and ASan would report
+/// false use-after-poison errors (test/Fuzz/SanitizerDefaults.cpp). Every
+/// other check stays on. Defined here, in the object that both the JIT
+/// (Model) and the AOT writer (compileArtifact) link, so that qtensor's
+/// tools, tests and programs built against a sanitized qtensor all get it
+/// (a static library links only the objects a program references).
+extern "C" const char *__asan_default_options() {
+  return "intercept_tls_get_addr=0:allow_user_poisoning=0";
+}
+#endif
+
 using namespace mlir;
 
 namespace qtensor::detail {

@@ -1,7 +1,7 @@
 //===- qtensor-generate.cpp - greedy decoding with a KV cache -------------===//
 //
 //   qtensor-generate MODEL.pt --prompt 1,2,3 --steps N [--quantize int8|none]
-//       [--target auto|cpu|cuda] [--dump-logits out.npy] [--force IDS]
+//       [--target cpu|auto|cuda] [--dump-logits out.npy] [--force IDS]
 //       [--cache-dir DIR] [--bench]
 //
 // The model is a decoder in gpt-fast's form: forward(idx [1, T] int64,
@@ -44,10 +44,12 @@ static cl::opt<unsigned> steps("steps", cl::init(16), cl::cat(toolOptions),
                                cl::desc("Decode calls after the prefill"),
                                cl::value_desc("N"));
 static QuantizeOption quantize(toolOptions);
-static cl::opt<std::string> target("target", cl::init("auto"),
-                                   cl::cat(toolOptions),
-                                   cl::desc("Where the code runs"),
-                                   cl::value_desc("auto|cpu|cuda"));
+// The CPU by default: a model's state does not run on the GPU yet, so
+// auto would refuse decoders wherever a GPU answers.
+static cl::opt<std::string>
+    target("target", cl::init("cpu"), cl::cat(toolOptions),
+           cl::desc("Where the code runs (state runs on the CPU only so far)"),
+           cl::value_desc("cpu|auto|cuda"));
 static cl::opt<std::string> dumpLogits(
     "dump-logits", cl::cat(toolOptions),
     cl::desc("Write the last-position logits of every call, [N + 1, V]"),
