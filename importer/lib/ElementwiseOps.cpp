@@ -609,10 +609,8 @@ static void importLogical(GraphImporter &importer, jit::Node *node, Location) {
           i1, i1));
 }
 
-/// Defines the result of an in-place op: its output, and its first input
-/// for the uses after it (the graph's later uses of the mutated tensor).
-static void setInPlaceResult(GraphImporter &importer, jit::Node *node,
-                             Value result) {
+void mlir::qtensor::importer::setInPlaceResult(GraphImporter &importer,
+                                               jit::Node *node, Value result) {
   importer.setResult(node, result);
   StringRef kind = node->kind().toQualString();
   if (kind.ends_with("_") && !kind.ends_with("__"))

@@ -326,6 +326,10 @@ Value emitConvert(GraphImporter &importer, jit::Node *node, Value input,
 /// and bf16 (a matmul, a sum, a softmax or a norm of half-precision values
 /// computes in f32 and rounds its result once), else the type itself.
 Type getAccumulatorType(Type elementType);
+/// Defines the result of `node`, and, for an in-place op (`add_`,
+/// `index_put_`), also what its first input holds from then on
+/// (GraphImporter::writeInPlace; ElementwiseOps.cpp).
+void setInPlaceResult(GraphImporter &importer, jit::Node *node, Value result);
 /// `input` converted to its accumulator type (ElementwiseOps.cpp).
 Value emitWiden(GraphImporter &importer, jit::Node *node, Value input);
 /// `input` broadcast to `shape` (PyTorch's expand; ShapeOps.cpp).

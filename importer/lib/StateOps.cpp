@@ -285,14 +285,6 @@ static std::string describeTarget(GraphImporter &importer, jit::Node *node) {
          " writes into";
 }
 
-/// Defines the scatter's result; an in-place form also writes its target.
-static void setScatterResult(GraphImporter &importer, jit::Node *node,
-                             Value result) {
-  importer.setResult(node, result);
-  if (StringRef(node->kind().toQualString()).ends_with("_"))
-    importer.writeInPlace(node, node->input(0), result);
-}
-
 /// aten::index_put_(x, [None, ..., indices], values, accumulate), as
 /// `x[:, :, input_pos] = k` writes: one integer tensor index after full
 /// slices, accumulate false. Also the functional aten::index_put.
@@ -311,7 +303,7 @@ static void importIndexPut(GraphImporter &importer, jit::Node *node, Location) {
       construct->kind() == c10::prim::ListConstruct &&
       static_cast<size_t>(dim) < construct->inputs().size())
     indexValue = construct->input(dim);
-  setScatterResult(importer, node,
+  setInPlaceResult(importer, node,
                    emitScatter(importer, node, base, dim, indexValue, indices,
                                values, what));
 }
@@ -324,12 +316,11 @@ static void importIndexCopy(GraphImporter &importer, jit::Node *node,
                              tensorType(base).getRank());
   Value indices = importer.tensorOf(node, 2);
   Value source = importer.tensorOf(node, 3);
-  if (tensorType(source).getRank() != tensorType(base).getRank() &&
-      !(tensorType(source).getRank() == 0 && tensorType(base).getRank() == 0))
+  if (tensorType(source).getRank() != tensorType(base).getRank())
     importer.fail(node, "aten::index_copy_ source must have the "
                         "destination's rank");
   std::string what = describeTarget(importer, node);
-  setScatterResult(importer, node,
+  setInPlaceResult(importer, node,
                    emitScatter(importer, node, base, dim, node->input(2),
                                indices, source, what));
 }

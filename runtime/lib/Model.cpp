@@ -48,7 +48,6 @@ namespace qtensor {
 /// Bumped when generated code or its calling convention changes.
 static constexpr const char *kRuntimeVersion = "qtensor-0.1";
 
-
 namespace {
 
 /// Aligned storage for one parameter.
