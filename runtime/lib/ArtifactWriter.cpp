@@ -44,6 +44,7 @@ namespace qtensor {
 namespace {
 
 constexpr const char *kEntryName = "qtensor_forward";
+constexpr const char *kInitialStateName = "state.bin";
 
 /// Adds `void qtensor_forward(void **arguments)`, which unpacks the
 /// addresses in `arguments` (see EntryPoint.h) and calls the C interface of
@@ -206,14 +207,6 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
   EntrySignature signature;
   QTENSOR_RETURN_IF_ERROR(detail::lowerModel(
       *module, options, code, options.dumpStagesDirectory, timings, signature));
-  // The manifest has no place for state yet (docs/decoding.md).
-  if (!signature.states.empty() || !signature.statusMessages.empty())
-    return Status::error("models with state (such as '" +
-                         (signature.states.empty()
-                              ? std::string("a checked index")
-                              : signature.states[0].name) +
-                         "') cannot be compiled into an artifact yet; run "
-                         "them with the JIT (Model, qtensor-run)");
   std::vector<detail::ModuleParameter> parameters;
   QTENSOR_RETURN_IF_ERROR(detail::takeParameters(
       *module, signature.inputs.size() + signature.states.size(), parameters));
@@ -272,6 +265,18 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
   }
   if (artifactOptions.includeWeights)
     QTENSOR_RETURN_IF_ERROR(writeFile(staging + "/weights.bin", weights));
+  // state.bin: each state's initial value, likewise; written with or
+  // without the weights, since it belongs to the model's code.
+  std::string initialState;
+  std::vector<size_t> stateOffsets;
+  for (const StateSpec &state : signature.states) {
+    initialState.resize((initialState.size() + 63) / 64 * 64, '\0');
+    stateOffsets.push_back(initialState.size());
+    initialState.append(state.initial.begin(), state.initial.end());
+  }
+  if (!signature.states.empty())
+    QTENSOR_RETURN_IF_ERROR(
+        writeFile(staging + "/" + kInitialStateName, initialState));
 
   // manifest.json.
   std::string manifest;
@@ -321,6 +326,31 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
           json.attribute("dtype", toString(signature.resultTypes[i]));
           json.attribute("rank",
                          static_cast<int64_t>(signature.resultRanks[i]));
+        });
+    });
+    // A decoder's interface (docs/decoding.md); empty for other models.
+    json.attributeArray("input_bounds", [&] {
+      for (int64_t bound : signature.inputBounds)
+        json.value(bound);
+    });
+    json.attributeArray("status_messages", [&] {
+      for (const std::string &message : signature.statusMessages)
+        json.value(message);
+    });
+    if (!signature.states.empty())
+      json.attribute("initial_state", kInitialStateName);
+    json.attributeArray("states", [&] {
+      for (size_t index = 0; index < signature.states.size(); ++index)
+        json.object([&] {
+          const StateSpec &state = signature.states[index];
+          json.attribute("name", state.name);
+          json.attribute("dtype", toString(state.dtype));
+          json.attributeArray("shape", [&] {
+            for (int64_t size : state.shape)
+              json.value(size);
+          });
+          json.attribute("offset", static_cast<int64_t>(stateOffsets[index]));
+          json.attribute("bytes", static_cast<int64_t>(state.initial.size()));
         });
     });
     json.attributeArray("parameters", [&] {

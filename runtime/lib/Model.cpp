@@ -406,33 +406,20 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
 
 Status Model::run(const std::vector<TensorView> &inputs,
                   std::vector<Tensor> &outputs) const {
-  if (!impl->signature.states.empty())
-    return Status::error(
-        "the model keeps state between calls (" +
-        std::to_string(impl->signature.states.size()) + " buffers, such as '" +
-        impl->signature.states[0].name +
-        "'): create one with Model::createState() and pass it to run");
   return callEntry(impl->entry, impl->signature, inputs, impl->parameterBuffers,
                    impl->space, outputs);
 }
 
 Status Model::run(const std::vector<TensorView> &inputs,
                   std::vector<Tensor> &outputs, State &state) const {
-  if (state.owner != impl.get())
-    return Status::error("the state was created by another model");
   std::vector<void *> buffers;
-  for (Tensor &buffer : state.storage)
-    buffers.push_back(buffer.bytes.data());
+  QTENSOR_RETURN_IF_ERROR(state.buffersFor(impl.get(), buffers));
   return callEntry(impl->entry, impl->signature, inputs, impl->parameterBuffers,
                    impl->space, outputs, buffers);
 }
 
 std::unique_ptr<State> Model::createState() const {
-  std::unique_ptr<State> state(new State());
-  state->owner = impl.get();
-  state->specs = &impl->signature.states;
-  state->reset();
-  return state;
+  return State::create(impl.get(), impl->signature.states);
 }
 
 const std::vector<int64_t> &Model::inputBounds() const {
@@ -441,17 +428,6 @@ const std::vector<int64_t> &Model::inputBounds() const {
 
 const std::vector<StateSpec> &Model::states() const {
   return impl->signature.states;
-}
-
-void State::reset() {
-  storage.clear();
-  for (const StateSpec &spec : *specs) {
-    Tensor buffer;
-    buffer.dtype = spec.dtype;
-    buffer.shape = spec.shape;
-    buffer.bytes = spec.initial;
-    storage.push_back(std::move(buffer));
-  }
 }
 
 const std::vector<Parameter> &Model::parameters() const {

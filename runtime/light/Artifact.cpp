@@ -9,9 +9,11 @@
 #include "qtensor/Runtime/Npy.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <optional>
 #include <sys/stat.h>
 
 namespace qtensor {
@@ -42,6 +44,16 @@ void promoteToGlobal(const void *address) {
   Dl_info info;
   if (dladdr(address, &info) && info.dli_fname)
     dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
+/// The bytes of a dense `shape` of `dtype`, or nothing when the product
+/// overflows.
+std::optional<size_t> byteSize(DType dtype, const std::vector<int64_t> &shape) {
+  size_t total = byteWidth(dtype);
+  for (int64_t size : shape)
+    if (__builtin_mul_overflow(total, static_cast<size_t>(size), &total))
+      return std::nullopt;
+  return total;
 }
 
 /// Reading the manifest: every missing or mistyped field is one error that
@@ -89,6 +101,29 @@ public:
         return error(std::string("'") + key + "' has an invalid size");
       out.push_back(*size.integer);
     }
+    return Status::success();
+  }
+  /// A dense array stored in one of the artifact's files (a parameter, a
+  /// state's initial value): its name, dtype, shape and where it lies.
+  /// Its size in bytes must be what dtype and shape take; `what` names the
+  /// kind of array in errors.
+  Status storedArray(const json::Value &entry, const char *what,
+                     std::string &name, DType &elementType,
+                     std::vector<int64_t> &sizes, size_t &offset,
+                     size_t &bytes) const {
+    int64_t start, length;
+    QTENSOR_RETURN_IF_ERROR(string(entry, "name", name));
+    QTENSOR_RETURN_IF_ERROR(dtype(entry, elementType));
+    QTENSOR_RETURN_IF_ERROR(shape(entry, "shape", sizes));
+    QTENSOR_RETURN_IF_ERROR(integer(entry, "offset", start));
+    QTENSOR_RETURN_IF_ERROR(integer(entry, "bytes", length));
+    std::optional<size_t> expected = byteSize(elementType, sizes);
+    if (!expected || start < 0 || length < 0 ||
+        static_cast<size_t>(length) != *expected)
+      return error(std::string(what) + " '" + name +
+                   "' has an invalid offset or size");
+    offset = static_cast<size_t>(start);
+    bytes = static_cast<size_t>(length);
     return Status::success();
   }
   /// An input's "shape": static sizes as integers, dynamic ones by name.
@@ -146,7 +181,14 @@ struct Artifact::Impl {
   PackedEntry entry = nullptr;
 
   Status readManifest(const std::string &path);
+  /// What a decoder adds: input bounds, states and their initial values,
+  /// the messages of its status result.
+  Status readInterface(const json::Value &manifest,
+                       const ManifestReader &reader);
   Status checkHost(const json::Value &manifest, const ManifestReader &reader);
+  Status run(const std::vector<TensorView> &inputs,
+             std::vector<Tensor> &outputs,
+             const std::vector<void *> &states) const;
   /// Takes the parameters from `bytes` (laid out as the weights file).
   Status installParameters(std::string_view bytes, const std::string &from);
 };
@@ -197,26 +239,19 @@ Status Artifact::Impl::readManifest(const std::string &path) {
   for (const json::Value &entry : *parameters) {
     ParameterRecord record;
     Parameter &parameter = record.parameter;
-    int64_t offset, bytes;
-    QTENSOR_RETURN_IF_ERROR(reader.string(entry, "name", parameter.name));
+    QTENSOR_RETURN_IF_ERROR(
+        reader.storedArray(entry, "parameter", parameter.name, parameter.dtype,
+                           parameter.shape, record.offset, parameter.bytes));
     QTENSOR_RETURN_IF_ERROR(reader.string(entry, "layout", parameter.layout));
-    QTENSOR_RETURN_IF_ERROR(reader.dtype(entry, parameter.dtype));
-    QTENSOR_RETURN_IF_ERROR(reader.shape(entry, "shape", parameter.shape));
-    QTENSOR_RETURN_IF_ERROR(reader.integer(entry, "offset", offset));
-    QTENSOR_RETURN_IF_ERROR(reader.integer(entry, "bytes", bytes));
-    size_t expected = byteWidth(parameter.dtype);
-    for (int64_t size : parameter.shape)
-      expected *= static_cast<size_t>(size);
-    if (offset < 0 || offset % 64 != 0 || bytes < 0 ||
-        static_cast<size_t>(bytes) != expected ||
-        static_cast<size_t>(offset) < weightsBytes)
+    if (record.offset % 64 != 0 || record.offset < weightsBytes ||
+        parameter.bytes > SIZE_MAX - record.offset)
       return reader.error("parameter '" + parameter.name +
                           "' has an invalid offset or size");
-    parameter.bytes = static_cast<size_t>(bytes);
-    record.offset = static_cast<size_t>(offset);
     weightsBytes = record.offset + parameter.bytes;
     records.push_back(std::move(record));
   }
+
+  QTENSOR_RETURN_IF_ERROR(readInterface(manifest, reader));
 
   int64_t declaredBytes = 0;
   QTENSOR_RETURN_IF_ERROR(
@@ -263,6 +298,60 @@ Status Artifact::Impl::readManifest(const std::string &path) {
   if (!entry)
     return Status::error("'" + libraryPath + "' has no entry point '" +
                          entryName + "'");
+  return Status::success();
+}
+
+Status Artifact::Impl::readInterface(const json::Value &manifest,
+                                     const ManifestReader &reader) {
+  const std::vector<json::Value> *bounds, *states, *messages;
+  QTENSOR_RETURN_IF_ERROR(reader.array(manifest, "input_bounds", bounds));
+  if (!bounds->empty() && bounds->size() != signature.inputs.size())
+    return reader.error("'input_bounds' has " + std::to_string(bounds->size()) +
+                        " entries for " +
+                        std::to_string(signature.inputs.size()) + " inputs");
+  for (const json::Value &bound : *bounds) {
+    if (!bound.integer || *bound.integer < 0)
+      return reader.error("'input_bounds' holds an invalid bound");
+    signature.inputBounds.push_back(*bound.integer);
+  }
+
+  QTENSOR_RETURN_IF_ERROR(reader.array(manifest, "status_messages", messages));
+  for (const json::Value &message : *messages) {
+    if (message.kind != json::Value::Kind::String)
+      return reader.error("'status_messages' holds a non-string");
+    signature.statusMessages.push_back(message.string);
+  }
+  // The status is the last result, an int32 scalar, after the outputs.
+  if (!messages->empty() && (signature.resultTypes.empty() ||
+                             signature.resultTypes.back() != DType::I32 ||
+                             signature.resultRanks.back() != 0))
+    return reader.error("a model with 'status_messages' must end its "
+                        "'outputs' with an int32 status of rank 0");
+
+  QTENSOR_RETURN_IF_ERROR(reader.array(manifest, "states", states));
+  if (states->empty())
+    return Status::success();
+  std::string initialFile;
+  QTENSOR_RETURN_IF_ERROR(
+      reader.string(manifest, "initial_state", initialFile));
+  if (initialFile.empty() || initialFile.find('/') != std::string::npos)
+    return reader.error("'" + initialFile +
+                        "' is not a file name in the artifact");
+  std::string initialPath = directory + "/" + initialFile, initialBytes;
+  QTENSOR_RETURN_IF_ERROR(readFile(initialPath, initialBytes));
+  for (const json::Value &entry : *states) {
+    StateSpec state;
+    size_t offset, bytes;
+    QTENSOR_RETURN_IF_ERROR(reader.storedArray(
+        entry, "state", state.name, state.dtype, state.shape, offset, bytes));
+    if (offset > initialBytes.size() || bytes > initialBytes.size() - offset)
+      return reader.error("state '" + state.name +
+                          "' has an invalid offset or size in '" + initialPath +
+                          "'");
+    state.initial.assign(initialBytes.begin() + offset,
+                         initialBytes.begin() + offset + bytes);
+    signature.states.push_back(std::move(state));
+  }
   return Status::success();
 }
 
@@ -420,14 +509,38 @@ Status Artifact::setParameters(const std::string &path) {
 
 Status Artifact::run(const std::vector<TensorView> &inputs,
                      std::vector<Tensor> &outputs) const {
-  if (!impl->hasWeights)
-    return Status::error("artifact '" + impl->directory +
+  return impl->run(inputs, outputs, {});
+}
+
+Status Artifact::run(const std::vector<TensorView> &inputs,
+                     std::vector<Tensor> &outputs, State &state) const {
+  std::vector<void *> buffers;
+  QTENSOR_RETURN_IF_ERROR(state.buffersFor(impl.get(), buffers));
+  return impl->run(inputs, outputs, buffers);
+}
+
+Status Artifact::Impl::run(const std::vector<TensorView> &inputs,
+                           std::vector<Tensor> &outputs,
+                           const std::vector<void *> &states) const {
+  if (!hasWeights)
+    return Status::error("artifact '" + directory +
                          "' holds no weights: give its parameters with "
                          "--params FILE|DIR (Artifact::setParameters)");
-  return callEntry(impl->entry, impl->signature, inputs, impl->buffers,
-                   impl->targetKind == "cuda" ? MemorySpace::Cuda
-                                              : MemorySpace::Host,
-                   outputs);
+  return callEntry(entry, signature, inputs, buffers,
+                   targetKind == "cuda" ? MemorySpace::Cuda : MemorySpace::Host,
+                   outputs, states);
+}
+
+std::unique_ptr<State> Artifact::createState() const {
+  return State::create(impl.get(), impl->signature.states);
+}
+
+const std::vector<StateSpec> &Artifact::states() const {
+  return impl->signature.states;
+}
+
+const std::vector<int64_t> &Artifact::inputBounds() const {
+  return impl->signature.inputBounds;
 }
 
 const std::vector<InputSpec> &Artifact::inputs() const {

@@ -125,6 +125,12 @@ Status callEntry(PackedEntry entry, const EntrySignature &signature,
                  const std::vector<void *> &states) {
   QTENSOR_RETURN_IF_ERROR(checkInputs(signature, inputs));
   bool onDevice = space == MemorySpace::Cuda;
+  if (states.empty() && !signature.states.empty())
+    return Status::error(
+        "the model keeps state between calls (" +
+        std::to_string(signature.states.size()) + " buffers, such as '" +
+        signature.states[0].name +
+        "'): create one with createState() and pass it to run");
   if (states.size() != signature.states.size())
     return Status::error(
         "the model keeps " + std::to_string(signature.states.size()) +

@@ -13,7 +13,7 @@ out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 
 manifest = {
-    "format": "qtensor-artifact", "version": 2,
+    "format": "qtensor-artifact", "version": 3,
     "producer": "qtensor-compile (LLVM 22)", "target": "cpu",
     "cpu": "x86-64-v3", "cpu_features": ["avx", "avx2", "fma", "sse2"],
     "library": "model.so", "entry": "qtensor_forward",
@@ -21,7 +21,13 @@ manifest = {
     "quantization": "int8",
     "inputs": [{"dtype": "f32", "shape": ["?", 64]},
                {"dtype": "i64", "shape": [1, "T"]}],
-    "outputs": [{"dtype": "f32", "rank": 2}],
+    "outputs": [{"dtype": "f32", "rank": 2}, {"dtype": "i32", "rank": 0}],
+    "input_bounds": [0, 32],
+    "status_messages": ["a position is out of range of the state buffer "
+                        "'kv.k_cache' along dimension 2"],
+    "initial_state": "state.bin",
+    "states": [{"name": "kv.k_cache", "dtype": "f32",
+                "shape": [1, 2, 32, 16], "offset": 0, "bytes": 4096}],
     "parameters": [
         {"name": "linear1.weight.data", "dtype": "i8", "shape": [128, 64],
          "layout": "row_major", "offset": 0, "bytes": 8192},

@@ -33,7 +33,7 @@
 // RUN: %expect_exit 2 qtensor-generate %t/decoder_scripted.pt --prompt 5 --steps 2 --force 1 --cache-dir %t/cache 2>&1 | FileCheck %s --check-prefix=FORCECOUNT
 // FORCECOUNT: error: --force gives 1 ids for 2 decode steps; give one per step
 // RUN: %expect_exit 2 qtensor-generate %t/decoder_scripted.pt --prompt "" --steps 2 --cache-dir %t/cache 2>&1 | FileCheck %s --check-prefix=EMPTY
-// EMPTY: error: --prompt: '' is not a token id
+// EMPTY: error: --prompt is empty: give at least one token id
 // RUN: %expect_exit 2 qtensor-generate %t/decoder_scripted.pt --prompt 1,x --steps 2 --cache-dir %t/cache 2>&1 | FileCheck %s --check-prefix=NOTANID
 // NOTANID: error: --prompt: 'x' is not a token id
 // A traced decoder has its token count fixed.
@@ -53,7 +53,3 @@
 // BOUNDED: error: input 1 holds -1 at element 0, outside the model's range [0, 32) (positions of its state)
 // RUN: not test -e %t/bad.npy
 
-// Artifacts do not carry state yet: one clear error.
-// RUN: %expect_exit 2 qtensor-compile %t/decoder_scripted.pt --input-shape 1xT:i64 --input-shape T:i64 --target cpu -o %t/decoder.qta 2>&1 | FileCheck %s --check-prefix=AOT
-// AOT: error: models with state (such as 'layers.0.attention.kv_cache.k_cache') cannot be compiled into an artifact yet; run them with the JIT (Model, qtensor-run)
-// RUN: not test -e %t/decoder.qta

@@ -9,6 +9,7 @@
 
 #include "qtensor/Runtime/Runtime.h"
 #include "qtensor/Reference/TorchReference.h"
+#include "qtensor/Runtime/Artifact.h"
 #include "qtensor/Runtime/TorchInterop.h"
 
 #include <ATen/Parallel.h>
@@ -17,6 +18,7 @@
 #include "gtest/gtest.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -518,7 +520,8 @@ TEST(RuntimeTest, CacheDirectoryServesAnotherCompile) {
 
 namespace {
 
-std::shared_ptr<qtensor::Model> compileDecoder(qtensor::QuantScheme scheme) {
+/// The decoder's options: one compile for the prefill and decode.
+qtensor::CompileOptions decoderOptions(qtensor::QuantScheme scheme) {
   qtensor::CompileOptions options;
   std::string problem;
   for (const char *text : {"1xT:i64", "T:i64"}) {
@@ -529,16 +532,35 @@ std::shared_ptr<qtensor::Model> compileDecoder(qtensor::QuantScheme scheme) {
     options.inputs.push_back(spec);
   }
   options.quantization = scheme;
+  return options;
+}
+
+std::shared_ptr<qtensor::Model> compileDecoder(qtensor::QuantScheme scheme) {
   std::shared_ptr<qtensor::Model> model;
-  qtensor::Status status =
-      qtensor::Model::compile(modelPath("decoder_scripted"), options, model);
+  qtensor::Status status = qtensor::Model::compile(
+      modelPath("decoder_scripted"), decoderOptions(scheme), model);
   EXPECT_TRUE(status) << status.message();
   return model;
 }
 
-/// Greedy decoding: the prefill of `prompt`, then `steps` calls of one id;
-/// returns the logits of every call, concatenated.
-std::vector<float> decode(const qtensor::Model &model, qtensor::State &state,
+/// state_shifted, a small model with state whose position is computed.
+std::shared_ptr<qtensor::Model> compileShifted() {
+  qtensor::CompileOptions options;
+  options.inputs = {qtensor::InputSpec::fromShape({1, 4}),
+                    qtensor::InputSpec::fromShape({1}, qtensor::DType::I64)};
+  options.quantization = qtensor::QuantScheme::none();
+  std::shared_ptr<qtensor::Model> model;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("state_shifted"), options, model);
+  EXPECT_TRUE(status) << status.message();
+  return model;
+}
+
+/// Greedy decoding with a Model or an Artifact: the prefill of `prompt`,
+/// then `steps` calls of one id; returns the logits of every call,
+/// concatenated.
+template <typename Runner>
+std::vector<float> decode(const Runner &model, qtensor::State &state,
                           std::vector<int64_t> prompt, int steps) {
   std::vector<float> logits;
   int64_t position = 0;
@@ -562,6 +584,31 @@ std::vector<float> decode(const qtensor::Model &model, qtensor::State &state,
     logits.insert(logits.end(), row, row + width);
     tokens = {std::max_element(row, row + width) - row};
   }
+  return logits;
+}
+
+/// The logits of one generation per prompt (`steps` decode calls), each
+/// from a fresh state of `runner`: one after another, or all at once on
+/// threads of their own.
+template <typename Runner>
+std::vector<std::vector<float>>
+generateAll(const Runner &runner,
+            const std::vector<std::vector<int64_t>> &prompts, int steps,
+            bool concurrently) {
+  std::vector<std::vector<float>> logits(prompts.size());
+  auto generate = [&](size_t i) {
+    std::unique_ptr<qtensor::State> state = runner.createState();
+    logits[i] = decode(runner, *state, prompts[i], steps);
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    if (concurrently)
+      threads.emplace_back(generate, i);
+    else
+      generate(i);
+  }
+  for (std::thread &thread : threads)
+    thread.join();
   return logits;
 }
 
@@ -602,19 +649,10 @@ TEST(StateTest, ConcurrentGenerationsMatchSequentialOnes) {
   ASSERT_TRUE(model);
   const std::vector<std::vector<int64_t>> prompts = {
       {5, 17, 3, 9}, {1, 2}, {40, 41, 42}, {95}};
-  std::vector<std::vector<float>> sequential, concurrent(prompts.size());
-  for (const auto &prompt : prompts) {
-    std::unique_ptr<qtensor::State> state = model->createState();
-    sequential.push_back(decode(*model, *state, prompt, 6));
-  }
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < prompts.size(); ++i)
-    threads.emplace_back([&, i] {
-      std::unique_ptr<qtensor::State> state = model->createState();
-      concurrent[i] = decode(*model, *state, prompts[i], 6);
-    });
-  for (std::thread &thread : threads)
-    thread.join();
+  std::vector<std::vector<float>> sequential =
+      generateAll(*model, prompts, 6, false);
+  std::vector<std::vector<float>> concurrent =
+      generateAll(*model, prompts, 6, true);
   for (size_t i = 0; i < prompts.size(); ++i) {
     ASSERT_EQ(sequential[i].size(), 7u * 96);
     EXPECT_EQ(0, std::memcmp(sequential[i].data(), concurrent[i].data(),
@@ -655,8 +693,11 @@ TEST(StateTest, ResetStartsOverAndBadPositionsWriteNothing) {
                   {token.data(), qtensor::DType::I64, {1}}},
                  outputs);
   EXPECT_FALSE(status);
-  EXPECT_NE(status.message().find("Model::createState"), std::string::npos);
-  auto other = compileDecoder(qtensor::QuantScheme::none());
+  EXPECT_NE(status.message().find("create one with createState()"),
+            std::string::npos)
+      << status.message();
+  auto other = compileShifted();
+  ASSERT_TRUE(other);
   std::unique_ptr<qtensor::State> foreign = other->createState();
   EXPECT_FALSE(model->run({{token.data(), qtensor::DType::I64, {1, 1}},
                            {token.data(), qtensor::DType::I64, {1}}},
@@ -668,17 +709,71 @@ TEST(StateTest, ResetStartsOverAndBadPositionsWriteNothing) {
   EXPECT_EQ(first, decode(*model, *state, {5, 17, 3, 9}, 2));
 }
 
+TEST(StateTest, ArtifactsDecodeAsTheJitDoes) {
+  // The artifact carries the states, their initial values and the bounds;
+  // the light runtime's State runs its generations as Model's do.
+  qtensor::CompileOptions options =
+      decoderOptions(qtensor::QuantScheme::int8());
+  options.target = qtensor::Target::Cpu;
+  char pattern[] = "/tmp/qtensor-decoder-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  std::string directory = std::string(pattern) + "/decoder.qta";
+  qtensor::Status status = qtensor::compileArtifact(
+      modelPath("decoder_scripted"), options, {}, directory);
+  ASSERT_TRUE(status) << status.message();
+  std::shared_ptr<qtensor::Artifact> artifact;
+  status = qtensor::Artifact::load(directory, artifact);
+  ASSERT_TRUE(status) << status.message();
+  auto model = compileDecoder(qtensor::QuantScheme::int8());
+  ASSERT_TRUE(model);
+  EXPECT_EQ(artifact->inputBounds(), model->inputBounds());
+  ASSERT_EQ(artifact->states().size(), model->states().size());
+  for (size_t i = 0; i < model->states().size(); ++i) {
+    EXPECT_EQ(artifact->states()[i].name, model->states()[i].name);
+    EXPECT_EQ(artifact->states()[i].shape, model->states()[i].shape);
+    EXPECT_EQ(artifact->states()[i].initial, model->states()[i].initial);
+  }
+
+  std::unique_ptr<qtensor::State> jitState = model->createState();
+  std::vector<float> expected = decode(*model, *jitState, {5, 17, 3, 9}, 6);
+  const std::vector<std::vector<int64_t>> prompts = {
+      {5, 17, 3, 9}, {1, 2}, {40, 41, 42}};
+  std::vector<std::vector<float>> sequential =
+      generateAll(*artifact, prompts, 6, false);
+  std::vector<std::vector<float>> concurrent =
+      generateAll(*artifact, prompts, 6, true);
+  ASSERT_EQ(sequential[0].size(), expected.size());
+  // The artifact's code is compiled for x86-64-v3, the JIT's for this
+  // host: equal up to the order of float operations.
+  float scale = 0, error = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    scale = std::max(scale, std::abs(expected[i]));
+    error = std::max(error, std::abs(expected[i] - sequential[0][i]));
+  }
+  EXPECT_LE(error, 1e-5f * scale);
+  for (size_t i = 0; i < prompts.size(); ++i)
+    EXPECT_EQ(sequential[i], concurrent[i]) << "generation " << i;
+
+  // Without a state, or with the JIT model's, the artifact refuses.
+  std::vector<int64_t> token = {1};
+  std::vector<qtensor::Tensor> outputs;
+  std::vector<qtensor::TensorView> inputs = {
+      {token.data(), qtensor::DType::I64, {1, 1}},
+      {token.data(), qtensor::DType::I64, {1}}};
+  status = artifact->run(inputs, outputs);
+  EXPECT_NE(status.message().find("create one with createState()"),
+            std::string::npos)
+      << status.message();
+  EXPECT_EQ(artifact->run(inputs, outputs, *jitState).message(),
+            "the state was created by another model");
+  std::filesystem::remove_all(pattern);
+}
+
 TEST(StateTest, ComputedPositionsAreCheckedByTheCompiledCode) {
   // state_shifted writes its buffer at next[input_pos] = input_pos + 1: the
   // runtime cannot check that position before the call, the code does.
-  qtensor::CompileOptions options;
-  options.inputs = {qtensor::InputSpec::fromShape({1, 4}),
-                    qtensor::InputSpec::fromShape({1}, qtensor::DType::I64)};
-  options.quantization = qtensor::QuantScheme::none();
-  std::shared_ptr<qtensor::Model> model;
-  qtensor::Status compiled =
-      qtensor::Model::compile(modelPath("state_shifted"), options, model);
-  ASSERT_TRUE(compiled) << compiled.message();
+  auto model = compileShifted();
+  ASSERT_TRUE(model);
   // Its position input only indexes a gather: no bound on it.
   EXPECT_EQ(model->inputBounds(), std::vector<int64_t>());
   std::unique_ptr<qtensor::State> state = model->createState();

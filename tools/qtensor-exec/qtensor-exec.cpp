@@ -2,7 +2,11 @@
 //
 //   qtensor-exec DIR --input x.npy [--input ...] [--params FILE|DIR]
 //                [--output y.npy ...] [--bench N [--rotate R]]
+//   qtensor-exec DIR --prompt IDS [--steps N] [--force IDS]
+//                [--dump-logits out.npy] [--params FILE|DIR] [--bench N]
 //
+// The second form decodes greedily with a decoder's KV cache, as
+// qtensor-generate does with the JIT (the same loop: Generation.h).
 // Links the light runtime only: no LLVM, MLIR or LibTorch (the
 // light-runtime-dependencies test checks). Exit status 0, or 2 with one
 // `error: ...` line for bad input of any kind; an output file is written
@@ -13,8 +17,11 @@
 #include "qtensor/Runtime/Artifact.h"
 #include "qtensor/Runtime/CudaRuntime.h"
 #include "qtensor/Runtime/Npy.h"
+#include "qtensor/Tooling/Generation.h"
 #include "qtensor/Tooling/Timing.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -59,7 +66,20 @@ constexpr const char *kUsage =
     "                    (events around each launch) and over N CUDA-graph\n"
     "                    replays of one run per parameter copy\n"
     "  --rotate R        with --bench: R copies of the parameters, used in\n"
-    "                    turn, so that caches do not hold them (default 1)\n";
+    "                    turn, so that caches do not hold them (default 1)\n"
+    "\n"
+    "       qtensor-exec DIR --prompt IDS [--steps N] [--force IDS]\n"
+    "                    [--dump-logits out.npy] [--params FILE|DIR]\n"
+    "                    [--bench N]\n"
+    "\n"
+    "Decodes greedily with the KV cache of a decoder artifact, as\n"
+    "qtensor-generate does (docs/decoding.md): the prefill of the prompt,\n"
+    "then N decode calls (default 16); prints the N + 1 new ids.\n"
+    "  --prompt IDS      the prompt's token ids, comma-separated\n"
+    "  --force IDS       feed these N ids instead of the argmax\n"
+    "  --dump-logits F   write every call's last logits, float32 [N + 1, V]\n"
+    "  --bench N         run N generations, each from a fresh state, and\n"
+    "                    print the time to first token and decode speed\n";
 
 struct Options {
   std::string artifact;
@@ -68,6 +88,28 @@ struct Options {
   std::string params;
   unsigned bench = 0;
   unsigned rotate = 1;
+  /// The generation form (--prompt).
+  bool generate = false;
+  std::string prompt, force, dumpLogits;
+  unsigned steps = 16;
+};
+
+/// A loaded artifact and, for a decoder, the state its runs use (a fresh
+/// KV cache, as qtensor-run runs decoders): single runs of any artifact.
+struct Runner {
+  std::shared_ptr<qtensor::Artifact> artifact;
+  std::unique_ptr<qtensor::State> state;
+
+  explicit Runner(std::shared_ptr<qtensor::Artifact> loaded)
+      : artifact(std::move(loaded)) {
+    if (!artifact->states().empty())
+      state = artifact->createState();
+  }
+  qtensor::Status run(const std::vector<qtensor::TensorView> &inputs,
+                      std::vector<qtensor::Tensor> &results) const {
+    return state ? artifact->run(inputs, results, *state)
+                 : artifact->run(inputs, results);
+  }
 };
 
 /// Prints `bench NAME median_ms=... min_ms=... DETAILS` for `times` (not
@@ -83,17 +125,16 @@ void printTimes(const char *name, const std::vector<double> &times,
 /// Times the kernels of one run per parameter copy as CUDA-graph replays
 /// (how PyTorch's baselines are timed: no launch gaps or host code between
 /// kernels) and prints the median per run; returns why not otherwise.
-std::string
-timeGraphReplays(const std::vector<std::shared_ptr<qtensor::Artifact>> &copies,
-                 const std::vector<qtensor::TensorView> &inputs,
-                 unsigned replays) {
+std::string timeGraphReplays(const std::vector<Runner> &copies,
+                             const std::vector<qtensor::TensorView> &inputs,
+                             unsigned replays) {
   if (!qtensor::cuda::beginLaunchCapture())
     return qtensor::cuda::takeError().value_or("the capture did not start");
   // Not the results --output writes: a failed run clears its results.
   std::vector<qtensor::Tensor> results;
   std::string failure;
-  for (const std::shared_ptr<qtensor::Artifact> &copy : copies)
-    if (qtensor::Status status = copy->run(inputs, results);
+  for (const Runner &copy : copies)
+    if (qtensor::Status status = copy.run(inputs, results);
         !status && failure.empty())
       failure = status.message();
   std::unique_ptr<qtensor::cuda::LaunchGraph> graph =
@@ -155,6 +196,23 @@ std::string parseArguments(int argc, char **argv, Options &options) {
       problem = value(text);
       if (problem.empty() && !parseCount(text, 64, options.rotate))
         problem = "--rotate '" + text + "' is not a count from 1 to 64";
+    } else if (argument == "--prompt") {
+      options.generate = true;
+      problem = value(options.prompt);
+    } else if (argument == "--force") {
+      problem = value(options.force);
+    } else if (argument == "--dump-logits") {
+      problem = value(options.dumpLogits);
+    } else if (argument == "--steps") {
+      problem = value(text);
+      char *end = nullptr;
+      unsigned long count = std::strtoul(text.c_str(), &end, 10);
+      if (problem.empty() &&
+          (text.empty() || *end ||
+           !std::isdigit(static_cast<unsigned char>(text[0])) ||
+           count > 1000000))
+        problem = "--steps '" + text + "' is not a count from 0 to 1000000";
+      options.steps = static_cast<unsigned>(count);
     } else if (argument.size() > 1 && argument[0] == '-') {
       problem = "unknown option '" + argument + "' (see --help)";
     } else if (options.artifact.empty()) {
@@ -170,6 +228,17 @@ std::string parseArguments(int argc, char **argv, Options &options) {
     return "no artifact directory given (see --help)";
   if (options.rotate > 1 && !options.bench)
     return "--rotate needs --bench";
+  if (options.generate && (!options.inputs.empty() ||
+                           !options.outputs.empty() || options.rotate > 1))
+    return "--prompt generates from token ids: --input, --output and "
+           "--rotate belong to single runs";
+  if (!options.generate && (!options.force.empty() ||
+                            !options.dumpLogits.empty() || options.steps != 16))
+    return "--steps, --force and --dump-logits need --prompt";
+  if (!options.dumpLogits.empty() &&
+      (options.dumpLogits.size() < 4 ||
+       options.dumpLogits.compare(options.dumpLogits.size() - 4, 4, ".npy")))
+    return "--dump-logits '" + options.dumpLogits + "' must name a .npy file";
   for (const std::string &path : options.outputs)
     if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npy") != 0)
       return "--output '" + path + "' must name a .npy file";
@@ -231,24 +300,25 @@ std::string printKernelTimes(unsigned runs) {
 
 /// --bench: times --bench runs over --rotate parameter copies; for CUDA
 /// artifacts also their kernels alone and CUDA-graph replays.
-std::string bench(const Options &options,
-                  const std::shared_ptr<qtensor::Artifact> &artifact,
+std::string bench(const Options &options, Runner &runner,
                   const std::vector<qtensor::TensorView> &inputs,
                   std::vector<qtensor::Tensor> &results) {
   // More loads of the same artifact: each holds its own parameter copy.
-  std::vector<std::shared_ptr<qtensor::Artifact>> copies = {artifact};
+  std::vector<Runner> copies;
+  copies.push_back(std::move(runner));
   while (copies.size() < options.rotate) {
-    if (std::string problem = loadArtifact(options, copies.emplace_back());
-        !problem.empty())
+    std::shared_ptr<qtensor::Artifact> copy;
+    if (std::string problem = loadArtifact(options, copy); !problem.empty())
       return problem;
+    copies.emplace_back(std::move(copy));
   }
+  const std::shared_ptr<qtensor::Artifact> &artifact = copies[0].artifact;
   bool gpu = artifact->targetDescription().rfind("cuda", 0) == 0;
   qtensor::cuda::setKernelTiming(gpu);
   std::vector<double> times;
   for (unsigned i = 0; i < options.bench; ++i) {
     auto start = std::chrono::steady_clock::now();
-    if (qtensor::Status status =
-            copies[i % copies.size()]->run(inputs, results);
+    if (qtensor::Status status = copies[i % copies.size()].run(inputs, results);
         !status)
       return status.message();
     times.push_back(qtensor::tooling::millisecondsSince(start));
@@ -272,6 +342,54 @@ std::string bench(const Options &options,
   return "";
 }
 
+/// The generation form: the greedy loop over the artifact's KV cache.
+int generate(const Options &options,
+             const std::shared_ptr<qtensor::Artifact> &artifact) {
+  if (artifact->states().empty())
+    return fail("the model keeps no state (no buffer its forward writes): "
+                "it has no KV cache to decode with");
+  qtensor::tooling::GenerationRequest request;
+  request.steps = options.steps;
+  if (std::string problem = qtensor::tooling::parseTokenIds(
+          options.prompt, "prompt", request.prompt);
+      !problem.empty())
+    return fail(problem);
+  if (!options.force.empty())
+    if (std::string problem = qtensor::tooling::parseTokenIds(
+            options.force, "force", request.forced);
+        !problem.empty())
+      return fail(problem);
+  if (std::string problem =
+          qtensor::tooling::checkGeneration(request, artifact->inputBounds());
+      !problem.empty())
+    return fail(problem);
+  std::vector<qtensor::tooling::GenerationResult> runs(
+      std::max(1u, options.bench));
+  for (qtensor::tooling::GenerationResult &result : runs) {
+    std::unique_ptr<qtensor::State> state = artifact->createState();
+    if (qtensor::Status status = qtensor::tooling::generateGreedy(
+            request,
+            [&](const std::vector<qtensor::TensorView> &inputs,
+                std::vector<qtensor::Tensor> &outputs) {
+              return artifact->run(inputs, outputs, *state);
+            },
+            result);
+        !status)
+      return fail(status.message());
+  }
+  std::fputs(qtensor::tooling::formatGenerated(runs[0]).c_str(), stdout);
+  if (options.bench)
+    std::fputs(qtensor::tooling::formatGenerationTimes(request, runs).c_str(),
+               stdout);
+  if (!options.dumpLogits.empty())
+    if (qtensor::Status status = qtensor::writeNpy(
+            options.dumpLogits, qtensor::tooling::logitsArray(runs[0]));
+        !status)
+      return fail(status.message());
+  std::fflush(stdout);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -290,20 +408,23 @@ int main(int argc, char **argv) {
   if (std::string problem = loadArtifact(options, artifact); !problem.empty())
     return fail(problem);
   std::printf("target: %s\n", artifact->targetDescription().c_str());
+  if (options.generate)
+    return generate(options, artifact);
   std::vector<qtensor::NpyArray> arrays;
   std::vector<qtensor::TensorView> inputs;
   if (std::string problem = readInputs(options, arrays, inputs);
       !problem.empty())
     return fail(problem);
   std::vector<qtensor::Tensor> results;
-  if (qtensor::Status status = artifact->run(inputs, results); !status)
+  Runner runner(artifact);
+  if (qtensor::Status status = runner.run(inputs, results); !status)
     return fail(status.message());
   if (options.outputs.size() > results.size())
     return fail(std::to_string(options.outputs.size()) +
                 " --output files for " + std::to_string(results.size()) +
                 " results");
   if (options.bench)
-    if (std::string problem = bench(options, artifact, inputs, results);
+    if (std::string problem = bench(options, runner, inputs, results);
         !problem.empty())
       return fail(problem);
 

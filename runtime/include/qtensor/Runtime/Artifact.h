@@ -9,6 +9,8 @@
 //                   embedded GPU binary), entry point `qtensor_forward`
 //   weights.bin     every parameter, 64-byte aligned, at the manifest's
 //                   offsets
+//   state.bin       decoders only: the initial value of each state (KV
+//                   cache), at the manifest's offsets
 //
 //   std::shared_ptr<qtensor::Artifact> artifact;
 //   if (qtensor::Status status = qtensor::Artifact::load("toy.qta", artifact);
@@ -22,6 +24,7 @@
 #ifndef QTENSOR_RUNTIME_ARTIFACT_H
 #define QTENSOR_RUNTIME_ARTIFACT_H
 
+#include "qtensor/Runtime/State.h"
 #include "qtensor/Runtime/Tensor.h"
 #include "qtensor/Support/InputSpec.h"
 
@@ -31,7 +34,7 @@ namespace qtensor {
 
 /// The manifest's format version; qtensor-compile writes it, load() accepts
 /// only it.
-constexpr int kArtifactFormatVersion = 2;
+constexpr int kArtifactFormatVersion = 3;
 
 /// A loaded artifact. run() may be called from several threads at once;
 /// setParameters() must not run concurrently with run().
@@ -54,6 +57,18 @@ public:
   /// dimension takes any size) and dtype.
   Status run(const std::vector<TensorView> &inputs,
              std::vector<Tensor> &outputs) const;
+  /// Runs a model with state (states() not empty), reading and updating
+  /// `state`, as Model::run does: a failed run-time check (a position
+  /// outside the KV cache) returns no output and writes no state.
+  Status run(const std::vector<TensorView> &inputs,
+             std::vector<Tensor> &outputs, State &state) const;
+  /// A fresh state: the values saved in the model.
+  std::unique_ptr<State> createState() const;
+  /// The buffers the model keeps between calls (empty for most models).
+  const std::vector<StateSpec> &states() const;
+  /// Per input (or empty): the bound its integer values must stay below,
+  /// which run() checks, or 0 (Model::inputBounds).
+  const std::vector<int64_t> &inputBounds() const;
 
   /// What each input is: its dimensions (dynamic ones named, '?' for the
   /// batch) and dtype.

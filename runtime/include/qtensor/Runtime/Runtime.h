@@ -18,6 +18,7 @@
 #define QTENSOR_RUNTIME_RUNTIME_H
 
 #include "qtensor/Runtime/EntryPoint.h"
+#include "qtensor/Runtime/State.h"
 #include "qtensor/Runtime/Tensor.h"
 #include "qtensor/Support/InputSpec.h"
 #include "qtensor/Support/QuantScheme.h"
@@ -77,27 +78,6 @@ struct CompileOptions {
   /// MLIR bytecode of the lowered module, keyed like the in-process cache);
   /// a hit skips import and the qtensor pipeline, not the LLVM JIT.
   std::string cacheDirectory;
-};
-
-/// The buffers a model keeps between calls (a decoder's KV cache): one per
-/// generation, so that several generations run at once on one model. It
-/// starts with the values saved in the model (zeros for a fresh cache);
-/// each Model::run with it reads and updates them in place. One call at a
-/// time may use a State.
-class State {
-public:
-  /// Puts back the values saved in the model.
-  void reset();
-  /// The buffers, in the order and with the names of Model::states().
-  const std::vector<Tensor> &buffers() const { return storage; }
-
-private:
-  friend class Model;
-  State() = default;
-  /// The Model::Impl it belongs to, and its states' descriptions.
-  const void *owner = nullptr;
-  const std::vector<StateSpec> *specs = nullptr;
-  std::vector<Tensor> storage;
 };
 
 /// A compiled model: its code and its parameter buffers. Calls from several
