@@ -287,6 +287,12 @@ Value emitMatmul(GraphImporter &importer, jit::Node *node, unsigned lhsIndex,
 Value emitBatchedMatmul(GraphImporter &importer, jit::Node *node, Value lhs,
                         Value rhs);
 
+/// `q @ repeat_interleave(k, n, 1).transpose(2, 3)` or `p @
+/// repeat_interleave(v, n, 1)` (grouped-query attention) as products over
+/// the KV heads in place, without the repeated copies; a null value when
+/// `node`, an aten::matmul, is not of that form (GroupedQueryAttention.cpp).
+Value emitGroupedQueryMatmul(GraphImporter &importer, jit::Node *node);
+
 /// The one integer tensor index of the index list that is input `index` of
 /// `node` (`x[:, :, pos]`: Nones, then a tensor), within `rank`, and the
 /// dimension it indexes; fails for anything else (IndexingOps.cpp).

@@ -295,6 +295,10 @@ static void importMm(GraphImporter &importer, jit::Node *node, Location) {
 
 /// aten::matmul.
 static void importMatmul(GraphImporter &importer, jit::Node *node, Location) {
+  if (Value grouped = emitGroupedQueryMatmul(importer, node)) {
+    importer.setResult(node, grouped);
+    return;
+  }
   importer.setResult(node, emitMatmul(importer, node, 0, 1));
 }
 
