@@ -1,6 +1,7 @@
 """Turns qtensor-bench's JSON lines into a markdown table and a plot.
 
     report.py --out DIR RESULTS.jsonl [RESULTS.jsonl ...]
+    report.py --decoder --out DIR RESULTS.jsonl   (qtensor-decode-bench)
 
 Writes DIR/results.md and DIR/speedup.png. Every ratio compares times of
 one run (one process, interleaved rounds); "best fp32" is the faster of
@@ -14,9 +15,48 @@ from pathlib import Path
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--out", required=True)
+parser.add_argument("--decoder", action="store_true")
 parser.add_argument("results", nargs="+")
 args = parser.parse_args()
 out = Path(args.out)
+
+
+def decoder_report(row):
+    """The decoding benchmark's table: decode and prefill against LibTorch
+    fp32, and the decode step's share of the measured read bandwidth."""
+    ours, torch_fp32 = row["qtensor"], row["libtorch_fp32"]
+    lines = [
+        f"Model: `{row['model']}`, {row['threads']} threads, {row['blas']}, "
+        f"read bandwidth {row['dram_read_gbs']:.1f} GB/s (same run).",
+        "",
+        "| | qtensor int8 | LibTorch fp32 | ratio |",
+        "|---|---|---|---|",
+        f"| decode tokens/s (median step) | {ours['tokens_per_s']:.2f} | "
+        f"{torch_fp32['tokens_per_s']:.2f} | "
+        f"{ours['tokens_per_s'] / torch_fp32['tokens_per_s']:.2f}x |",
+        f"| prefill of {row['prompt_tokens']} tokens, ms | "
+        f"{ours['prefill_ms']:.0f} | {torch_fp32['prefill_ms']:.0f} | "
+        f"{torch_fp32['prefill_ms'] / ours['prefill_ms']:.2f}x |",
+        "",
+        f"A decode step reads {row['step_bytes_int8'] / 1e6:.0f} MB with int8 "
+        f"weights ({row['step_bytes_fp32'] / 1e6:.0f} MB in fp32): "
+        f"{ours['read_gbs']:.1f} GB/s, {100 * ours['bandwidth_share']:.0f}% of "
+        f"the measured bandwidth. The fp32 bound (fp32 bytes over the "
+        f"bandwidth) is {row['fp32_bound_tokens_per_s']:.2f} tokens/s.",
+        f"Compile: {row['compile_ms'] / 1e3:.1f} s, peak memory "
+        f"{row['compile_peak_mb'] / 1024:.1f} GB.",
+    ]
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'results.md'}")
+
+
+if args.decoder:
+    rows = [json.loads(line) for line in Path(args.results[0]).read_text().splitlines()
+            if line.startswith("{")]
+    if not rows:
+        raise SystemExit(f"error: no results in {args.results[0]}")
+    decoder_report(rows[0])
+    raise SystemExit(0)
 
 runs = []
 for path in args.results:

@@ -4,14 +4,22 @@
 # int8 Linear, for M in {1, 4, 16, 64, 256, 1024, 4096} and the layers
 # (K, N) = (4096, 4096), (4096, 11008), (11008, 4096), plus the ToyModel.
 #
-#   bench/run.sh [--quick] [--transformers] [--no-build] [--build-dir DIR]
-#                [--out DIR]
+#   bench/run.sh [--quick] [--transformers | --decoder] [--no-build]
+#                [--build-dir DIR] [--out DIR]
 #
 # --transformers runs the transformer benchmark instead: a Llama-style stack
 # (dim 2048, 32 heads, SwiGLU 5632, 4 blocks) and nn.TransformerEncoder
 # (d 1024, 16 heads, ff 4096, 4 layers), batch 1, at 16 and 128 tokens:
 # qtensor int8, the same model's linears alone, LibTorch fp32 running the
 # frozen traced module (bench/make_transformer_bench_models.py).
+#
+# --decoder runs the decoding benchmark instead (qtensor-decode-bench): a
+# decoder of TinyLlama-1.1B's shape (dim 2048, 22 layers, 32 heads, 4 KV
+# heads, hidden 5632, vocabulary 32000, cache 512; random weights from a
+# seed, test/Importer/make_decoder_models.py), qtensor int8 against LibTorch
+# fp32 running the same scripted module: prefill of 128 tokens, decode
+# tokens/s and the share of the measured read bandwidth a decode step
+# reaches. --quick: the same at dim 256, 2 layers.
 #
 # Writes DIR/results-*.jsonl (one JSON object per row), DIR/results.md (the
 # table) and DIR/speedup.png (speedup against M per layer). The baselines run
@@ -25,27 +33,52 @@ build="$root/build"
 out="$root/build/bench"
 quick=0
 transformers=0
+decoder=0
 do_build=1
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --transformers) transformers=1 ;;
+    --decoder) decoder=1 ;;
     --no-build) do_build=0 ;;
     --build-dir) build=$2; shift ;;
     --out) out=$2; shift ;;
-    *) echo "error: unknown option '$1' (expected --quick, --transformers, --no-build, --build-dir DIR, --out DIR)" >&2; exit 2 ;;
+    *) echo "error: unknown option '$1' (expected --quick, --transformers, --decoder, --no-build, --build-dir DIR, --out DIR)" >&2; exit 2 ;;
   esac
   shift
 done
 
 if ((do_build)); then
   cmake -S "$root" -B "$build" -G Ninja > /dev/null
-  cmake --build "$build" --target qtensor-bench
+  cmake --build "$build" --target qtensor-bench qtensor-decode-bench
 fi
 bench="$build/bin/qtensor-bench"
 [[ -x "$bench" ]] || { echo "error: $bench not built" >&2; exit 2; }
 
 mkdir -p "$out/models"
+if ((decoder)); then
+  if ((quick)); then
+    shape=(--dim 256 --layers 2 --heads 8 --kv-heads 2 --hidden 688 --vocab 1000 --cache 64)
+    args=(--prompt-tokens 16 --steps 8 --rounds 2)
+    out="$out/decoder-quick"
+  else
+    shape=(--dim 2048 --layers 22 --heads 32 --kv-heads 4 --hidden 5632 --vocab 32000 --cache 512)
+    args=(--prompt-tokens 128 --steps 32 --rounds 5)
+    out="$out/decoder"
+  fi
+  mkdir -p "$out/model"
+  # 4.4 GB at the full size: written once, kept for later runs of that size.
+  if [[ ! -f "$out/model/decoder_scripted.pt" ]]; then
+    /usr/bin/python3 "$root/test/Importer/make_decoder_models.py" "$out/model" "${shape[@]}" --only-scripted > /dev/null
+  fi
+  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+  export KMP_BLOCKTIME=${KMP_BLOCKTIME:-0}
+  export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
+  file="$out/results.jsonl"
+  "$build/bin/qtensor-decode-bench" "$out/model/decoder_scripted.pt" "${args[@]}" > "$file"
+  /usr/bin/python3 "$root/bench/report.py" --decoder --out "$out" "$file"
+  exit 0
+fi
 if ((transformers)); then
   # No layers; the models at 16 and 128 tokens (--quick: small ones).
   shapes=""
