@@ -135,12 +135,15 @@ CpuKernelAttr mlir::qtensor::decideCpuKernel(linalg::GenericOp root,
       chooseColumnChunk(columns, options));
 }
 
+/// Dynamic sizes included: a decoder compiled for any token count has them
+/// on every op around its kernels. Their tiles are peeled like static ones,
+/// so full tiles have static shapes and vectorize; only the partial tiles
+/// of a dynamic loop stay scalar.
 bool mlir::qtensor::isVectorTileCandidate(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && isa<func::FuncOp>(op->getParentOp()) &&
          linalgOp.getNumLoops() > 0 && linalgOp.hasPureTensorSemantics() &&
-         !linalgOp.hasDynamicShape() && !isCpuKernelRoot(op) &&
-         !op->hasAttr(kWeightConvertAttr);
+         !isCpuKernelRoot(op) && !op->hasAttr(kWeightConvertAttr);
 }
 
 SmallVector<int64_t>

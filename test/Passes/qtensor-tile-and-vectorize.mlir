@@ -110,12 +110,14 @@ func.func @parallel_columns(%x: tensor<?x32xf32>, %d: tensor<64x32xi8>, %s: tens
 // Tests that input rows whose stride is a multiple of 2 KiB (K = 512 f32
 // values) are copied once, before the kernel, into rows 64 bytes longer,
 // and that the tiles read the copy; the kernels above (K = 32) read their
-// input in place.
+// input in place. The copy (dynamic rows) is vector-tiled like any op
+// around the kernels: 16 values at a time.
 // CHECK-LABEL: func.func @padded_input_rows
 // CHECK-SAME: (%[[X:.*]]: tensor<?x512xf32>
 // CHECK: %[[BUF:.*]] = tensor.empty(%{{.*}}) : tensor<?x528xf32>
 // CHECK: %[[VIEW:.*]] = tensor.extract_slice %[[BUF]][0, 0] [%{{.*}}, 512] [1, 1] : tensor<?x528xf32> to tensor<?x512xf32>
-// CHECK: %[[COPY:.*]] = linalg.copy ins(%[[X]] : tensor<?x512xf32>) outs(%[[VIEW]] : tensor<?x512xf32>)
+// CHECK: %[[COPY:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[VIEW]]) -> (tensor<?x512xf32>)
+// CHECK:   tensor.extract_slice %[[X]][%{{.*}}, %{{.*}}] [1, 16] [1, 1]
 // CHECK: scf.for
 // CHECK: tensor.extract_slice %[[COPY]]
 // CHECK-NOT: linalg.copy
@@ -152,4 +154,16 @@ func.func @gemv_packed_weight(%x: tensor<1x64xf32>, %d: tensor<64x16xi8>, %s: te
 func.func @no_panel_for_deep_weights(%x: tensor<?x4160xf32>, %d: tensor<16x4160xi8>, %s: tensor<16x1xf32>) -> tensor<?x16xf32> {
   %y = qtensor.fused_mixed_matmul %x, %d, %s : tensor<?x4160xf32>, tensor<16x4160xi8>, tensor<16x1xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
+}
+
+// Tests that an op around the kernels with a dynamic size (a decoder's token
+// count) is vector-tiled too: 16 lanes along its static last dimension, one
+// row at a time along the dynamic one.
+// CHECK-LABEL: func.func @dynamic_rows_elementwise
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c16
+// CHECK:     arith.addf %{{.*}}, %{{.*}} : vector<1x16xf32>
+func.func @dynamic_rows_elementwise(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %sum = linalg.add ins(%x, %y : tensor<?x64xf32>, tensor<?x64xf32>) outs(%x : tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %sum : tensor<?x64xf32>
 }
