@@ -55,6 +55,16 @@ fi
 bench="$build/bin/qtensor-bench"
 [[ -x "$bench" ]] || { echo "error: $bench not built" >&2; exit 2; }
 
+# Three thread pools share the cores: qtensor's libomp, LibTorch's OpenMP
+# (libgomp) and OpenBLAS's pthreads. By default each spins after its work
+# (libomp for 200 ms, OpenBLAS for ~2^28 cycles), taking the cores from
+# whichever candidate comes next in a round: on 2 cores that doubled or
+# halved single rows at random. Here every pool's idle workers sleep at once,
+# for all candidates alike; set the variables to override.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+export KMP_BLOCKTIME=${KMP_BLOCKTIME:-0}
+export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
+
 mkdir -p "$out/models"
 if ((decoder)); then
   if ((quick)); then
@@ -71,9 +81,6 @@ if ((decoder)); then
   if [[ ! -f "$out/model/decoder_scripted.pt" ]]; then
     /usr/bin/python3 "$root/test/Importer/make_decoder_models.py" "$out/model" "${shape[@]}" --only-scripted > /dev/null
   fi
-  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-  export KMP_BLOCKTIME=${KMP_BLOCKTIME:-0}
-  export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
   file="$out/results.jsonl"
   "$build/bin/qtensor-decode-bench" "$out/model/decoder_scripted.pt" "${args[@]}" > "$file"
   /usr/bin/python3 "$root/bench/report.py" --decoder --out "$out" "$file"
@@ -105,15 +112,6 @@ if ((!transformers)); then
   /usr/bin/python3 "$root/bench/make_bench_models.py" "$out/models" ${shapes//,/ }
 fi
 
-# Three thread pools share the cores: qtensor's libomp, LibTorch's OpenMP
-# (libgomp) and OpenBLAS's pthreads. By default each spins after its work
-# (libomp for 200 ms, OpenBLAS for ~2^28 cycles), taking the cores from
-# whichever candidate comes next in a round: on 2 cores that doubled or
-# halved single rows at random. Here every pool's idle workers sleep at once,
-# for all candidates alike; set the variables to override.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-export KMP_BLOCKTIME=${KMP_BLOCKTIME:-0}
-export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
 
 runs=(as-is)
 if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then runs+=(best-kernel); fi

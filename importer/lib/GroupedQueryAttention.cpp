@@ -54,9 +54,9 @@ static bool swapsLastTwoDims(GraphImporter &importer, const jit::Node *node) {
   Item &second = importer.lookup(node->input(2));
   if (first.kind != Item::Kind::Int || second.kind != Item::Kind::Int)
     return false;
-  int64_t a = (first.intValue + 4) % 4, b = (second.intValue + 4) % 4;
-  return std::min(a, b) == 2 && std::max(a, b) == 3 && first.intValue >= -4 &&
-         first.intValue < 4 && second.intValue >= -4 && second.intValue < 4;
+  int64_t a = first.intValue < 0 ? first.intValue + 4 : first.intValue;
+  int64_t b = second.intValue < 0 ? second.intValue + 4 : second.intValue;
+  return (a == 2 && b == 3) || (a == 3 && b == 2);
 }
 
 Value mlir::qtensor::importer::emitGroupedQueryMatmul(GraphImporter &importer,

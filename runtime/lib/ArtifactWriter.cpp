@@ -151,6 +151,16 @@ Status linkSharedLibrary(const std::string &object, const std::string &output,
   return Status::success();
 }
 
+/// Appends `size` bytes to `file` at the next 64-byte aligned offset (zero
+/// padding before), which it returns: the layout of weights.bin and
+/// state.bin.
+size_t appendAligned(std::string &file, const char *data, size_t size) {
+  file.resize((file.size() + 63) / 64 * 64, '\0');
+  size_t offset = file.size();
+  file.append(data, size);
+  return offset;
+}
+
 /// Writes `contents` to `path`; errors name the file.
 Status writeFile(const std::string &path, llvm::StringRef contents) {
   std::error_code ec;
@@ -255,25 +265,20 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
   llvm::sys::fs::remove(object);
   llvm::sys::fs::remove(staging + "/link.log");
 
-  // weights.bin: the parameters at 64-byte aligned offsets.
-  std::string weights;
-  std::vector<size_t> offsets;
-  for (const detail::ModuleParameter &parameter : parameters) {
-    weights.resize((weights.size() + 63) / 64 * 64, '\0');
-    offsets.push_back(weights.size());
-    weights.append(parameter.bytes.data(), parameter.bytes.size());
-  }
+  // weights.bin: the parameters at 64-byte aligned offsets. state.bin:
+  // each state's initial value, likewise; written with or without the
+  // weights, since it belongs to the model's code.
+  std::string weights, initialState;
+  std::vector<size_t> offsets, stateOffsets;
+  for (const detail::ModuleParameter &parameter : parameters)
+    offsets.push_back(
+        appendAligned(weights, parameter.bytes.data(), parameter.bytes.size()));
+  for (const StateSpec &state : signature.states)
+    stateOffsets.push_back(appendAligned(
+        initialState, reinterpret_cast<const char *>(state.initial.data()),
+        state.initial.size()));
   if (artifactOptions.includeWeights)
     QTENSOR_RETURN_IF_ERROR(writeFile(staging + "/weights.bin", weights));
-  // state.bin: each state's initial value, likewise; written with or
-  // without the weights, since it belongs to the model's code.
-  std::string initialState;
-  std::vector<size_t> stateOffsets;
-  for (const StateSpec &state : signature.states) {
-    initialState.resize((initialState.size() + 63) / 64 * 64, '\0');
-    stateOffsets.push_back(initialState.size());
-    initialState.append(state.initial.begin(), state.initial.end());
-  }
   if (!signature.states.empty())
     QTENSOR_RETURN_IF_ERROR(
         writeFile(staging + "/" + kInitialStateName, initialState));

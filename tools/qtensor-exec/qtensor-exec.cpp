@@ -91,7 +91,8 @@ struct Options {
   /// The generation form (--prompt).
   bool generate = false;
   std::string prompt, force, dumpLogits;
-  unsigned steps = 16;
+  /// --steps when given; 16 decode calls otherwise.
+  std::optional<unsigned> steps;
 };
 
 /// A loaded artifact and, for a decoder, the state its runs use (a fresh
@@ -232,15 +233,16 @@ std::string parseArguments(int argc, char **argv, Options &options) {
                            !options.outputs.empty() || options.rotate > 1))
     return "--prompt generates from token ids: --input, --output and "
            "--rotate belong to single runs";
-  if (!options.generate && (!options.force.empty() ||
-                            !options.dumpLogits.empty() || options.steps != 16))
+  if (!options.generate &&
+      (!options.force.empty() || !options.dumpLogits.empty() || options.steps))
     return "--steps, --force and --dump-logits need --prompt";
-  if (!options.dumpLogits.empty() &&
-      (options.dumpLogits.size() < 4 ||
-       options.dumpLogits.compare(options.dumpLogits.size() - 4, 4, ".npy")))
+  auto isNpy = [](const std::string &path) {
+    return path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
+  };
+  if (!options.dumpLogits.empty() && !isNpy(options.dumpLogits))
     return "--dump-logits '" + options.dumpLogits + "' must name a .npy file";
   for (const std::string &path : options.outputs)
-    if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npy") != 0)
+    if (!isNpy(path))
       return "--output '" + path + "' must name a .npy file";
   return "";
 }
@@ -300,7 +302,7 @@ std::string printKernelTimes(unsigned runs) {
 
 /// --bench: times --bench runs over --rotate parameter copies; for CUDA
 /// artifacts also their kernels alone and CUDA-graph replays.
-std::string bench(const Options &options, Runner &runner,
+std::string bench(const Options &options, Runner &&runner,
                   const std::vector<qtensor::TensorView> &inputs,
                   std::vector<qtensor::Tensor> &results) {
   // More loads of the same artifact: each holds its own parameter copy.
@@ -349,7 +351,7 @@ int generate(const Options &options,
     return fail("the model keeps no state (no buffer its forward writes): "
                 "it has no KV cache to decode with");
   qtensor::tooling::GenerationRequest request;
-  request.steps = options.steps;
+  request.steps = options.steps.value_or(16);
   if (std::string problem = qtensor::tooling::parseTokenIds(
           options.prompt, "prompt", request.prompt);
       !problem.empty())
@@ -424,7 +426,8 @@ int main(int argc, char **argv) {
                 " --output files for " + std::to_string(results.size()) +
                 " results");
   if (options.bench)
-    if (std::string problem = bench(options, runner, inputs, results);
+    if (std::string problem =
+            bench(options, std::move(runner), inputs, results);
         !problem.empty())
       return fail(problem);
 
