@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtensor/Runtime/Runtime.h"
+#include "qtensor/Tooling/Profile.h"
 #include "qtensor/Tooling/Timing.h"
 
 #include "BenchSupport.h"
@@ -95,8 +96,11 @@ struct Generation {
   std::vector<double> decodeMs;
 };
 
-/// One generation through `call(tokens, first position)`.
-template <typename Call> Generation generate(const Options &opts, Call &&call) {
+/// One generation through `call(tokens, first position)`; `afterPrefill()`
+/// runs between the prefill and the first decode step, untimed.
+template <typename Call, typename AfterPrefill>
+Generation generate(const Options &opts, Call &&call,
+                    AfterPrefill &&afterPrefill) {
   Generation times;
   std::vector<int64_t> prompt(opts.promptTokens);
   for (int64_t i = 0; i < opts.promptTokens; ++i)
@@ -104,12 +108,32 @@ template <typename Call> Generation generate(const Options &opts, Call &&call) {
   auto start = std::chrono::steady_clock::now();
   int64_t next = call(prompt, 0);
   times.prefillMs = millisecondsSince(start);
+  afterPrefill();
   for (int step = 0; step < opts.steps; ++step) {
     start = std::chrono::steady_clock::now();
     next = call({next}, opts.promptTokens + step);
     times.decodeMs.push_back(millisecondsSince(start));
   }
   return times;
+}
+
+template <typename Call> Generation generate(const Options &opts, Call &&call) {
+  return generate(opts, std::forward<Call>(call), [] {});
+}
+
+/// The op profile's categories as a JSON object of milliseconds per call.
+std::string profileJson(const std::vector<qtensor::ProfileEntry> &entries,
+                        int calls) {
+  std::ostringstream json;
+  json << "{";
+  const char *separator = "";
+  for (const auto &[category, seconds] :
+       qtensor::tooling::profileByCategory(entries)) {
+    json << separator << jsonString(category) << ": " << 1e3 * seconds / calls;
+    separator = ", ";
+  }
+  json << "}";
+  return json.str();
 }
 
 /// The argmax of the last row of logits [1, T, V].
@@ -175,6 +199,9 @@ int main(int argc, char **argv) {
       options.inputs.push_back(spec);
     }
     options.target = qtensor::Target::Cpu;
+    // Where a step's time goes (linears, attention, the rest): a clock
+    // read per op and call, in every generation (docs/performance.md).
+    options.profile = true;
     auto compileStart = std::chrono::steady_clock::now();
     std::shared_ptr<qtensor::Model> model;
     if (qtensor::Status status =
@@ -229,6 +256,16 @@ int main(int argc, char **argv) {
       }
     }
 
+    // The op profile of one more generation: its prefill, its decode steps.
+    state = model->createState();
+    model->resetProfile();
+    std::vector<qtensor::ProfileEntry> prefillProfile;
+    generate(opts, ours, [&] {
+      prefillProfile = model->profile();
+      model->resetProfile();
+    });
+    std::vector<qtensor::ProfileEntry> decodeProfile = model->profile();
+
     int64_t middle = opts.promptTokens + opts.steps / 2;
     double cache = cacheBytes(*model, middle);
     double int8Bytes = stepParameterBytes(*model, vocabulary, false) + cache;
@@ -256,6 +293,9 @@ int main(int argc, char **argv) {
          << ", \"tokens_per_s\": " << 1e3 / decodeMs[0]
          << ", \"read_gbs\": " << readGBs
          << ", \"bandwidth_share\": " << (dram > 0 ? readGBs / dram : 0)
+         << ", \"prefill_profile_ms\": " << profileJson(prefillProfile, 1)
+         << ", \"decode_profile_ms\": "
+         << profileJson(decodeProfile, opts.steps)
          << "}, \"libtorch_fp32\": {\"prefill_ms\": " << prefillMs[1]
          << ", \"decode_ms\": " << decodeMs[1]
          << ", \"tokens_per_s\": " << 1e3 / decodeMs[1]
@@ -275,6 +315,11 @@ int main(int argc, char **argv) {
         dram > 0 ? 100 * readGBs / dram : 0.0, 1e3 / decodeMs[1],
         fp32BoundTokens, static_cast<long long>(opts.promptTokens),
         prefillMs[0], prefillMs[1], prefillMs[1] / prefillMs[0]);
+    std::fprintf(
+        stderr, "decode step, %s",
+        qtensor::tooling::formatProfile(decodeProfile, opts.steps).c_str());
+    std::fprintf(stderr, "prefill, %s",
+                 qtensor::tooling::formatProfile(prefillProfile, 1).c_str());
   } catch (const std::exception &error) {
     std::string what = error.what();
     fail(what.substr(0, what.find('\n')));

@@ -1,7 +1,7 @@
 """Turns qtensor-bench's JSON lines into a markdown table and a plot.
 
     report.py --out DIR RESULTS.jsonl [RESULTS.jsonl ...]
-    report.py --decoder --out DIR RESULTS.jsonl   (qtensor-decode-bench)
+    report.py --decoder --out DIR RESULTS.jsonl [...]   (qtensor-decode-bench)
 
 Writes DIR/results.md and DIR/speedup.png. Every ratio compares times of
 one run (one process, interleaved rounds); "best fp32" is the faster of
@@ -21,50 +21,76 @@ args = parser.parse_args()
 out = Path(args.out)
 
 
-def decoder_report(row):
-    """The decoding benchmark's table: decode and prefill against LibTorch
-    fp32, and the decode step's share of the measured read bandwidth."""
-    ours, torch_fp32 = row["qtensor"], row["libtorch_fp32"]
-    lines = [
-        f"Model: `{row['model']}`, {row['threads']} threads, {row['blas']}, "
-        f"read bandwidth {row['dram_read_gbs']:.1f} GB/s (same run).",
-        "",
-        "| | qtensor int8 | LibTorch fp32 | ratio |",
-        "|---|---|---|---|",
-        f"| decode tokens/s (median step) | {ours['tokens_per_s']:.2f} | "
-        f"{torch_fp32['tokens_per_s']:.2f} | "
-        f"{ours['tokens_per_s'] / torch_fp32['tokens_per_s']:.2f}x |",
-        f"| prefill of {row['prompt_tokens']} tokens, ms | "
-        f"{ours['prefill_ms']:.0f} | {torch_fp32['prefill_ms']:.0f} | "
-        f"{torch_fp32['prefill_ms'] / ours['prefill_ms']:.2f}x |",
-        "",
-        f"A decode step reads {row['step_bytes_int8'] / 1e6:.0f} MB with int8 "
-        f"weights ({row['step_bytes_fp32'] / 1e6:.0f} MB in fp32): "
-        f"{ours['read_gbs']:.1f} GB/s, {100 * ours['bandwidth_share']:.0f}% of "
-        f"the measured bandwidth. The fp32 bound (fp32 bytes over the "
-        f"bandwidth) is {row['fp32_bound_tokens_per_s']:.2f} tokens/s.",
-        f"Compile: {row['compile_ms'] / 1e3:.1f} s, peak memory "
-        f"{row['compile_peak_mb'] / 1024:.1f} GB.",
-    ]
-    (out / "results.md").write_text("\n".join(lines) + "\n")
+def profile_line(name, profile, total_ms):
+    """A decode step's or prefill's time per op category (the op profile)."""
+    parts = [f"{category} {ms:.3g} ms ({100 * ms / total_ms:.0f}%)"
+             for category, ms in sorted(profile.items(), key=lambda kv: -kv[1])]
+    return f"- {name}: " + ", ".join(parts) + f" (of {total_ms:.3g} ms)"
+
+
+def decoder_report(runs):
+    """The decoding benchmark's tables, one per OpenBLAS kernel choice:
+    decode and prefill against LibTorch fp32, the decode step's share of
+    the measured read bandwidth, and where the step's time goes."""
+    lines = ["# qtensor decoding benchmark", ""]
+    for run, row in runs:
+        ours, torch_fp32 = row["qtensor"], row["libtorch_fp32"]
+        lines += [
+            f"## Run: {run}", "",
+            f"Model: `{row['model']}`, {row['threads']} threads, "
+            f"{row['blas']}, read bandwidth {row['dram_read_gbs']:.1f} GB/s "
+            f"(same run). Idle thread pools: " + ", ".join(
+                f"{name}={os.environ.get(name, 'unset')}"
+                for name in ("OMP_WAIT_POLICY", "KMP_BLOCKTIME",
+                             "OPENBLAS_THREAD_TIMEOUT")) + ".",
+            "",
+            "| | qtensor int8 | LibTorch fp32 | ratio |",
+            "|---|---|---|---|",
+            f"| decode tokens/s (median step) | {ours['tokens_per_s']:.2f} | "
+            f"{torch_fp32['tokens_per_s']:.2f} | "
+            f"{ours['tokens_per_s'] / torch_fp32['tokens_per_s']:.2f}x |",
+            f"| prefill of {row['prompt_tokens']} tokens, ms | "
+            f"{ours['prefill_ms']:.0f} | {torch_fp32['prefill_ms']:.0f} | "
+            f"{torch_fp32['prefill_ms'] / ours['prefill_ms']:.2f}x |",
+            "",
+            f"A decode step reads {row['step_bytes_int8'] / 1e6:.0f} MB with "
+            f"int8 weights ({row['step_bytes_fp32'] / 1e6:.0f} MB in fp32): "
+            f"{ours['read_gbs']:.1f} GB/s, "
+            f"{100 * ours['bandwidth_share']:.0f}% of the measured "
+            f"bandwidth. The fp32 bound (fp32 bytes over the bandwidth) is "
+            f"{row['fp32_bound_tokens_per_s']:.2f} tokens/s.",
+            f"Compile: {row['compile_ms'] / 1e3:.1f} s, peak memory "
+            f"{row['compile_peak_mb'] / 1024:.1f} GB.", "",
+            "Where the time goes (op profile of one more generation):",
+            profile_line("decode step",
+                         ours["decode_profile_ms"],
+                         sum(ours["decode_profile_ms"].values())),
+            profile_line(f"prefill of {row['prompt_tokens']} tokens",
+                         ours["prefill_profile_ms"],
+                         sum(ours["prefill_profile_ms"].values())),
+            "",
+        ]
+    (out / "results.md").write_text("\n".join(lines))
     print(f"wrote {out / 'results.md'}")
 
 
-if args.decoder:
-    rows = [json.loads(line) for line in Path(args.results[0]).read_text().splitlines()
-            if line.startswith("{")]
-    if not rows:
-        raise SystemExit(f"error: no results in {args.results[0]}")
-    decoder_report(rows[0])
-    raise SystemExit(0)
+def read_runs(paths):
+    """(run name, rows) per results file: "results-as-is.jsonl" is run
+    "as-is"."""
+    runs = []
+    for path in paths:
+        rows = [json.loads(line) for line in Path(path).read_text().splitlines()
+                if line.startswith("{")]
+        if not rows:
+            raise SystemExit(f"error: no results in {path}")
+        runs.append((Path(path).stem.removeprefix("results-"), rows))
+    return runs
 
-runs = []
-for path in args.results:
-    rows = [json.loads(line) for line in Path(path).read_text().splitlines()
-            if line.startswith("{")]
-    if not rows:
-        raise SystemExit(f"error: no results in {path}")
-    runs.append((Path(path).stem.removeprefix("results-"), rows))
+
+runs = read_runs(args.results)
+if args.decoder:
+    decoder_report([(run, rows[0]) for run, rows in runs])
+    raise SystemExit(0)
 
 
 def best_fp32(results):

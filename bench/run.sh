@@ -56,14 +56,32 @@ bench="$build/bin/qtensor-bench"
 [[ -x "$bench" ]] || { echo "error: $bench not built" >&2; exit 2; }
 
 # Three thread pools share the cores: qtensor's libomp, LibTorch's OpenMP
-# (libgomp) and OpenBLAS's pthreads. By default each spins after its work
-# (libomp for 200 ms, OpenBLAS for ~2^28 cycles), taking the cores from
-# whichever candidate comes next in a round: on 2 cores that doubled or
-# halved single rows at random. Here every pool's idle workers sleep at once,
-# for all candidates alike; set the variables to override.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-export KMP_BLOCKTIME=${KMP_BLOCKTIME:-0}
+# (libgomp) and OpenBLAS's pthreads. By default libomp's idle workers spin
+# for 200 ms and OpenBLAS's for ~2^28 cycles, taking the cores from whichever
+# candidate comes next in a round: on 2 cores that doubled or halved single
+# rows at random. Here libomp's workers spin for 1 ms (KMP_BLOCKTIME, in ms)
+# and OpenBLAS's hardly at all; libgomp keeps its default (a short spin).
+# Sleeping at once (KMP_BLOCKTIME=0, OMP_WAIT_POLICY=PASSIVE) would instead
+# wake a worker through the kernel for every parallel region: ~70 us each,
+# a quarter of a decode step of ~110 kernels, which no user with libomp's
+# defaults pays. Set the variables to override.
+export KMP_BLOCKTIME=${KMP_BLOCKTIME:-1}
 export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
+
+# The OpenBLAS kernels for this CPU's widest vectors, when OpenBLAS itself
+# picks others (a VM's CPU model it does not know gets Prescott's SSE3
+# kernels; Zen gets AVX2 kernels where AVX-512 ones exist): LibTorch runs
+# once more with them.
+blas_core() {
+  /usr/bin/python3 -c 'import ctypes; blas = ctypes.CDLL("libblas.so.3"); blas.openblas_get_corename.restype = ctypes.c_char_p; print(blas.openblas_get_corename().decode())' 2>/dev/null || true
+}
+best_core=
+if grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  best_core=SkylakeX
+elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  best_core=Haswell
+fi
+detected_core=$(env -u OPENBLAS_CORETYPE bash -c "$(declare -f blas_core); blas_core")
 
 mkdir -p "$out/models"
 if ((decoder)); then
@@ -81,9 +99,29 @@ if ((decoder)); then
   if [[ ! -f "$out/model/decoder_scripted.pt" ]]; then
     /usr/bin/python3 "$root/test/Importer/make_decoder_models.py" "$out/model" "${shape[@]}" --only-scripted > /dev/null
   fi
-  file="$out/results.jsonl"
-  "$build/bin/qtensor-decode-bench" "$out/model/decoder_scripted.pt" "${args[@]}" > "$file"
-  /usr/bin/python3 "$root/bench/report.py" --decoder --out "$out" "$file"
+  # OpenBLAS as it chooses, then with the best kernels when it chose others
+  # (for sgemm, Cooperlake and SapphireRapids are SkylakeX, Zen is Haswell).
+  first_core=${OPENBLAS_CORETYPE:-$detected_core}
+  cores=(as-is)
+  case "$best_core:$first_core" in
+    SkylakeX:SkylakeX | SkylakeX:Cooperlake | SkylakeX:SapphireRapids) ;;
+    Haswell:Haswell | Haswell:Zen | Haswell:SkylakeX | Haswell:Cooperlake) ;;
+    :*) ;;
+    *) cores+=("$best_core") ;;
+  esac
+  files=()
+  for core in "${cores[@]}"; do
+    file="$out/results-$core.jsonl"
+    if [[ "$core" == as-is ]]; then
+      echo "== decoder, OpenBLAS $first_core (as it is)" >&2
+      "$build/bin/qtensor-decode-bench" "$out/model/decoder_scripted.pt" "${args[@]}" > "$file"
+    else
+      echo "== decoder, OpenBLAS $core (OPENBLAS_CORETYPE)" >&2
+      OPENBLAS_CORETYPE=$core "$build/bin/qtensor-decode-bench" "$out/model/decoder_scripted.pt" "${args[@]}" > "$file"
+    fi
+    files+=("$file")
+  done
+  /usr/bin/python3 "$root/bench/report.py" --decoder --out "$out" "${files[@]}"
   exit 0
 fi
 if ((transformers)); then

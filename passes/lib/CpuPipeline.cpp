@@ -40,6 +40,10 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   kernels.gemvTileN = orDefault(options.gemvTileN, defaults.gemvTileN);
   kernels.maxPanelKiB = orDefault(options.maxPanelKiB, defaults.maxPanelKiB);
   kernels.parallelChunk = options.parallelChunk;
+  // The op profile names linears and attention products while linalg
+  // still shows them.
+  if (options.profile)
+    pm.addPass(createQTensorTagProfileOps());
   pm.addNestedPass<func::FuncOp>(createQTensorConfigureCpuKernels(kernels));
   QTensorTileAndVectorizeOptions tiling;
   tiling.tileM = kernels.tileM;
@@ -52,6 +56,8 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQTensorTileAndVectorize(tiling));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.profile)
+    pm.addPass(createQTensorInsertProfilePoints());
 
   // Tensors to buffers.
   addBufferization(pm);

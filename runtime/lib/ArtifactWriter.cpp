@@ -16,7 +16,6 @@
 #include "qtensor/Passes/Registration.h"
 #include "qtensor/Runtime/CpuFeatures.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
@@ -25,14 +24,12 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
-#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <unistd.h>
@@ -76,38 +73,6 @@ Status addPackedEntry(llvm::Module &module) {
     builder.CreateStore(result, builder.CreateLoad(pointer, slot));
   }
   builder.CreateRetVoid();
-  return Status::success();
-}
-
-/// The target machine for the artifact's host code.
-Status createTargetMachine(const std::string &cpuOption,
-                           std::unique_ptr<llvm::TargetMachine> &machine) {
-  detail::initializeNativeTarget();
-  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
-  std::string error;
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
-    return Status::error("no LLVM target for " + triple.str() + ": " + error);
-  std::string cpu = cpuOption, features;
-  if (cpu == "native") {
-    cpu = llvm::sys::getHostCPUName().str();
-    llvm::SubtargetFeatures hostFeatures;
-    for (const auto &feature : llvm::sys::getHostCPUFeatures())
-      hostFeatures.AddFeature(feature.getKey(), feature.getValue());
-    features = hostFeatures.getString();
-  }
-  std::unique_ptr<llvm::MCSubtargetInfo> generic(
-      target->createMCSubtargetInfo(triple, "generic", ""));
-  if (!generic->isCPUStringValid(cpu))
-    return Status::error("unknown CPU '" + cpuOption + "' for " + triple.str() +
-                         " (try x86-64-v3, x86-64-v4, znver4, "
-                         "sapphirerapids or native)");
-  machine.reset(target->createTargetMachine(
-      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
-  if (!machine)
-    return Status::error("cannot create an LLVM target machine for " + cpu);
   return Status::success();
 }
 
@@ -202,7 +167,8 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
                            "' (expected auto, isa or fatbin)");
   }
   std::unique_ptr<llvm::TargetMachine> machine;
-  QTENSOR_RETURN_IF_ERROR(createTargetMachine(artifactOptions.cpu, machine));
+  QTENSOR_RETURN_IF_ERROR(
+      detail::createTargetMachine(artifactOptions.cpu, machine));
   code.cpuVectorBits =
       machine->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 512 : 256;
 
@@ -237,15 +203,7 @@ Status writeArtifact(const std::string &path, const CompileOptions &options,
   QTENSOR_RETURN_IF_ERROR(addPackedEntry(*llvmModule));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
-  for (llvm::Function &function : *llvmModule)
-    if (!function.isDeclaration()) {
-      function.addFnAttr("target-cpu", machine->getTargetCPU());
-      if (!machine->getTargetFeatureString().empty())
-        function.addFnAttr("target-features",
-                           machine->getTargetFeatureString());
-    }
-  auto optimize = makeOptimizingTransformer(3, 0, machine.get());
-  if (llvm::Error error = optimize(llvmModule.get()))
+  if (llvm::Error error = detail::optimizeForTarget(*llvmModule, *machine))
     return Status::error("optimizing the LLVM IR failed: " +
                          llvm::toString(std::move(error)));
   llvm::SmallString<0> objectBytes;
@@ -388,6 +346,9 @@ Status compileArtifact(const std::string &path, const CompileOptions &options,
     return Status::error("an artifact is compiled for one target: cpu or "
                          "cuda, not auto");
   QTENSOR_RETURN_IF_ERROR(detail::validateOptions(options));
+  if (options.profile)
+    return Status::error("the op profile is for models compiled in process "
+                         "(Model::compile), not artifacts");
   llvm::StringRef parent = llvm::sys::path::parent_path(directory);
   if (!parent.empty() && !llvm::sys::fs::is_directory(parent))
     return Status::error("cannot write the artifact '" + directory +

@@ -176,6 +176,9 @@ Status validateOptions(const CompileOptions &options) {
   QTENSOR_RETURN_IF_ERROR(validateInputs(options));
   if (!options.quantization.isImplemented())
     return Status::error(notImplementedMessage(options.quantization));
+  if (options.profile && options.target == Target::Cuda)
+    return Status::error("the op profile is for the CPU: compile with "
+                         "target cpu");
   if (options.gpuKernelOptions.empty())
     return Status::success();
   if (options.target == Target::Cpu)
@@ -456,6 +459,7 @@ Status lowerModel(ModuleOp module, const CompileOptions &options,
     // balance two to a few dozen threads on 4096-wide layers.
     pipeline.parallelChunk = options.parallel ? 128 : 0;
     pipeline.vectorBits = target.cpuVectorBits;
+    pipeline.profile = options.profile;
     if (pipeline.vectorBits == 0)
       pipeline.vectorBits =
           llvm::sys::getHostCPUFeatures().lookup("avx512f") ? 512 : 256;

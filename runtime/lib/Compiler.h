@@ -18,7 +18,14 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <chrono>
+#include <memory>
 #include <string>
+
+namespace llvm {
+class Error;
+class Module;
+class TargetMachine;
+} // namespace llvm
 
 namespace qtensor::detail {
 
@@ -79,6 +86,17 @@ bool usesOpenMP(mlir::ModuleOp module);
 
 /// The host's LLVM target and asm printer, initialized once per process.
 void initializeNativeTarget();
+
+/// An LLVM target machine for host code on `cpu`: an LLVM CPU name
+/// ("x86-64-v3", "znver4", ...) or "native" (this machine, with its
+/// features). TargetMachine.cpp.
+Status createTargetMachine(const std::string &cpu,
+                           std::unique_ptr<llvm::TargetMachine> &machine);
+
+/// Optimizes `module` at -O3 for `machine`, whose CPU and features every
+/// function records, so that the optimizer's cost models are the target's.
+llvm::Error optimizeForTarget(llvm::Module &module,
+                              llvm::TargetMachine &machine);
 
 /// Registers the translations to LLVM IR that lowered modules need
 /// (builtin, LLVM, OpenMP, GPU offloading, NVVM).

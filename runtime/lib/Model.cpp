@@ -21,7 +21,6 @@
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -33,6 +32,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <chrono>
@@ -79,6 +79,10 @@ struct Model::Impl {
   std::string target;
   std::string targetReason;
   detail::StageTimings timings;
+  /// The op profile (CompileOptions::profile): the code's counters, two per
+  /// entry (nanoseconds, calls), and what each entry is.
+  int64_t *profileCounters = nullptr;
+  std::vector<ProfileEntry> profilePoints;
 };
 
 namespace {
@@ -178,6 +182,7 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
   };
   add("memrefCopy", &qtensorMemrefCopy);
   add("__truncsfbf2", &qtensorTruncSfBf2);
+  add("qtensorProfilePoint", &qtensorProfilePoint);
   add("mgpuModuleLoad", &mgpuModuleLoad);
   add("mgpuModuleLoadJIT", &mgpuModuleLoadJIT);
   add("mgpuModuleUnload", &mgpuModuleUnload);
@@ -231,6 +236,20 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
     impl.parameters.push_back(std::move(parameter));
   }
 
+  // The op profile's entries; the counters are found once the code is.
+  if (auto points =
+          module->getAttrOfType<ArrayAttr>("qtensor.profile_points")) {
+    for (auto point : points.getAsRange<DictionaryAttr>()) {
+      ProfileEntry entry;
+      if (auto category = point.getAs<StringAttr>("category"))
+        entry.category = category.str();
+      if (auto name = point.getAs<StringAttr>("name"))
+        entry.name = name.str();
+      impl.profilePoints.push_back(std::move(entry));
+    }
+    module->removeAttr("qtensor.profile_points");
+  }
+
   // LLVM JIT for the host CPU, at -O3.
   auto start = std::chrono::steady_clock::now();
   detail::registerTranslations(*context);
@@ -240,7 +259,12 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
   if (detail::usesOpenMP(module))
     sharedLibraries.push_back(QTENSOR_OPENMP_RUNTIME);
   engineOptions.sharedLibPaths = sharedLibraries;
-  auto transformer = makeOptimizingTransformer(3, 0, nullptr);
+  // The optimizer sees this CPU, as the JIT's code generator does.
+  std::unique_ptr<llvm::TargetMachine> host;
+  QTENSOR_RETURN_IF_ERROR(detail::createTargetMachine("native", host));
+  auto transformer = [&](llvm::Module *llvmModule) {
+    return detail::optimizeForTarget(*llvmModule, *host);
+  };
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(module, engineOptions);
@@ -258,6 +282,13 @@ Status finishModule(ModuleOp module, Model::Impl &impl) {
     return Status::error("the compiled code has no entry point: " +
                          llvm::toString(entry.takeError()));
   impl.entry = *entry;
+  if (!impl.profilePoints.empty()) {
+    auto counters = impl.engine->lookup("qtensor_profile_counters");
+    if (!counters)
+      return Status::error("the compiled code has no profile counters: " +
+                           llvm::toString(counters.takeError()));
+    impl.profileCounters = static_cast<int64_t *>(*counters);
+  }
   if (onDevice)
     if (std::optional<std::string> error = cuda::takeError())
       return Status::error("loading the GPU code: " + *error);
@@ -313,6 +344,9 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
 
   TargetChoice target;
   QTENSOR_RETURN_IF_ERROR(chooseTarget(options.target, target));
+  if (options.profile && target.code.cuda)
+    return Status::error("the op profile is for the CPU: " + target.reason +
+                         "; compile with target cpu");
 
   // The cache key: content, shapes, options, target, host CPU, versions.
   std::string key = llvm::utohexstr(
@@ -321,7 +355,8 @@ Status Model::compile(const std::string &path, const CompileOptions &options,
     key += "|" + input.str();
   key += std::string("|") + options.quantization.str() +
          (options.fuse ? "|fused" : "|unfused") +
-         (options.parallel ? "|parallel" : "|serial") + "|" +
+         (options.parallel ? "|parallel" : "|serial") +
+         (options.profile ? "|profile" : "") + "|" +
          (target.code.cuda ? "cuda-" + target.code.chip +
                                  describeKernelOptions(options.gpuKernelOptions)
                            : "cpu") +
@@ -441,6 +476,23 @@ const std::string &Model::targetDescription() const { return impl->target; }
 const std::string &Model::targetReason() const { return impl->targetReason; }
 const std::vector<std::pair<std::string, double>> &Model::stageTimings() const {
   return impl->timings;
+}
+
+std::vector<ProfileEntry> Model::profile() const {
+  std::vector<ProfileEntry> entries = impl->profilePoints;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    entries[i].seconds =
+        1e-9 * static_cast<double>(__atomic_load_n(
+                   &impl->profileCounters[2 * i], __ATOMIC_RELAXED));
+    entries[i].calls =
+        __atomic_load_n(&impl->profileCounters[2 * i + 1], __ATOMIC_RELAXED);
+  }
+  return entries;
+}
+
+void Model::resetProfile() const {
+  for (size_t i = 0; i < 2 * impl->profilePoints.size(); ++i)
+    __atomic_store_n(&impl->profileCounters[i], 0, __ATOMIC_RELAXED);
 }
 
 CacheStats getCacheStats() {

@@ -23,6 +23,23 @@
 // BENCH: generated: {{[0-9]+ [0-9]+ [0-9]+ [0-9]+$}}
 // BENCH-NEXT: time to first token: {{[0-9.]+}} ms (prefill of 4 ids)
 // BENCH-NEXT: decode: {{[0-9.]+}} tokens/s (3 steps, median {{[0-9.]+}} ms per token)
+// --profile times each op of the decode calls: per call, each category,
+// then the slowest entries; the tokens and logits stay those of eager
+// PyTorch.
+// RUN: qtensor-generate %t/decoder_scripted.pt --prompt 5,17,3,9 --steps 3 --profile --target cpu --dump-logits %t/profiled.npy > %t/profiled.txt
+// RUN: FileCheck %s --check-prefix=PROFILE < %t/profiled.txt
+// RUN: %torch_python %S/check_generate.py %t/decoder_scripted.pt %t/profiled.npy 5,17,3,9 3 int8 --tokens "$(sed -n 's/generated://p' %t/profiled.txt)" | FileCheck %s --check-prefix=PROFILED
+// PROFILE: generated: {{[0-9]+ [0-9]+ [0-9]+ [0-9]+$}}
+// PROFILE-NEXT: op profile, per call (3 calls): {{[0-9.]+}} ms in profiled ops
+// PROFILE-NEXT: {{^  attention +[0-9.]+ ms +[0-9.]+%$}}
+// PROFILE-NEXT: {{^  linear +[0-9.]+ ms +[0-9.]+%$}}
+// PROFILE-NEXT: {{^  other +[0-9.]+ ms +[0-9.]+%$}}
+// PROFILE-NEXT: the 10 slowest entries:
+// PROFILE: {{ linear +layers\.[01]\.}}
+// PROFILED: 4 calls match
+// The profile is the CPU JIT's: with a GPU target, one error.
+// RUN: %expect_exit 2 qtensor-generate %t/decoder_scripted.pt --prompt 5 --steps 1 --profile --target cuda 2>&1 | FileCheck %s --check-prefix=PROFILEGPU
+// PROFILEGPU: error: the op profile is for the CPU: compile with target cpu
 
 // RUN: %expect_exit 2 qtensor-generate %t/decoder_scripted.pt --prompt 5,17,3,9 --steps 29 --dump-logits %t/bad.npy --cache-dir %t/cache 2>&1 | FileCheck %s --check-prefix=PAST
 // PAST: error: the prompt (4 ids) and 29 steps need 33 positions; the model's cache holds 32

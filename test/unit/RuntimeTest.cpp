@@ -24,6 +24,7 @@
 #include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 namespace {
@@ -800,4 +801,89 @@ TEST(StateTest, ComputedPositionsAreCheckedByTheCompiledCode) {
       << status.message();
   EXPECT_TRUE(outputs.empty());
   EXPECT_EQ(before[0].bytes, state->buffers()[0].bytes);
+}
+
+TEST(ProfileTest, EachOpIsTimedOncePerCall) {
+  // The decoder with the op profile: every int8 weight's kernel is a
+  // linear entry named after it and run once per call, attention's products
+  // are attention entries, and the numbers are those of the model compiled
+  // without the profile.
+  qtensor::CompileOptions options =
+      decoderOptions(qtensor::QuantScheme::int8());
+  options.target = qtensor::Target::Cpu;
+  options.profile = true;
+  std::shared_ptr<qtensor::Model> profiled;
+  qtensor::Status status =
+      qtensor::Model::compile(modelPath("decoder_scripted"), options, profiled);
+  ASSERT_TRUE(status) << status.message();
+  auto plain = compileDecoder(qtensor::QuantScheme::int8());
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->profile().empty());
+
+  std::unique_ptr<qtensor::State> state = profiled->createState();
+  auto start = std::chrono::steady_clock::now();
+  std::vector<float> logits = decode(*profiled, *state, {5, 17, 3, 9}, 4);
+  double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::unique_ptr<qtensor::State> plainState = plain->createState();
+  EXPECT_EQ(logits, decode(*plain, *plainState, {5, 17, 3, 9}, 4));
+
+  std::vector<qtensor::ProfileEntry> entries = profiled->profile();
+  std::set<std::string> weights, linears;
+  for (const qtensor::Parameter &parameter : profiled->parameters()) {
+    const std::string &name = parameter.name;
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".data") == 0)
+      weights.insert(name.substr(0, name.size() - 5));
+  }
+  ASSERT_FALSE(weights.empty());
+  double total = 0;
+  size_t attention = 0;
+  for (const qtensor::ProfileEntry &entry : entries) {
+    total += entry.seconds;
+    EXPECT_GT(entry.calls, 0) << entry.name;
+    EXPECT_EQ(entry.calls % 5, 0) << entry.name;
+    if (entry.category == "linear") {
+      linears.insert(entry.name);
+      EXPECT_EQ(entry.calls, 5) << entry.name;
+    } else if (entry.category == "attention") {
+      ++attention;
+      EXPECT_NE(entry.name.find("attention"), std::string::npos) << entry.name;
+    } else {
+      EXPECT_EQ(entry.category, "other") << entry.name;
+    }
+  }
+  EXPECT_EQ(linears, weights);
+  EXPECT_GE(attention, 2u);
+  EXPECT_GT(total, 0);
+  EXPECT_LE(total, wall);
+
+  profiled->resetProfile();
+  for (const qtensor::ProfileEntry &entry : profiled->profile()) {
+    EXPECT_EQ(entry.seconds, 0) << entry.name;
+    EXPECT_EQ(entry.calls, 0) << entry.name;
+  }
+}
+
+TEST(ProfileTest, OnlyForTheCpuJit) {
+  qtensor::CompileOptions options =
+      decoderOptions(qtensor::QuantScheme::int8());
+  options.profile = true;
+  options.target = qtensor::Target::Cuda;
+  std::shared_ptr<qtensor::Model> model;
+  EXPECT_EQ(
+      qtensor::Model::compile(modelPath("decoder_scripted"), options, model)
+          .message(),
+      "the op profile is for the CPU: compile with target cpu");
+  options.target = qtensor::Target::Cpu;
+  char pattern[] = "/tmp/qtensor-profile-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  std::string directory = std::string(pattern) + "/decoder.qta";
+  EXPECT_EQ(qtensor::compileArtifact(modelPath("decoder_scripted"), options, {},
+                                     directory)
+                .message(),
+            "the op profile is for models compiled in process "
+            "(Model::compile), not artifacts");
+  EXPECT_FALSE(std::filesystem::exists(directory));
+  std::filesystem::remove_all(pattern);
 }

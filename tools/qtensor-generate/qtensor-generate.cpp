@@ -2,7 +2,7 @@
 //
 //   qtensor-generate MODEL.pt --prompt 1,2,3 --steps N [--quantize int8|none]
 //       [--target cpu|auto|cuda] [--dump-logits out.npy] [--force IDS]
-//       [--cache-dir DIR] [--bench]
+//       [--cache-dir DIR] [--bench] [--profile]
 //
 // The model is a decoder in gpt-fast's form: forward(idx [1, T] int64,
 // input_pos [T] int64) -> logits [1, T, V], with its KV cache as buffers it
@@ -11,6 +11,7 @@
 // decode calls then feeds the previous new id (or, with --force, the next
 // forced id) at the next position. N + 1 new ids are printed; --dump-logits
 // writes the last-position logits of every call as float32 [N + 1, V].
+// --profile prints where the decode calls' time goes (the op profile).
 // Exit status 0, or 2 with one error line on bad input.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +19,7 @@
 #include "qtensor/Runtime/Runtime.h"
 #include "qtensor/Tooling/Generation.h"
 #include "qtensor/Tooling/ModelOptions.h"
+#include "qtensor/Tooling/Profile.h"
 #include "qtensor/Tooling/ToolSupport.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -61,6 +63,10 @@ static cl::opt<std::string>
 static cl::opt<bool>
     bench("bench", cl::cat(toolOptions),
           cl::desc("Print the time to first token and the decode speed"));
+static cl::opt<bool>
+    profile("profile", cl::cat(toolOptions),
+            cl::desc("Time each op of the compiled code and print where the "
+                     "decode calls' time goes (linears, attention, other)"));
 
 namespace {
 
@@ -74,6 +80,7 @@ int runTool() {
     return reportBadInput("unknown --target '" + target +
                           "' (expected auto, cpu or cuda)");
   options.cacheDirectory = cacheDir;
+  options.profile = profile;
   qtensor::tooling::GenerationRequest request;
   request.steps = steps;
   if (std::string problem =
@@ -116,11 +123,16 @@ int runTool() {
 
   std::unique_ptr<qtensor::State> state = model->createState();
   qtensor::tooling::GenerationResult result;
+  size_t calls = 0;
   if (qtensor::Status status = qtensor::tooling::generateGreedy(
           request,
           [&](const std::vector<qtensor::TensorView> &inputs,
               std::vector<qtensor::Tensor> &outputs) {
-            return model->run(inputs, outputs, *state);
+            qtensor::Status status = model->run(inputs, outputs, *state);
+            // The profile covers the decode calls, not the prefill.
+            if (calls++ == 0)
+              model->resetProfile();
+            return status;
           },
           result);
       !status)
@@ -128,6 +140,9 @@ int runTool() {
   llvm::outs() << qtensor::tooling::formatGenerated(result);
   if (bench)
     llvm::outs() << qtensor::tooling::formatGenerationTimes(request, {result});
+  if (profile)
+    llvm::outs() << qtensor::tooling::formatProfile(model->profile(),
+                                                    request.steps);
   if (!dumpLogits.empty())
     if (qtensor::Status status = qtensor::writeNpy(
             dumpLogits, qtensor::tooling::logitsArray(result));

@@ -71,6 +71,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "vectorize",
       llvm::cl::desc("Vectorize the tiles (off: scalar loops)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time each top-level op of the entry points (the op "
+                     "profile: qtensor-tag-profile-ops, "
+                     "qtensor-insert-profile-points)"),
+      llvm::cl::init(false)};
 };
 
 /// Stage-0 IR (float weights) to the LLVM dialect for the host CPU.

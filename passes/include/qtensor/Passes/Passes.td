@@ -662,4 +662,47 @@ def QTensorWriteStateInPlace
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def QTensorTagProfileOps : Pass<"qtensor-tag-profile-ops", "ModuleOp"> {
+  let summary = "Name the linalg ops of each entry point for the op profile";
+  let description = [{
+    The first half of the op profile (`qtensor-insert-profile-points` is
+    the second): runs on linalg before the CPU kernels are tiled, while a
+    linear is still recognizable, and records in each op's location what
+    the profile calls the code that op becomes. A contraction one of whose
+    inputs is a weight (an entry-point parameter listed in
+    `qtensor.parameters`, seen through its int8 conversion, reshapes and
+    transposes) is a `linear` named after that weight, and so is the
+    epilogue that consumes it (the root the kernel is tiled from); a
+    contraction of two activations (attention's products) is `attention`,
+    named after its source location. The record is a `NameLoc`
+    "qtensor.profile:CATEGORY:NAME" around the op's location, so the loops
+    tiling makes of the op carry it. Other ops are left alone.
+  }];
+}
+
+def QTensorInsertProfilePoints
+    : Pass<"qtensor-insert-profile-points", "ModuleOp"> {
+  let summary = "Time every top-level op of each entry point";
+  let description = [{
+    Runs after tiling, before bufferization. Before each op in the body of
+    a public function that does work (an op with regions, a linalg op, a
+    tensor insert_slice, pad or concat) and before each return, inserts a
+    call `qtensorProfilePoint(@qtensor_profile_counters, id)`: the runtime
+    adds the time since the previous point to the previous point's entry,
+    so each entry holds the time of the ops from its point to the next.
+    Consecutive ops with the same name share a point. An op's category and
+    name come from `qtensor-tag-profile-ops` (`linear`, `attention`), else
+    the category is `other` and the name the op's source location. The
+    counters are an i64 array, two per entry (nanoseconds, calls), in the
+    external global `@qtensor_profile_counters`; the entries' categories
+    and names are the module attribute `qtensor.profile_points` (an array
+    of `{category, name}` dictionaries, in id order). The return point has
+    id -1: it closes the last entry.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
 #endif // QTENSOR_PASSES_PASSES_TD

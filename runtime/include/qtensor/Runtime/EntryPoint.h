@@ -100,6 +100,11 @@ QTENSOR_LIGHT_EXPORT void qtensorMemrefCopy(int64_t elementSize,
 /// bits of the float register. Exported under both names.
 QTENSOR_LIGHT_EXPORT float qtensorTruncSfBf2(float value);
 QTENSOR_LIGHT_EXPORT float __truncsfbf2(float value);
+/// A profile point of compiled code (qtensor-insert-profile-points): adds
+/// the time since this thread's previous point to that point's entry in
+/// `counters` (nanoseconds, calls: two int64 per entry) and starts the
+/// entry `point`; -1 ends the call.
+QTENSOR_LIGHT_EXPORT void qtensorProfilePoint(int64_t *counters, int64_t point);
 }
 
 #endif // QTENSOR_RUNTIME_ENTRYPOINT_H

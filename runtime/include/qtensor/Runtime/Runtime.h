@@ -78,6 +78,23 @@ struct CompileOptions {
   /// MLIR bytecode of the lowered module, keyed like the in-process cache);
   /// a hit skips import and the qtensor pipeline, not the LLVM JIT.
   std::string cacheDirectory;
+  /// Time each top-level op of the compiled code, read with
+  /// Model::profile() (docs/runtime.md, "Op profile"): two clock reads per
+  /// op and call. The CPU JIT only: refused for cuda and for artifacts.
+  bool profile = false;
+};
+
+/// One entry of the op profile: the ops from one profile point to the
+/// next, summed over every call since the model was compiled (or the
+/// profile reset).
+struct ProfileEntry {
+  /// "linear" (a kernel with weights), "attention" (a product of two
+  /// activations) or "other" (norms, softmax, rotary tables, copies, ...).
+  std::string category;
+  /// A linear's weight, else the source location ("model.py:42").
+  std::string name;
+  double seconds = 0;
+  int64_t calls = 0;
 };
 
 /// A compiled model: its code and its parameter buffers. Calls from several
@@ -120,6 +137,11 @@ public:
   const std::string &targetReason() const;
   /// Wall time of each compile stage in milliseconds, in order.
   const std::vector<std::pair<std::string, double>> &stageTimings() const;
+  /// The op profile (CompileOptions::profile; empty without it), in the
+  /// order the entries first run.
+  std::vector<ProfileEntry> profile() const;
+  /// Zeroes the op profile.
+  void resetProfile() const;
 
   ~Model();
 
