@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # Compiler toolchain and build.
   build-essential cmake ninja-build ccache git clang-format
+  # The formatter of LLVM 22, the style the sources follow (.clang-format).
+  clang-format-22
   # clang and its libFuzzer runtime for the fuzz targets (scripts/fuzz.sh).
   clang libclang-rt-14-dev
   # LLVM/MLIR 22: libraries, CMake packages, tablegen, lit, FileCheck.
