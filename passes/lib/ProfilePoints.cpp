@@ -89,7 +89,8 @@ public:
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
-      const auto &names = weights[func.getName()];
+      llvm::DenseMap<int64_t, std::string> names =
+          weights.lookup(func.getName());
       for (Operation &op : func.getBody().front()) {
         auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);
         if (!linalgOp)

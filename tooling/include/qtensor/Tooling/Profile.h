@@ -1,7 +1,7 @@
 //===- Profile.h - the op profile as a table --------------------*- C++ -*-===//
 //
-// Header-only, free of LLVM: qtensor-run, qtensor-generate and the decoding
-// benchmark print the op profile (CompileOptions::profile) the same way.
+// Header-only, free of LLVM: qtensor-generate and the decoding benchmark
+// print the op profile (CompileOptions::profile) the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,15 +33,17 @@ profileByCategory(const std::vector<ProfileEntry> &entries) {
 inline std::string formatProfile(const std::vector<ProfileEntry> &entries,
                                  int64_t calls, size_t top = 10) {
   char line[256];
+  std::map<std::string, double> categories = profileByCategory(entries);
   double total = 0;
-  for (const ProfileEntry &entry : entries)
-    total += entry.seconds;
-  double perCall = 1e3 / static_cast<double>(std::max<int64_t>(calls, 1));
+  for (const auto &[category, seconds] : categories)
+    total += seconds;
+  double divisor = static_cast<double>(std::max<int64_t>(calls, 1));
+  double perCall = 1e3 / divisor;
   std::snprintf(line, sizeof line,
                 "op profile, per call (%lld calls): %.3f ms in profiled ops\n",
                 static_cast<long long>(calls), total * perCall);
   std::string text = line;
-  for (const auto &[category, seconds] : profileByCategory(entries)) {
+  for (const auto &[category, seconds] : categories) {
     std::snprintf(line, sizeof line, "  %-10s %10.3f ms %5.1f%%\n",
                   category.c_str(), seconds * perCall,
                   total > 0 ? 100 * seconds / total : 0.0);
@@ -62,8 +64,7 @@ inline std::string formatProfile(const std::vector<ProfileEntry> &entries,
   for (const ProfileEntry &entry : slowest) {
     std::snprintf(line, sizeof line, "  %10.3f ms %6.2fx  %-10s %s\n",
                   entry.seconds * perCall,
-                  static_cast<double>(entry.calls) /
-                      static_cast<double>(std::max<int64_t>(calls, 1)),
+                  static_cast<double>(entry.calls) / divisor,
                   entry.category.c_str(), entry.name.c_str());
     text += line;
   }
