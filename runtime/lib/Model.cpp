@@ -46,7 +46,7 @@ using namespace mlir;
 namespace qtensor {
 
 /// Bumped when generated code or its calling convention changes.
-static constexpr const char *kRuntimeVersion = "qtensor-0.1";
+static constexpr const char *kRuntimeVersion = "qtensor-0.2";
 
 namespace {
 
@@ -171,9 +171,9 @@ Status chooseTarget(Target requested, TargetChoice &choice) {
 }
 
 /// Symbols the generated code calls that the JIT must resolve to this
-/// process's definitions: the light runtime's memrefCopy and bf16 rounding
-/// (compiler-rt's __truncsfbf2) and, for GPU host code, the CUDA runtime's
-/// mgpu* functions.
+/// process's definitions: the light runtime's memrefCopy, bf16 rounding
+/// (compiler-rt's __truncsfbf2), profile points and buffer allocator and,
+/// for GPU host code, the CUDA runtime's mgpu* functions.
 llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
   llvm::orc::SymbolMap symbols;
   auto add = [&](const char *name, auto *function) {
@@ -183,6 +183,10 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
   add("memrefCopy", &qtensorMemrefCopy);
   add("__truncsfbf2", &qtensorTruncSfBf2);
   add("qtensorProfilePoint", &qtensorProfilePoint);
+  add("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
+  add("_mlir_memref_to_llvm_aligned_alloc",
+      &_mlir_memref_to_llvm_aligned_alloc);
+  add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
   add("mgpuModuleLoad", &mgpuModuleLoad);
   add("mgpuModuleLoadJIT", &mgpuModuleLoadJIT);
   add("mgpuModuleUnload", &mgpuModuleUnload);

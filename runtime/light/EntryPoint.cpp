@@ -253,7 +253,7 @@ Status callEntry(PackedEntry entry, const EntrySignature &signature,
     if (onDevice)
       mgpuMemFree(allocation, stream);
     else
-      std::free(allocation);
+      _mlir_memref_to_llvm_free(allocation);
   }
   if (onDevice) {
     mgpuStreamSynchronize(stream);

@@ -13,7 +13,7 @@ out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 
 manifest = {
-    "format": "qtensor-artifact", "version": 3,
+    "format": "qtensor-artifact", "version": 4,
     "producer": "qtensor-compile (LLVM 22)", "target": "cpu",
     "cpu": "x86-64-v3", "cpu_features": ["avx", "avx2", "fma", "sse2"],
     "library": "model.so", "entry": "qtensor_forward",

@@ -24,7 +24,7 @@
 // FORMAT: error: malformed artifact manifest '{{.*}}': format is 'onnx', not 'qtensor-artifact'
 // RUN: %torch_python %S/../Inputs/edit-artifact.py %t/toy.qta %t/version.qta version
 // RUN: %expect_exit 2 qtensor-exec %t/version.qta --input %t/x.npy 2>&1 | FileCheck %s --check-prefix=VERSION
-// VERSION: error: artifact '{{.*}}version.qta' has format version 99; this runtime reads 3: recompile it with this qtensor-compile
+// VERSION: error: artifact '{{.*}}version.qta' has format version 99; this runtime reads 4: recompile it with this qtensor-compile
 // RUN: %torch_python %S/../Inputs/edit-artifact.py %t/toy.qta %t/field.qta field
 // RUN: %expect_exit 2 qtensor-exec %t/field.qta --input %t/x.npy 2>&1 | FileCheck %s --check-prefix=FIELD
 // FIELD: error: malformed artifact manifest '{{.*}}': 'inputs' is not an array

@@ -2,7 +2,8 @@
 //
 // The CPU feature check (cpuid decoding, against known register values), the
 // manifest's JSON reader, the .npy reader's error values and the f32 -> bf16
-// rounding that LLVM's X86 backend calls. Artifacts end to
+// rounding that LLVM's X86 backend calls, the buffer cache compiled code
+// allocates from. Artifacts end to
 // end are tested by test/Tools/qtensor-compile.mlir and qtensor-exec.mlir.
 //
 //===----------------------------------------------------------------------===//
@@ -448,3 +449,58 @@ TEST(Bf16ConversionTest, TheCompilerRtNameIsTheSameFunction) {
 }
 
 } // namespace
+
+TEST(BufferCacheTest, LargeBuffersAreReusedSmallOnesAreNot) {
+  qtensorTrimBufferCache();
+  ASSERT_EQ(qtensorBufferCacheIdleBytes(), 0u);
+  bool caching = qtensorBufferCacheLimitBytes() > 0;
+
+  // 1 MiB + 1 byte rounds up to its size class, 1.25 MiB.
+  void *large = _mlir_memref_to_llvm_alloc((size_t(1) << 20) + 1);
+  ASSERT_NE(large, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(large) % 64, 0u);
+  std::memset(large, 1, (size_t(1) << 20) + 1);
+  _mlir_memref_to_llvm_free(large);
+  EXPECT_EQ(qtensorBufferCacheIdleBytes(), caching ? (size_t(5) << 18) : 0);
+  // Any size of the same class gets the same block back.
+  void *again = _mlir_memref_to_llvm_alloc(size_t(5) << 18);
+  if (caching) {
+    EXPECT_EQ(again, large);
+  }
+  EXPECT_EQ(qtensorBufferCacheIdleBytes(), 0u);
+  // A size of the next class takes a block of that class.
+  void *bigger = _mlir_memref_to_llvm_alloc((size_t(5) << 18) + 1);
+  _mlir_memref_to_llvm_free(again);
+  _mlir_memref_to_llvm_free(bigger);
+  EXPECT_EQ(qtensorBufferCacheIdleBytes(),
+            caching ? (size_t(5) << 18) + (size_t(6) << 18) : 0);
+
+  // Small buffers go back to the C library.
+  void *small = _mlir_memref_to_llvm_alloc(4096);
+  ASSERT_NE(small, nullptr);
+  _mlir_memref_to_llvm_free(small);
+  EXPECT_EQ(qtensorBufferCacheIdleBytes(),
+            caching ? (size_t(5) << 18) + (size_t(6) << 18) : 0);
+
+  EXPECT_EQ(qtensorTrimBufferCache(),
+            caching ? (size_t(5) << 18) + (size_t(6) << 18) : 0);
+  EXPECT_EQ(qtensorBufferCacheIdleBytes(), 0u);
+  _mlir_memref_to_llvm_free(nullptr);
+}
+
+TEST(BufferCacheTest, AlignedAllocation) {
+  for (size_t alignment : {size_t(1), size_t(64), size_t(256), size_t(4096)}) {
+    for (size_t bytes : {size_t(0), size_t(100), size_t(1) << 20}) {
+      void *pointer = _mlir_memref_to_llvm_aligned_alloc(alignment, bytes);
+      ASSERT_NE(pointer, nullptr) << alignment << " " << bytes;
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(pointer) % alignment, 0u);
+      std::memset(pointer, 0, bytes);
+      _mlir_memref_to_llvm_free(pointer);
+    }
+  }
+  // Not a power of two: no buffer, as aligned_alloc answers.
+  EXPECT_EQ(_mlir_memref_to_llvm_aligned_alloc(48, 1024), nullptr);
+  // A size that overflows with its header: no buffer, no wrap-around.
+  EXPECT_EQ(_mlir_memref_to_llvm_alloc(~size_t(0) - 8), nullptr);
+  qtensorTrimBufferCache();
+}

@@ -34,7 +34,7 @@ namespace qtensor {
 
 /// The manifest's format version; qtensor-compile writes it, load() accepts
 /// only it.
-constexpr int kArtifactFormatVersion = 3;
+constexpr int kArtifactFormatVersion = 4;
 
 /// A loaded artifact. run() may be called from several threads at once;
 /// setParameters() must not run concurrently with run().

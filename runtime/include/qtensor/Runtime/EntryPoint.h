@@ -105,6 +105,21 @@ QTENSOR_LIGHT_EXPORT float __truncsfbf2(float value);
 /// `counters` (nanoseconds, calls: two int64 per entry) and starts the
 /// entry `point`; -1 ends the call.
 QTENSOR_LIGHT_EXPORT void qtensorProfilePoint(int64_t *counters, int64_t point);
+/// The allocator compiled code's buffers come from (BufferCache.cpp):
+/// memref.alloc and memref.dealloc lower to these (memref-to-LLVM's generic
+/// functions), and the runtime frees returned buffers with the last one.
+/// Freed buffers of 128 KiB and more stay on free lists (up to 2 GiB) for
+/// the next op or call instead of being unmapped.
+QTENSOR_LIGHT_EXPORT void *_mlir_memref_to_llvm_alloc(size_t bytes);
+QTENSOR_LIGHT_EXPORT void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
+                                                              size_t bytes);
+QTENSOR_LIGHT_EXPORT void _mlir_memref_to_llvm_free(void *pointer);
+/// Returns the idle cached buffers to the system; the bytes released.
+QTENSOR_LIGHT_EXPORT size_t qtensorTrimBufferCache();
+/// The bytes of idle buffers the cache holds.
+QTENSOR_LIGHT_EXPORT size_t qtensorBufferCacheIdleBytes();
+/// The most idle bytes it holds (0 under AddressSanitizer: no caching).
+QTENSOR_LIGHT_EXPORT size_t qtensorBufferCacheLimitBytes();
 }
 
 #endif // QTENSOR_RUNTIME_ENTRYPOINT_H
