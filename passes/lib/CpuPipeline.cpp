@@ -71,6 +71,8 @@ void mlir::qtensor::buildCpuPipeline(OpPassManager &pm,
   // Accumulators stay in registers across each tile's K loop.
   if (options.vectorize)
     pm.addNestedPass<func::FuncOp>(createQTensorHoistAccumulators());
+  // One sequential prefetch stream per GEMV tile (batch-1 decoding).
+  pm.addNestedPass<func::FuncOp>(createQTensorPrefetchWeights());
   // Column chunks to OpenMP threads.
   if (options.parallelChunk > 0) {
     pm.addPass(createForallToParallelLoopPass());

@@ -8,12 +8,14 @@
 
 // Tests that stage-0 IR (float weights) compiles to the LLVM dialect: the
 // int8 data and f32 scales become trailing parameters of @forward (in the
-// manifest, not in the code), and the kernel is vector code.
+// manifest, not in the code), and the kernel is vector code; the one-row
+// tiles of the dynamic batch prefetch the weights after theirs.
 // CHECK: module attributes {qtensor.parameters = [{{.*}}name = "fc.weight.data", type = tensor<16x32xi8>{{.*}}name = "fc.weight.scale", type = tensor<16x1xf32>
 // CHECK: llvm.func @forward(
 // CHECK-NOT: qtensor.
 // CHECK-NOT: linalg.
 // CHECK: llvm.intr.fmuladd{{.*}}vector<16xf32>
+// CHECK: llvm.intr.prefetch
 // CHECK-NOT: llvm.mlir.global {{.*}}fc.weight
 
 // FLOAT-NOT: xi8>

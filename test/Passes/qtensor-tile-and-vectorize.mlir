@@ -15,7 +15,8 @@
 // at a time. (tile-m is 4 in the default run, so only the 1-row step shows;
 // the TILE16 run has 4-row steps too.) A one-row tile is a GEMV: it keeps 16
 // partial sums per column (K in vector lanes, the int8 weights converted in
-// the loop, no transpose) and adds them up after its K loop.
+// the loop, no transpose) and adds them up after its K loop, which is marked
+// for qtensor-prefetch-weights.
 // CHECK-LABEL: func.func @fused_dynamic_batch
 // CHECK-NOT: linalg.copy
 // CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c256
@@ -48,7 +49,7 @@
 // CHECK:       %[[W:.*]] = arith.sitofp %[[WB]] : vector<1x16x16xi8> to vector<1x16x16xf32>
 // CHECK:       math.fma %[[XB]], %[[W]], %[[ACC]] : vector<1x16x16xf32>
 // CHECK-NOT:   vector.transpose
-// CHECK:     }
+// CHECK:     } {qtensor.gemv}
 // CHECK:     %[[SUMS:.*]] = vector.transfer_read %[[PARTIAL]]
 // CHECK:     vector.multi_reduction <add>, %[[SUMS]], %{{.*}} [2] : vector<1x16x16xf32> to vector<1x16xf32>
 // CHECK:     arith.maximumf {{.*}} : vector<1x16xf32>

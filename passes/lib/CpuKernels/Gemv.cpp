@@ -139,6 +139,7 @@ FailureOr<bool> cpu::rewriteRowAsGemv(IRRewriter &rewriter,
             });
         scf::YieldOp::create(b, bodyLoc, fma.getResult(0));
       });
+  loop->setAttr(kGemvLoopAttr, rewriter.getUnitAttr());
 
   // y[0, n] = init[0, n] + sum_l acc[l, n].
   SmallVector<AffineMap> reduceMaps = {

@@ -15,6 +15,10 @@
 namespace mlir {
 namespace qtensor {
 
+/// Marks the K loop of a one-row (GEMV) CPU tile, for
+/// qtensor-prefetch-weights; the attribute survives bufferization.
+inline constexpr llvm::StringLiteral kGemvLoopAttr = "qtensor.gemv";
+
 /// The first name found in `loc` (a NameLoc, possibly inside a fused or
 /// call-site location), or "" if there is none.
 std::string getLocationName(Location loc);
