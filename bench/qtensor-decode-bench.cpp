@@ -1,7 +1,7 @@
 //===- qtensor-decode-bench.cpp - LLM decoding against LibTorch -----------===//
 //
 //   qtensor-decode-bench MODEL.pt [--prompt-tokens P] [--steps N]
-//                        [--rounds R] [--threads T]
+//                        [--rounds R] [--threads T] [--profile-top N]
 //
 // A decoder in gpt-fast's form (docs/decoding.md), compiled once with int8
 // weights, against LibTorch fp32 running the same scripted module with its
@@ -48,6 +48,8 @@ struct Options {
   int steps = 32;
   int rounds = 5;
   int threads = 2;
+  /// Entries of each op profile listed (the slowest first).
+  int profileTop = 10;
 };
 
 Options parseOptions(int argc, char **argv) {
@@ -71,12 +73,14 @@ Options parseOptions(int argc, char **argv) {
       options.rounds = static_cast<int>(number());
     else if (arg == "--threads")
       options.threads = static_cast<int>(number());
+    else if (arg == "--profile-top")
+      options.profileTop = static_cast<int>(number());
     else if (!arg.empty() && arg[0] != '-' && options.model.empty())
       options.model = arg;
     else
       fail("unknown argument '" + arg +
            "' (expected MODEL.pt [--prompt-tokens P] [--steps N] "
-           "[--rounds R] [--threads T])");
+           "[--rounds R] [--threads T] [--profile-top N])");
   }
   if (options.model.empty())
     fail("no model given (bench/run.sh --decoder writes one)");
@@ -317,9 +321,13 @@ int main(int argc, char **argv) {
         prefillMs[0], prefillMs[1], prefillMs[1] / prefillMs[0]);
     std::fprintf(
         stderr, "decode step, %s",
-        qtensor::tooling::formatProfile(decodeProfile, opts.steps).c_str());
+        qtensor::tooling::formatProfile(decodeProfile, opts.steps,
+                                        opts.profileTop)
+            .c_str());
     std::fprintf(stderr, "prefill, %s",
-                 qtensor::tooling::formatProfile(prefillProfile, 1).c_str());
+                 qtensor::tooling::formatProfile(prefillProfile, 1,
+                                                 opts.profileTop)
+                     .c_str());
   } catch (const std::exception &error) {
     std::string what = error.what();
     fail(what.substr(0, what.find('\n')));

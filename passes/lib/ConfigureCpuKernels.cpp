@@ -168,10 +168,29 @@ mlir::qtensor::decideVectorTiles(linalg::LinalgOp op,
       return tiles;
     }
   }
+  // Lanes along the innermost loop that has more than one iteration (or a
+  // dynamic count: the tokens of a prompt are as much a row as a static
+  // dimension is).
+  int64_t lanesLoop = -1;
   for (int64_t loop = ranges.size() - 1; loop >= 0; --loop) {
-    if (ranges[loop] > 1) {
-      tiles[loop] = clampTile(kLanes, ranges[loop]);
+    if (ShapedType::isDynamic(ranges[loop]) || ranges[loop] > 1) {
+      lanesLoop = loop;
       break;
+    }
+  }
+  if (lanesLoop < 0)
+    return tiles;
+  tiles[lanesLoop] = clampTile(kLanes, ranges[lanesLoop]);
+  // A transpose (an input whose innermost dimension is another loop) moves
+  // 16 x 16 blocks: rows of 16 read and written, transposed in registers,
+  // instead of 16 scalar reads a step.
+  if (op.getNumDpsInputs() == 1 && op.getNumReductionLoops() == 0) {
+    AffineMap input = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+    if (input.isPermutation()) {
+      unsigned inner = input.getDimPosition(input.getNumResults() - 1);
+      if (static_cast<int64_t>(inner) != lanesLoop &&
+          (ShapedType::isDynamic(ranges[inner]) || ranges[inner] > 1))
+        tiles[inner] = clampTile(kLanes, ranges[inner]);
     }
   }
   return tiles;

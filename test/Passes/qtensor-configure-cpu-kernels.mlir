@@ -150,7 +150,8 @@ func.func @empty_batch(%x: tensor<0x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32
 #id3 = affine_map<(b, m, n) -> (b, m, n)>
 #row3 = affine_map<(b, m, n) -> (b, m)>
 // Tests the ops outside the kernels (qtensor.vector_tiles): 1 per loop
-// but the innermost one longer than 1, which gets 16 lanes (clamped); a
+// but the innermost one longer than 1 (or dynamic), which gets 16 lanes
+// (clamped); a
 // batch matmul gets a tile-m x tile-n register tile stepping tile-k; ops on
 // bool tensors get tiles too but stay scalar (tile-and-vectorize).
 // CHECK-LABEL: func.func @elementwise_3d
@@ -201,6 +202,34 @@ func.func @unit_inner(%x: tensor<1x16x1xf32>) -> tensor<1x16x1xf32> {
     linalg.yield %r : f32
   } -> tensor<1x16x1xf32>
   return %z : tensor<1x16x1xf32>
+}
+
+// Tests that a dynamic innermost dimension (a prompt's tokens) takes the
+// lanes like a static one: rows of 16 contiguous values, not 16 values a
+// row apart.
+// CHECK-LABEL: func.func @dynamic_inner
+// CHECK: linalg.fill {qtensor.vector_tiles = array<i64: 1, 1, 16>}
+// FOLLOW-LABEL: func.func @dynamic_inner
+// FOLLOW: vector.transfer_write {{.*}} : vector<1x1x16xf32>
+func.func @dynamic_inner(%t: index) -> tensor<4x64x?xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty(%t) : tensor<4x64x?xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x64x?xf32>) -> tensor<4x64x?xf32>
+  return %f : tensor<4x64x?xf32>
+}
+
+// Tests that a transpose moves 16 x 16 blocks: 16 lanes along the output's
+// innermost dimension and 16 along the input's, transposed in registers.
+// CHECK-LABEL: func.func @transpose_blocks
+// CHECK: linalg.transpose {{.*}}qtensor.vector_tiles = array<i64: 1, 16, 16>
+// FOLLOW-LABEL: func.func @transpose_blocks
+// FOLLOW: vector.transpose %{{.*}}, [0, 2, 1] : vector<1x16x16xf32> to vector<1x16x16xf32>
+func.func @transpose_blocks(%x: tensor<4x64x?xf32>) -> tensor<4x?x64xf32> {
+  %c2 = arith.constant 2 : index
+  %t = tensor.dim %x, %c2 : tensor<4x64x?xf32>
+  %e = tensor.empty(%t) : tensor<4x?x64xf32>
+  %y = linalg.transpose ins(%x : tensor<4x64x?xf32>) outs(%e : tensor<4x?x64xf32>) permutation = [0, 2, 1]
+  return %y : tensor<4x?x64xf32>
 }
 
 // CHECK-LABEL: func.func @attention_scores
