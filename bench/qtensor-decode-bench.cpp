@@ -319,15 +319,14 @@ int main(int argc, char **argv) {
         dram > 0 ? 100 * readGBs / dram : 0.0, 1e3 / decodeMs[1],
         fp32BoundTokens, static_cast<long long>(opts.promptTokens),
         prefillMs[0], prefillMs[1], prefillMs[1] / prefillMs[0]);
-    std::fprintf(
-        stderr, "decode step, %s",
-        qtensor::tooling::formatProfile(decodeProfile, opts.steps,
-                                        opts.profileTop)
-            .c_str());
-    std::fprintf(stderr, "prefill, %s",
-                 qtensor::tooling::formatProfile(prefillProfile, 1,
+    std::fprintf(stderr, "decode step, %s",
+                 qtensor::tooling::formatProfile(decodeProfile, opts.steps,
                                                  opts.profileTop)
                      .c_str());
+    std::fprintf(
+        stderr, "prefill, %s",
+        qtensor::tooling::formatProfile(prefillProfile, 1, opts.profileTop)
+            .c_str());
   } catch (const std::exception &error) {
     std::string what = error.what();
     fail(what.substr(0, what.find('\n')));
