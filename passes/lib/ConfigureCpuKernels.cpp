@@ -196,6 +196,37 @@ mlir::qtensor::decideVectorTiles(linalg::LinalgOp op,
   return tiles;
 }
 
+SmallVector<int64_t>
+mlir::qtensor::decideParallelTiles(linalg::LinalgOp op,
+                                   ArrayRef<int64_t> vectorTiles,
+                                   const CpuKernelOptions &options) {
+  if (options.parallelChunk <= 0 || vectorTiles.empty() ||
+      cpu::hasBoolOperand(op))
+    return {};
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // A fork and join costs about as much as a few thousand iterations of a
+  // vector loop: ops smaller than this (norms, rotary tables and residual
+  // adds of one token, counting a dynamic size as 1) stay on one thread.
+  constexpr int64_t kMinParallelWork = 16384;
+  int64_t work = 1;
+  for (int64_t range : ranges)
+    if (!ShapedType::isDynamic(range))
+      work = std::min(work * range, kMinParallelWork);
+  if (work < kMinParallelWork)
+    return {};
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (auto [loop, range] : llvm::enumerate(ranges)) {
+    bool dynamic = ShapedType::isDynamic(range);
+    if (iterators[loop] != utils::IteratorType::parallel ||
+        vectorTiles[loop] != 1 || (!dynamic && range < 2))
+      continue;
+    SmallVector<int64_t> chunks(ranges.size(), 0);
+    chunks[loop] = dynamic ? 16 : llvm::divideCeil(range, 4);
+    return chunks;
+  }
+  return {};
+}
+
 namespace {
 
 class ConfigureCpuKernelsPass
@@ -224,6 +255,11 @@ public:
         if (!tiles.empty())
           op.setAttr(kVectorTilesAttr,
                      DenseI64ArrayAttr::get(op.getContext(), tiles));
+        SmallVector<int64_t> chunks =
+            decideParallelTiles(cast<linalg::LinalgOp>(op), tiles, options);
+        if (!chunks.empty())
+          op.setAttr(kParallelTilesAttr,
+                     DenseI64ArrayAttr::get(op.getContext(), chunks));
       }
     }
   }

@@ -122,7 +122,10 @@ void TileAndVectorizePass::runOnOperation() {
   func.walk([](Operation *op) { op->removeAttr(kCpuKernelAttr); });
 
   if (!vectorize) {
-    func.walk([](Operation *op) { op->removeAttr(kVectorTilesAttr); });
+    func.walk([](Operation *op) {
+      op->removeAttr(kVectorTilesAttr);
+      op->removeAttr(kParallelTilesAttr);
+    });
     return;
   }
   // The ops around the kernels: rows of lanes, register tiles.
@@ -146,7 +149,22 @@ void TileAndVectorizePass::runOnOperation() {
           << op.getNumLoops() << " positive tile sizes, one per loop";
       return signalPassFailure();
     }
-    if (failed(cpu::tileForVectors(rewriter, op, tiles)))
+    auto recordedChunks =
+        op->getAttrOfType<DenseI64ArrayAttr>(kParallelTilesAttr);
+    SmallVector<int64_t> chunks =
+        recordedChunks ? SmallVector<int64_t>(recordedChunks.asArrayRef())
+                       : (recorded ? SmallVector<int64_t>()
+                                   : decideParallelTiles(op, tiles, options));
+    op->removeAttr(kParallelTilesAttr);
+    if (!chunks.empty() &&
+        (chunks.size() != op.getNumLoops() ||
+         llvm::any_of(chunks, [](int64_t size) { return size < 0; }))) {
+      op.emitOpError("has ")
+          << kParallelTilesAttr << " [" << chunks << "], expected "
+          << op.getNumLoops() << " chunk sizes (0: not split), one per loop";
+      return signalPassFailure();
+    }
+    if (failed(cpu::tileForVectors(rewriter, op, tiles, chunks)))
       return signalPassFailure();
   }
   // Sizes read off a loop's result (the row loop's bound is the batch

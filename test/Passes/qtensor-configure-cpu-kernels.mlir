@@ -2,6 +2,8 @@
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --qtensor-configure-cpu-kernels="tile-m=16 tile-n=8 parallel-chunk=20" | FileCheck %s --check-prefix=OPTIONS
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-configure-cpu-kernels{tile-m=8 tile-n=8 tile-k=8},qtensor-tile-and-vectorize),canonicalize,cse)' | FileCheck %s --check-prefix=FOLLOW
 // RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --qtensor-configure-cpu-kernels="gemv-tile-n=8 max-panel-kib=260" | FileCheck %s --check-prefix=GEMV-PANEL
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-configure-cpu-kernels{parallel-chunk=128}))' | FileCheck %s --check-prefix=THREADS
+// RUN: qtensor-opt --qtensor-lower-to-linalg --canonicalize %s | qtensor-opt --pass-pipeline='builtin.module(func.func(qtensor-configure-cpu-kernels{parallel-chunk=128},qtensor-tile-and-vectorize{parallel-chunk=128}),canonicalize,cse)' | FileCheck %s --check-prefix=THREADS-FOLLOW
 // RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --qtensor-configure-cpu-kernels="tile-n=0" 2>&1 | FileCheck %s --check-prefix=BAD-TILE
 // RUN: qtensor-opt --qtensor-lower-to-linalg %s | %expect_exit 2 qtensor-opt --qtensor-configure-cpu-kernels="max-panel-kib=-1" 2>&1 | FileCheck %s --check-prefix=BAD-PANEL
 
@@ -156,6 +158,12 @@ func.func @empty_batch(%x: tensor<0x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32
 // bool tensors get tiles too but stay scalar (tile-and-vectorize).
 // CHECK-LABEL: func.func @elementwise_3d
 // CHECK: linalg.generic {{.*}}qtensor.vector_tiles = array<i64: 1, 1, 16>
+// CHECK-NOT: qtensor.parallel_tiles
+// With parallel-chunk, an op this small (1280 iterations) stays on one
+// thread.
+// THREADS-LABEL: func.func @elementwise_3d
+// THREADS-NOT: qtensor.parallel_tiles
+// THREADS: return
 // FOLLOW-LABEL: func.func @elementwise_3d
 // FOLLOW: scf.for %{{.*}} = %c0 to %c2 step %c1
 // FOLLOW:   scf.for %{{.*}} = %c0 to %c16 step %c1
@@ -170,6 +178,43 @@ func.func @elementwise_3d(%x: tensor<2x16x40xf32>, %y: tensor<2x16x40xf32>) -> t
     linalg.yield %s : f32
   } -> tensor<2x16x40xf32>
   return %z : tensor<2x16x40xf32>
+}
+
+// Tests that with parallel-chunk, an op of at least 16384 iterations has
+// its outermost loop of more than one iteration that holds no lanes cut into
+// chunks for threads (a quarter of its range, rounded up: here 2 chunks of
+// 1; 16 iterations when dynamic), then each chunk into vector tiles.
+// THREADS-LABEL: func.func @elementwise_large
+// THREADS: linalg.generic {{.*}}qtensor.parallel_tiles = array<i64: 1, 0, 0>, qtensor.vector_tiles = array<i64: 1, 1, 16>
+// THREADS-FOLLOW-LABEL: func.func @elementwise_large
+// THREADS-FOLLOW: scf.forall (%{{.*}}) in (2) shared_outs
+// THREADS-FOLLOW:   scf.for %{{.*}} = %c0 to %c64 step %c1
+// THREADS-FOLLOW:     scf.for %{{.*}} = %c0 to %c256 step %c16
+// THREADS-FOLLOW:       arith.addf {{.*}} : vector<1x1x16xf32>
+func.func @elementwise_large(%x: tensor<2x64x256xf32>, %y: tensor<2x64x256xf32>) -> tensor<2x64x256xf32> {
+  %e = tensor.empty() : tensor<2x64x256xf32>
+  %z = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %y : tensor<2x64x256xf32>, tensor<2x64x256xf32>) outs(%e : tensor<2x64x256xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<2x64x256xf32>
+  return %z : tensor<2x64x256xf32>
+}
+
+// Tests that a dynamic outermost loop of a large op is cut into chunks of
+// 16 iterations (a prompt's tokens).
+// THREADS-LABEL: func.func @dynamic_rows
+// THREADS: linalg.generic {{.*}}qtensor.parallel_tiles = array<i64: 16, 0, 0>, qtensor.vector_tiles = array<i64: 1, 1, 16>
+func.func @dynamic_rows(%x: tensor<?x8x4096xf32>) -> tensor<?x8x4096xf32> {
+  %c0 = arith.constant 0 : index
+  %t = tensor.dim %x, %c0 : tensor<?x8x4096xf32>
+  %e = tensor.empty(%t) : tensor<?x8x4096xf32>
+  %z = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<?x8x4096xf32>) outs(%e : tensor<?x8x4096xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.negf %a : f32
+    linalg.yield %s : f32
+  } -> tensor<?x8x4096xf32>
+  return %z : tensor<?x8x4096xf32>
 }
 
 // CHECK-LABEL: func.func @row_max
@@ -209,6 +254,9 @@ func.func @unit_inner(%x: tensor<1x16x1xf32>) -> tensor<1x16x1xf32> {
 // row apart.
 // CHECK-LABEL: func.func @dynamic_inner
 // CHECK: linalg.fill {qtensor.vector_tiles = array<i64: 1, 1, 16>}
+// THREADS-LABEL: func.func @dynamic_inner
+// THREADS-NOT: qtensor.parallel_tiles
+// THREADS: return
 // FOLLOW-LABEL: func.func @dynamic_inner
 // FOLLOW: vector.transfer_write {{.*}} : vector<1x1x16xf32>
 func.func @dynamic_inner(%t: index) -> tensor<4x64x?xf32> {
@@ -234,6 +282,8 @@ func.func @transpose_blocks(%x: tensor<4x64x?xf32>) -> tensor<4x?x64xf32> {
 
 // CHECK-LABEL: func.func @attention_scores
 // CHECK: linalg.batch_matmul {qtensor.vector_tiles = array<i64: 1, 4, 16, 16>}
+// THREADS-LABEL: func.func @attention_scores
+// THREADS: linalg.batch_matmul {qtensor.parallel_tiles = array<i64: 1, 0, 0, 0>, qtensor.vector_tiles = array<i64: 1, 4, 16, 16>}
 // FOLLOW-LABEL: func.func @attention_scores
 // FOLLOW: vector.contract {{.*}} : vector<1x8x8xf32>, vector<1x8x8xf32> into vector<1x8x8xf32>
 func.func @attention_scores(%q: tensor<4x16x32xf32>, %k: tensor<4x32x24xf32>) -> tensor<4x16x24xf32> {
@@ -246,6 +296,9 @@ func.func @attention_scores(%q: tensor<4x16x32xf32>, %k: tensor<4x32x24xf32>) ->
 
 // CHECK-LABEL: func.func @bool_mask
 // CHECK: linalg.generic {{.*}}qtensor.vector_tiles = array<i64: 1, 1, 16>
+// THREADS-LABEL: func.func @bool_mask
+// THREADS-NOT: qtensor.parallel_tiles
+// THREADS: return
 // FOLLOW-LABEL: func.func @bool_mask
 // FOLLOW: linalg.generic
 // FOLLOW-NOT: vector.

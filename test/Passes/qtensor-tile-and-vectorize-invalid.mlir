@@ -22,3 +22,23 @@ func.func @zero(%v: f32) -> tensor<4x16xf32> {
   %f = linalg.fill {qtensor.vector_tiles = array<i64: 1, 0>} ins(%v : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
   return %f : tensor<4x16xf32>
 }
+
+// -----
+
+// Tests that recorded parallel chunks give one size per loop, none negative.
+
+// CHECK: error: 'linalg.fill' op has qtensor.parallel_tiles [1], expected 2 chunk sizes (0: not split), one per loop
+func.func @chunks_too_few(%v: f32) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %f = linalg.fill {qtensor.parallel_tiles = array<i64: 1>, qtensor.vector_tiles = array<i64: 1, 16>} ins(%v : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %f : tensor<4x16xf32>
+}
+
+// -----
+
+// CHECK: error: 'linalg.fill' op has qtensor.parallel_tiles [-1, 0], expected 2 chunk sizes (0: not split), one per loop
+func.func @chunk_negative(%v: f32) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %f = linalg.fill {qtensor.parallel_tiles = array<i64: -1, 0>, qtensor.vector_tiles = array<i64: 1, 16>} ins(%v : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %f : tensor<4x16xf32>
+}

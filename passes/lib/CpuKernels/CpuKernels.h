@@ -144,11 +144,14 @@ FailureOr<bool> rewriteRowAsGemv(IRRewriter &rewriter,
 /// memref of i1 holds a byte per element, a vector of i1 loads bits.
 bool hasBoolOperand(linalg::LinalgOp op);
 
-/// Tiles `op` (static shapes) by `tileSizes`, one per loop, and peels the
-/// partial tiles; an op that is one tile is vectorized in place, the tiles
-/// are vectorized with the kernels' tiles.
+/// Splits `op` into an scf.forall of `parallelTiles` chunks (one size per
+/// loop, 0 for loops not split; none when empty), then tiles each chunk by
+/// `tileSizes`, one per loop, and peels the partial tiles; a chunk that is
+/// one tile is vectorized in place, the tiles are vectorized with the
+/// kernels' tiles.
 LogicalResult tileForVectors(IRRewriter &rewriter, linalg::LinalgOp op,
-                             ArrayRef<int64_t> tileSizes);
+                             ArrayRef<int64_t> tileSizes,
+                             ArrayRef<int64_t> parallelTiles = {});
 
 } // namespace cpu
 } // namespace qtensor

@@ -2,9 +2,10 @@
 //
 // The ops of a model outside its fused linear kernels (normalizations,
 // softmax, activations, residual adds, rotary embeddings, transposes and
-// attention's batch matmuls) tiled as qtensor.vector_tiles says, so that
-// each tile is a static vector op: one row of lanes for elementwise ops and
-// reductions, a register tile for contractions.
+// attention's batch matmuls) split among threads as qtensor.parallel_tiles
+// says, then tiled as qtensor.vector_tiles says, so that each tile is a
+// static vector op: one row of lanes for elementwise ops and reductions, a
+// register tile for contractions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,9 +25,22 @@ bool cpu::hasBoolOperand(linalg::LinalgOp op) {
 }
 
 LogicalResult cpu::tileForVectors(IRRewriter &rewriter, linalg::LinalgOp op,
-                                  ArrayRef<int64_t> tileSizes) {
+                                  ArrayRef<int64_t> tileSizes,
+                                  ArrayRef<int64_t> parallelTiles) {
   if (hasBoolOperand(op))
     return success();
+  if (llvm::any_of(parallelTiles, [](int64_t size) { return size > 0; })) {
+    scf::SCFTilingOptions split;
+    split.setTileSizes(getAsIndexOpFoldResult(op.getContext(), parallelTiles));
+    split.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> chunks = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), split);
+    if (failed(chunks))
+      return op.emitOpError("could not be split into parallel chunks");
+    rewriter.replaceOp(op, chunks->replacements);
+    op = cast<linalg::LinalgOp>(chunks->tiledOps.front());
+  }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   // A tile of the whole op: no loop, vectorized where it is.
   if (llvm::equal(ranges, tileSizes)) {

@@ -80,6 +80,23 @@ bool isVectorTileCandidate(Operation *op);
 SmallVector<int64_t> decideVectorTiles(linalg::LinalgOp op,
                                        const CpuKernelOptions &options);
 
+/// The attribute holding how such an op is split among threads before it is
+/// tiled for vectors: one chunk size per loop, 0 for loops not split, as a
+/// DenseI64ArrayAttr. Absent: the op runs on one thread.
+inline constexpr llvm::StringLiteral kParallelTilesAttr =
+    "qtensor.parallel_tiles";
+
+/// The chunks of such an op for threads (options.parallelChunk > 0 only):
+/// its outermost parallel loop with more than one iteration (or a dynamic
+/// count) that holds no vector lanes, cut into chunks of a quarter of a
+/// static range (four tasks) or, when dynamic, of 16 iterations. Empty when
+/// there is no such loop, the op has fewer than 16384 iterations counting
+/// dynamic sizes as 1 (a fork would cost more than it saves), or it reads
+/// or writes bools (kept scalar).
+SmallVector<int64_t> decideParallelTiles(linalg::LinalgOp op,
+                                         ArrayRef<int64_t> vectorTiles,
+                                         const CpuKernelOptions &options);
+
 } // namespace qtensor
 } // namespace mlir
 

@@ -199,7 +199,12 @@ def QTensorConfigureCpuKernels
     excepted) gets `qtensor.vector_tiles`, one tile size per loop: for a
     contraction 1 per batch loop and `tile-m` x `tile-n` x `tile-k` on its
     innermost M, N and K loops; otherwise 1 per loop but the innermost one
-    longer than 1, which gets 16 lanes; clamped to the loop ranges. The CPU
+    longer than 1 (or dynamic), which gets 16 lanes, and for a transpose
+    also the loop of its input's innermost dimension (16 x 16 blocks);
+    clamped to the loop ranges. With `parallel-chunk`, such an op also gets
+    `qtensor.parallel_tiles`: its outermost parallel loop of more than one
+    iteration that holds no lanes is cut into chunks (a quarter of a static
+    range, 16 iterations of a dynamic one) that threads share. The CPU
     pipeline runs this pass right before `qtensor-tile-and-vectorize`, with
     the same options.
   }];
