@@ -24,21 +24,31 @@ bool cpu::hasBoolOperand(linalg::LinalgOp op) {
   });
 }
 
+/// Tiles `op` by `sizes` into loops of `loopType`; replaces it.
+static FailureOr<scf::SCFTilingResult>
+tileOp(IRRewriter &rewriter, linalg::LinalgOp op, ArrayRef<int64_t> sizes,
+       scf::SCFTilingOptions::LoopType loopType) {
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(getAsIndexOpFoldResult(op.getContext(), sizes));
+  tiling.setLoopType(loopType);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), tiling);
+  if (succeeded(tiled))
+    rewriter.replaceOp(op, tiled->replacements);
+  return tiled;
+}
+
 LogicalResult cpu::tileForVectors(IRRewriter &rewriter, linalg::LinalgOp op,
                                   ArrayRef<int64_t> tileSizes,
                                   ArrayRef<int64_t> parallelTiles) {
   if (hasBoolOperand(op))
     return success();
   if (llvm::any_of(parallelTiles, [](int64_t size) { return size > 0; })) {
-    scf::SCFTilingOptions split;
-    split.setTileSizes(getAsIndexOpFoldResult(op.getContext(), parallelTiles));
-    split.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> chunks = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(op.getOperation()), split);
+    FailureOr<scf::SCFTilingResult> chunks = tileOp(
+        rewriter, op, parallelTiles, scf::SCFTilingOptions::LoopType::ForallOp);
     if (failed(chunks))
       return op.emitOpError("could not be split into parallel chunks");
-    rewriter.replaceOp(op, chunks->replacements);
     op = cast<linalg::LinalgOp>(chunks->tiledOps.front());
   }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -51,14 +61,10 @@ LogicalResult cpu::tileForVectors(IRRewriter &rewriter, linalg::LinalgOp op,
       rewriter.replaceOp(op, vectorized->replacements);
     return success();
   }
-  scf::SCFTilingOptions tiling;
-  tiling.setTileSizes(getAsIndexOpFoldResult(op.getContext(), tileSizes));
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), tiling);
+  FailureOr<scf::SCFTilingResult> tiled =
+      tileOp(rewriter, op, tileSizes, scf::SCFTilingOptions::LoopType::ForOp);
   if (failed(tiled))
     return op.emitOpError("could not be tiled for vectors");
-  rewriter.replaceOp(op, tiled->replacements);
   // Full tiles then one partial tile per loop: static shapes everywhere.
   SmallVector<scf::ForOp> partials;
   peelPartialIterations(rewriter, tiled->loops, partials);
