@@ -33,12 +33,13 @@ config.substitutions.append(
 )
 
 # `%mlir_runner` JIT-runs an LLVM-dialect module's `main` with the upstream
-# runner utilities (printMemrefF32) and the light runtime, which defines the
-# buffer allocator the pipelines' code calls.
+# runner utilities (printMemrefF32) and the light runtime's buffer allocator,
+# which the pipelines' code calls (built alone and unsanitized, as
+# mlir-runner is).
 runner_libs = ",".join(
     [os.path.join(config.llvm_lib_dir, name)
      for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")]
-    + [os.path.join(config.qtensor_lib_dir, "libQTensorLightRuntime.so")]
+    + [config.runner_allocator]
 )
 config.substitutions.append(
     ("%mlir_runner",

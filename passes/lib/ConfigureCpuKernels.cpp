@@ -211,7 +211,7 @@ mlir::qtensor::decideParallelTiles(linalg::LinalgOp op,
   int64_t work = 1;
   for (int64_t range : ranges)
     if (!ShapedType::isDynamic(range))
-      work = std::min(work * range, kMinParallelWork);
+      work = range >= kMinParallelWork / work ? kMinParallelWork : work * range;
   if (work < kMinParallelWork)
     return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();

@@ -60,7 +60,15 @@ std::optional<WeightStream> matchWeightStream(scf::ForOp loop) {
       continue;
     std::optional<int64_t> rows = getConstantIntValue(step.getMixedSizes()[0]);
     std::optional<int64_t> lanes = getConstantIntValue(step.getMixedSizes()[1]);
-    if (!rows || !lanes || *rows != tileType.getDimSize(0))
+    std::optional<int64_t> loopStep = getConstantIntValue(loop.getStep());
+    if (!rows || !lanes || *rows != tileType.getDimSize(0) || !loopStep ||
+        *loopStep != *lanes)
+      continue;
+    // Rows one after another: a row stride of exactly one row.
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(tileType.getStridesAndOffset(strides, offset)) ||
+        strides[0] != tileType.getDimSize(1) || strides[1] != 1)
       continue;
     // The buffer under the views: whole rows of it make the tile
     // contiguous.
@@ -97,9 +105,11 @@ void prefetchNextTile(scf::ForOp loop, const WeightStream &stream) {
   for (int64_t line = kCacheLineBytes; line < stream.stepBytes;
        line += kCacheLineBytes)
     lines.push_back(constant(line));
+  auto tileType = cast<MemRefType>(stream.tile.getType());
   auto lineType = MemRefType::get(
-      {1}, b.getI8Type(),
-      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, {1}));
+      {1}, tileType.getElementType(),
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, {1}),
+      tileType.getMemorySpace());
 
   b.setInsertionPointToStart(loop.getBody());
   // Step k has read k * rows bytes of its tile; as many of the next.

@@ -164,6 +164,25 @@ void TileAndVectorizePass::runOnOperation() {
           << op.getNumLoops() << " chunk sizes (0: not split), one per loop";
       return signalPassFailure();
     }
+    // Chunks of a reduction would have several tasks write one output; an
+    // scf.forall without parallel-chunk would never become threads.
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    for (auto [loop, size] : llvm::enumerate(chunks)) {
+      if (size == 0)
+        continue;
+      if (iterators[loop] != utils::IteratorType::parallel) {
+        op.emitOpError("has ")
+            << kParallelTilesAttr << " [" << chunks << "], which splits loop "
+            << loop << ", a reduction";
+        return signalPassFailure();
+      }
+      if (parallelChunk <= 0) {
+        op.emitOpError("has ")
+            << kParallelTilesAttr << " [" << chunks
+            << "] but parallel-chunk is 0: nothing runs it on threads";
+        return signalPassFailure();
+      }
+    }
     if (failed(cpu::tileForVectors(rewriter, op, tiles, chunks)))
       return signalPassFailure();
   }

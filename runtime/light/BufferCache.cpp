@@ -65,7 +65,10 @@ public:
     if (alignment > alignof(BlockHeader))
       return allocateUncached(bytes, alignment);
     // Past 2^62 bytes a size class could overflow; no such buffer exists.
-    if (bytes < kMinCachedBytes || bytes > (size_t(1) << 62))
+    // Without caching (ASan) no size is rounded up: the sanitizer sees each
+    // buffer's own end.
+    if (kMaxIdleBytes == 0 || bytes < kMinCachedBytes ||
+        bytes > (size_t(1) << 62))
       return allocateUncached(bytes, alignof(BlockHeader));
     auto [index, capacity] = sizeClass(bytes);
     {
@@ -80,6 +83,10 @@ public:
     }
     void *base = std::aligned_alloc(alignof(BlockHeader),
                                     capacity + sizeof(BlockHeader));
+    // Out of memory: the idle blocks go back to the system, then once more.
+    if (!base && trim() > 0)
+      base = std::aligned_alloc(alignof(BlockHeader),
+                                capacity + sizeof(BlockHeader));
     if (!base)
       return nullptr;
     auto *header = static_cast<BlockHeader *>(base);
@@ -92,19 +99,31 @@ public:
     if (!pointer)
       return;
     BlockHeader *header = static_cast<BlockHeader *>(pointer) - 1;
-    if (header->capacity != 0) {
+    if (header->capacity != 0 && header->capacity <= kMaxIdleBytes) {
       std::lock_guard<std::mutex> lock(mutex);
-      if (idleBytes + header->capacity <= kMaxIdleBytes) {
-        idleBytes += header->capacity;
-        freeLists[sizeClass(header->capacity).first].push_back(header);
-        return;
-      }
+      // Over the limit, the idle blocks go (the sizes in use have changed,
+      // e.g. with a longer prompt) and this one stays.
+      if (idleBytes + header->capacity > kMaxIdleBytes)
+        trimLocked();
+      idleBytes += header->capacity;
+      freeLists[sizeClass(header->capacity).first].push_back(header);
+      return;
     }
     std::free(header->base);
   }
 
   size_t trim() {
     std::lock_guard<std::mutex> lock(mutex);
+    return trimLocked();
+  }
+
+  size_t idle() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return idleBytes;
+  }
+
+private:
+  size_t trimLocked() {
     size_t released = idleBytes;
     for (std::vector<BlockHeader *> &list : freeLists) {
       for (BlockHeader *header : list)
@@ -116,12 +135,6 @@ public:
     return released;
   }
 
-  size_t idle() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return idleBytes;
-  }
-
-private:
   /// A block of the C library's with the header just before an
   /// `alignment`-aligned pointer.
   static void *allocateUncached(size_t bytes, size_t alignment) {

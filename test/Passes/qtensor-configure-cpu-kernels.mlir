@@ -158,7 +158,6 @@ func.func @empty_batch(%x: tensor<0x64xf32>, %d: tensor<32x64xi8>, %s: tensor<32
 // bool tensors get tiles too but stay scalar (tile-and-vectorize).
 // CHECK-LABEL: func.func @elementwise_3d
 // CHECK: linalg.generic {{.*}}qtensor.vector_tiles = array<i64: 1, 1, 16>
-// CHECK-NOT: qtensor.parallel_tiles
 // With parallel-chunk, an op this small (1280 iterations) stays on one
 // thread.
 // THREADS-LABEL: func.func @elementwise_3d
@@ -205,6 +204,11 @@ func.func @elementwise_large(%x: tensor<2x64x256xf32>, %y: tensor<2x64x256xf32>)
 // 16 iterations (a prompt's tokens).
 // THREADS-LABEL: func.func @dynamic_rows
 // THREADS: linalg.generic {{.*}}qtensor.parallel_tiles = array<i64: 16, 0, 0>, qtensor.vector_tiles = array<i64: 1, 1, 16>
+// THREADS-FOLLOW-LABEL: func.func @dynamic_rows
+// THREADS-FOLLOW: scf.forall (%[[ROW:.*]]) = (0) to (%{{.*}}) step (16) shared_outs
+// THREADS-FOLLOW:   %[[ROWS:.*]] = affine.min #{{.*}}(%[[ROW]])
+// THREADS-FOLLOW:   scf.for %{{.*}} = %c0 to %[[ROWS]] step %c1
+// THREADS-FOLLOW:     arith.negf {{.*}} : vector<1x1x16xf32>
 func.func @dynamic_rows(%x: tensor<?x8x4096xf32>) -> tensor<?x8x4096xf32> {
   %c0 = arith.constant 0 : index
   %t = tensor.dim %x, %c0 : tensor<?x8x4096xf32>
@@ -284,6 +288,9 @@ func.func @transpose_blocks(%x: tensor<4x64x?xf32>) -> tensor<4x?x64xf32> {
 // CHECK: linalg.batch_matmul {qtensor.vector_tiles = array<i64: 1, 4, 16, 16>}
 // THREADS-LABEL: func.func @attention_scores
 // THREADS: linalg.batch_matmul {qtensor.parallel_tiles = array<i64: 1, 0, 0, 0>, qtensor.vector_tiles = array<i64: 1, 4, 16, 16>}
+// THREADS-FOLLOW-LABEL: func.func @attention_scores
+// THREADS-FOLLOW: scf.forall (%{{.*}}) in (4) shared_outs
+// THREADS-FOLLOW:   vector.contract
 // FOLLOW-LABEL: func.func @attention_scores
 // FOLLOW: vector.contract {{.*}} : vector<1x8x8xf32>, vector<1x8x8xf32> into vector<1x8x8xf32>
 func.func @attention_scores(%q: tensor<4x16x32xf32>, %k: tensor<4x32x24xf32>) -> tensor<4x16x24xf32> {

@@ -93,3 +93,23 @@ func.func @partial_rows(%w: memref<64x256xi8>, %n: index) -> vector<16x16xi8> {
   } {qtensor.gemv}
   return %r : vector<16x16xi8>
 }
+
+// Tests that a tile of every other row (row stride 512 in a 256-wide
+// buffer) gets no prefetches: the bytes after it are not the next tile.
+// CHECK-LABEL: func.func @strided_rows
+// CHECK-NOT: memref.prefetch
+func.func @strided_rows(%w: memref<64x256xi8>, %n: index) -> vector<16x16xi8> {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %c256 = arith.constant 256 : index
+  %pad8 = ub.poison : i8
+  %zero = arith.constant dense<0> : vector<16x16xi8>
+  %tile = memref.subview %w[%n, 0] [16, 256] [2, 1] : memref<64x256xi8> to memref<16x256xi8, strided<[512, 1], offset: ?>>
+  %r = scf.for %k = %c0 to %c256 step %c16 iter_args(%acc = %zero) -> (vector<16x16xi8>) {
+    %ws = memref.subview %tile[0, %k] [16, 16] [1, 1] : memref<16x256xi8, strided<[512, 1], offset: ?>> to memref<16x16xi8, strided<[512, 1], offset: ?>>
+    %wv = vector.transfer_read %ws[%c0, %c0], %pad8 {in_bounds = [true, true]} : memref<16x16xi8, strided<[512, 1], offset: ?>>, vector<16x16xi8>
+    %s = arith.addi %acc, %wv : vector<16x16xi8>
+    scf.yield %s : vector<16x16xi8>
+  } {qtensor.gemv}
+  return %r : vector<16x16xi8>
+}

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <vector>
 
 namespace {
 
@@ -486,6 +487,27 @@ TEST(BufferCacheTest, LargeBuffersAreReusedSmallOnesAreNot) {
             caching ? (size_t(5) << 18) + (size_t(6) << 18) : 0);
   EXPECT_EQ(qtensorBufferCacheIdleBytes(), 0u);
   _mlir_memref_to_llvm_free(nullptr);
+}
+
+TEST(BufferCacheTest, IdleBuffersStayUnderTheLimit) {
+  size_t limit = qtensorBufferCacheLimitBytes();
+  if (limit == 0)
+    GTEST_SKIP() << "nothing is cached under AddressSanitizer";
+  qtensorTrimBufferCache();
+  // Blocks of a quarter of the limit (never touched: address space only).
+  size_t quarter = limit / 4;
+  std::vector<void *> blocks;
+  for (int i = 0; i < 5; ++i) {
+    blocks.push_back(_mlir_memref_to_llvm_alloc(quarter));
+    ASSERT_NE(blocks.back(), nullptr);
+  }
+  for (int i = 0; i < 4; ++i)
+    _mlir_memref_to_llvm_free(blocks[i]);
+  EXPECT_EQ(qtensorBufferCacheIdleBytes(), limit);
+  // The fifth would exceed it: the idle four go back, the fifth stays.
+  _mlir_memref_to_llvm_free(blocks[4]);
+  EXPECT_EQ(qtensorBufferCacheIdleBytes(), quarter);
+  qtensorTrimBufferCache();
 }
 
 TEST(BufferCacheTest, AlignedAllocation) {

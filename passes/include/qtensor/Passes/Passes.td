@@ -201,10 +201,11 @@ def QTensorConfigureCpuKernels
     innermost M, N and K loops; otherwise 1 per loop but the innermost one
     longer than 1 (or dynamic), which gets 16 lanes, and for a transpose
     also the loop of its input's innermost dimension (16 x 16 blocks);
-    clamped to the loop ranges. With `parallel-chunk`, such an op also gets
-    `qtensor.parallel_tiles`: its outermost parallel loop of more than one
-    iteration that holds no lanes is cut into chunks (a quarter of a static
-    range, 16 iterations of a dynamic one) that threads share. The CPU
+    clamped to the loop ranges. With `parallel-chunk`, such an op of at
+    least 16384 iterations (dynamic sizes counted as 1) and no i1 operand
+    also gets `qtensor.parallel_tiles`: its outermost parallel loop of more
+    than one iteration that holds no lanes is cut into chunks (a quarter of
+    a static range, 16 iterations of a dynamic one) that threads share. The CPU
     pipeline runs this pass right before `qtensor-tile-and-vectorize`, with
     the same options.
   }];
@@ -260,16 +261,19 @@ def QTensorTileAndVectorize
     of 2 KiB are copied once per call into rows 64 bytes longer, so that the
     rows of a tile do not share one L1 cache set.
 
-    The other ops are tiled as their `qtensor.vector_tiles` says (decided
-    here when absent), partial tiles peeled, and each tile vectorized; ops
-    on i1 tensors stay scalar (a memref of i1 holds bytes, a vector of i1
-    loads bits). A recorded size list that does not give one positive size
-    per loop is an error.
+    The other ops are first split into an `scf.forall` of chunks as their
+    `qtensor.parallel_tiles` says, then tiled as their
+    `qtensor.vector_tiles` says (both decided here when absent), partial
+    tiles peeled, and each tile vectorized; ops on i1 tensors stay scalar
+    (a memref of i1 holds bytes, a vector of i1 loads bits). A recorded
+    size list that does not give one positive size per loop, or chunks that
+    are negative, split a reduction loop or come without `parallel-chunk`,
+    is an error.
 
-    With `parallel-chunk`, the output columns are first split into chunks
-    by an `scf.forall` (the CPU pipeline maps it to OpenMP threads). Every
-    output element is still computed by one task in the same order, so
-    results do not depend on the number of threads.
+    With `parallel-chunk`, the kernels' output columns are first split into
+    chunks by an `scf.forall` (the CPU pipeline maps both kinds of forall
+    to OpenMP threads). Every output element is still computed by one task
+    in the same order, so results do not depend on the number of threads.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"4",

@@ -108,8 +108,9 @@ QTENSOR_LIGHT_EXPORT void qtensorProfilePoint(int64_t *counters, int64_t point);
 /// The allocator compiled code's buffers come from (BufferCache.cpp):
 /// memref.alloc and memref.dealloc lower to these (memref-to-LLVM's generic
 /// functions), and the runtime frees returned buffers with the last one.
-/// Freed buffers of 128 KiB and more stay on free lists (up to 2 GiB) for
-/// the next op or call instead of being unmapped.
+/// Freed buffers of 128 KiB and more stay on free lists for the next op or
+/// call instead of being unmapped; a free that would hold more than 2 GiB
+/// idle first returns the idle buffers to the system.
 QTENSOR_LIGHT_EXPORT void *_mlir_memref_to_llvm_alloc(size_t bytes);
 QTENSOR_LIGHT_EXPORT void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
                                                               size_t bytes);
