@@ -60,6 +60,11 @@ CpuKernelOptions mlir::qtensor::getCpuKernelDefaults(int64_t vectorBits) {
   return options;
 }
 
+/// A loop of more than one iteration, or of a count known only at run time.
+static bool mayIterate(int64_t range) {
+  return ShapedType::isDynamic(range) || range > 1;
+}
+
 /// A tile never exceeds a static dimension, so a small layer is one tile
 /// with static sizes rather than a partial one.
 static int64_t clampTile(int64_t tile, int64_t range) {
@@ -173,7 +178,7 @@ mlir::qtensor::decideVectorTiles(linalg::LinalgOp op,
   // dimension is).
   int64_t lanesLoop = -1;
   for (int64_t loop = ranges.size() - 1; loop >= 0; --loop) {
-    if (ShapedType::isDynamic(ranges[loop]) || ranges[loop] > 1) {
+    if (mayIterate(ranges[loop])) {
       lanesLoop = loop;
       break;
     }
@@ -188,8 +193,7 @@ mlir::qtensor::decideVectorTiles(linalg::LinalgOp op,
     AffineMap input = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
     if (input.isPermutation()) {
       unsigned inner = input.getDimPosition(input.getNumResults() - 1);
-      if (static_cast<int64_t>(inner) != lanesLoop &&
-          (ShapedType::isDynamic(ranges[inner]) || ranges[inner] > 1))
+      if (static_cast<int64_t>(inner) != lanesLoop && mayIterate(ranges[inner]))
         tiles[inner] = clampTile(kLanes, ranges[inner]);
     }
   }
@@ -216,12 +220,12 @@ mlir::qtensor::decideParallelTiles(linalg::LinalgOp op,
     return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   for (auto [loop, range] : llvm::enumerate(ranges)) {
-    bool dynamic = ShapedType::isDynamic(range);
     if (iterators[loop] != utils::IteratorType::parallel ||
-        vectorTiles[loop] != 1 || (!dynamic && range < 2))
+        vectorTiles[loop] != 1 || !mayIterate(range))
       continue;
     SmallVector<int64_t> chunks(ranges.size(), 0);
-    chunks[loop] = dynamic ? 16 : llvm::divideCeil(range, 4);
+    chunks[loop] =
+        ShapedType::isDynamic(range) ? 16 : llvm::divideCeil(range, 4);
     return chunks;
   }
   return {};

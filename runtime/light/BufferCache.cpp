@@ -31,20 +31,17 @@ static_assert(sizeof(BlockHeader) == 64, "the header keeps 64-byte alignment");
 
 /// Smaller blocks are the C library's business: its arenas keep them.
 constexpr size_t kMinCachedBytes = size_t(128) << 10;
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+constexpr bool kAddressSanitizer = __has_feature(address_sanitizer);
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
 /// The free lists hold at most this many bytes; beyond it, freed blocks go
 /// back to the system. Under AddressSanitizer nothing is cached, so that a
 /// use after free in compiled code is still caught.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr size_t kMaxIdleBytes = 0;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr size_t kMaxIdleBytes = 0;
-#else
-constexpr size_t kMaxIdleBytes = size_t(2) << 30;
-#endif
-#else
-constexpr size_t kMaxIdleBytes = size_t(2) << 30;
-#endif
+constexpr size_t kMaxIdleBytes = kAddressSanitizer ? 0 : size_t(2) << 30;
 /// Four size classes per power of two: a block wastes at most 25%.
 constexpr unsigned kStepsPerOctave = 4;
 constexpr unsigned kClasses = 64 * kStepsPerOctave;
@@ -81,12 +78,11 @@ public:
         return header + 1;
       }
     }
-    void *base = std::aligned_alloc(alignof(BlockHeader),
-                                    capacity + sizeof(BlockHeader));
+    size_t total = capacity + sizeof(BlockHeader);
+    void *base = std::aligned_alloc(alignof(BlockHeader), total);
     // Out of memory: the idle blocks go back to the system, then once more.
     if (!base && trim() > 0)
-      base = std::aligned_alloc(alignof(BlockHeader),
-                                capacity + sizeof(BlockHeader));
+      base = std::aligned_alloc(alignof(BlockHeader), total);
     if (!base)
       return nullptr;
     auto *header = static_cast<BlockHeader *>(base);
